@@ -1,0 +1,43 @@
+"""salesstd: sales-process standardization primitives.
+
+Define a standard sales process as a funnel, check deals against it, find where it loses deals
+or time, and score reps and teams on it, from a CRM event log.
+"""
+
+from __future__ import annotations
+
+from salesstd._version import __version__
+from salesstd.errors import (
+    DroppedEventsWarning,
+    FunnelError,
+    InvalidLogError,
+    MissingDependencyError,
+    ParameterError,
+    SalesStdError,
+    SalesStdWarning,
+    SmallSampleWarning,
+    UnknownStageError,
+)
+from salesstd.io import read_csv, read_parquet, read_xes
+from salesstd.log import EventLog
+from salesstd.transitions import TransitionsResult, TransitionStats, transitions
+
+__all__ = [
+    "DroppedEventsWarning",
+    "EventLog",
+    "FunnelError",
+    "InvalidLogError",
+    "MissingDependencyError",
+    "ParameterError",
+    "SalesStdError",
+    "SalesStdWarning",
+    "SmallSampleWarning",
+    "TransitionStats",
+    "TransitionsResult",
+    "UnknownStageError",
+    "__version__",
+    "read_csv",
+    "read_parquet",
+    "read_xes",
+    "transitions",
+]

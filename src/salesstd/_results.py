@@ -1,0 +1,117 @@
+"""Shared result behaviour: ``to_dict()``, ``to_frame()``, ``__repr__`` and ``_repr_html_``.
+
+A result class lists its table in `_table()` (column name to a numpy array, one entry per
+row), its parameters in `_params()` and its one-line summary in `_summary()`; this mixin
+derives the rest, so every result prints, converts and serialises the same way.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import html
+import math
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from salesstd._frames import FrameBackend, make_frame
+
+_HTML_ROWS = 20
+
+
+def plain(value: object) -> object:
+    """A JSON-ready Python value: numpy scalars unwrapped, NaN as None, times as ISO text."""
+    if isinstance(value, np.ndarray):
+        return [plain(x) for x in value.tolist()]
+    if isinstance(value, np.datetime64):
+        return None if np.isnat(value) else str(value.astype("datetime64[ns]")) + "Z"
+    if isinstance(value, np.timedelta64):
+        return None if np.isnat(value) else value.astype("timedelta64[ns]").astype(np.int64) / 1e9
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dt.datetime):
+        return value.isoformat()
+    if isinstance(value, (list, tuple)):
+        return [plain(x) for x in value]
+    if isinstance(value, Mapping):
+        return {str(k): plain(x) for k, x in value.items()}
+    return value
+
+
+class ResultMixin:
+    """Mixin for frozen attrs result classes; see the module docstring."""
+
+    def _table(self) -> Mapping[str, NDArray[Any]]:
+        raise NotImplementedError
+
+    def _params(self) -> Mapping[str, object]:
+        return {}
+
+    def _summary(self) -> Mapping[str, object]:
+        return {}
+
+    def to_dict(self) -> dict[str, object]:
+        """JSON-ready contents: the parameters, the summary and the table as a list of rows.
+
+        Returns:
+            A dict of plain ``str``/``int``/``float``/``list`` values that ``json.dumps``
+            accepts; missing numbers are ``None``.
+        """
+        table = self._table()
+        names = list(table)
+        n = len(next(iter(table.values()))) if table else 0
+        columns = {k: plain(np.asarray(a)) for k, a in table.items()}
+        rows = [{k: columns[k][i] for k in names} for i in range(n)]  # type: ignore[index]
+        return {
+            "kind": type(self).__name__,
+            "parameters": plain(dict(self._params())),
+            "summary": plain(dict(self._summary())),
+            "rows": rows,
+        }
+
+    def to_frame(self, *, backend: FrameBackend = "pandas") -> Any:  # noqa: ANN401
+        """The table as a DataFrame, one row per entry.
+
+        Args:
+            backend: ``"pandas"`` or ``"polars"``.
+
+        Returns:
+            A DataFrame of the chosen library.
+
+        Raises:
+            MissingDependencyError: If that library is not installed.
+        """
+        return make_frame(self._table(), backend=backend)
+
+    def __repr__(self) -> str:
+        inner = ", ".join(f"{k}={_short(val)}" for k, val in self._summary().items())
+        return f"{type(self).__name__}({inner})"
+
+    def _repr_html_(self) -> str:
+        table = self._table()
+        names = list(table)
+        n = len(next(iter(table.values()))) if table else 0
+        head = "".join(f"<th>{html.escape(k)}</th>" for k in names)
+        body = []
+        for i in range(min(n, _HTML_ROWS)):
+            cells = "".join(f"<td>{html.escape(_short(table[k][i]))}</td>" for k in names)
+            body.append(f"<tr>{cells}</tr>")
+        more = f"<p>{n - _HTML_ROWS} more rows; use to_frame().</p>" if n > _HTML_ROWS else ""
+        caption = html.escape(repr(self))
+        return (
+            f"<table><caption>{caption}</caption><thead><tr>{head}</tr></thead>"
+            f"<tbody>{''.join(body)}</tbody></table>{more}"
+        )
+
+
+def _short(value: object) -> str:
+    value = plain(value) if isinstance(value, np.generic) else value
+    if isinstance(value, float):
+        return f"{value:.4g}"
+    if isinstance(value, str):
+        return repr(value)
+    return str(value)

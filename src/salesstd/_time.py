@@ -1,0 +1,261 @@
+"""Timestamps to int64 nanoseconds since the epoch, UTC, without a DataFrame library.
+
+ISO 8601 strings are parsed in bulk: UTC offsets (``+02:00``, ``+0200``, ``+02``, ``Z``) are cut
+off and applied as integer arithmetic, and numpy parses what is left in C. Naive times are UTC
+unless a time zone is given, in which case each distinct hour is localised once with `zoneinfo`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from salesstd.errors import ParameterError
+
+NS_PER_S = 1_000_000_000
+NS_PER_MIN = 60 * NS_PER_S
+NS_PER_HOUR = 60 * NS_PER_MIN
+NAT = np.iinfo(np.int64).min
+
+# Positions in ``YYYY-MM-DDTHH:MM``: an offset sign can only stand after them.
+_MIN_OFFSET_POS = 16
+_DIGIT_0 = ord("0")
+
+
+def parse_times(values: Any, *, tz: str | None = None) -> NDArray[np.int64]:  # noqa: ANN401
+    """Convert timestamps to int64 UTC nanoseconds; unparseable or missing values become NaT.
+
+    Args:
+        values: A 1-d array-like of datetime64, ISO strings, or `datetime` objects.
+        tz: IANA zone name for naive times; ``None`` reads naive times as UTC.
+
+    Returns:
+        int64 nanoseconds since 1970-01-01 UTC, with `NAT` (int64 min) where a value is
+        missing or cannot be parsed.
+
+    Raises:
+        ParameterError: If the values are numbers (whose unit would be a guess) or `tz` is
+            not a known zone.
+    """
+    arr = np.asarray(values)
+    if arr.ndim != 1:
+        arr = arr.reshape(-1)
+    kind = arr.dtype.kind
+    if kind == "M":
+        ns = arr.astype("datetime64[ns]").view(np.int64).copy()
+        return _localize(ns, tz)
+    if kind in "iufb":
+        raise ParameterError(
+            f"timestamps are numbers (dtype {arr.dtype}); their unit would be a guess. "
+            "Convert them first, e.g. values.astype('datetime64[s]') for epoch seconds."
+        )
+    if kind in "US":
+        return _parse_strings(arr, tz)
+    return _parse_objects(arr, tz)
+
+
+def _parse_objects(arr: NDArray[Any], tz: str | None) -> NDArray[np.int64]:
+    """Object arrays: all strings go the bulk way; datetimes and pandas Timestamps one by one."""
+    if arr.size == 0:
+        return np.empty(0, dtype=np.int64)
+    types = set(map(type, arr))
+    if types <= {str, type(None), float}:
+        missing = np.fromiter((not isinstance(v, str) for v in arr), dtype=bool, count=arr.size)
+        strings = arr.copy()
+        strings[missing] = ""
+        return _parse_strings(strings.astype("U"), tz)
+    out = np.full(arr.size, NAT, dtype=np.int64)
+    naive = np.zeros(arr.size, dtype=bool)
+    for i, value in enumerate(arr):
+        out[i], naive[i] = _one_object(value)
+    if tz is not None and naive.any():
+        out[naive] = _localize(out[naive], tz)
+    return out
+
+
+def _one_object(value: object) -> tuple[int, bool]:
+    """One non-string timestamp: (UTC ns or NaT, whether it was naive)."""
+    if isinstance(value, np.datetime64):
+        return int(np.array([value]).astype("datetime64[ns]").view(np.int64)[0]), True
+    if isinstance(value, str):
+        parsed = _parse_strings(np.array([value]), None)
+        return int(parsed[0]), not _has_offset(value)
+    if isinstance(value, dt.datetime):
+        nanos = int(getattr(value, "nanosecond", 0))
+        if value.tzinfo is None or value.utcoffset() is None:
+            base = value.replace(tzinfo=dt.timezone.utc)
+            naive = True
+        else:
+            base = value.astimezone(dt.timezone.utc)
+            naive = False
+        micros = (base - dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)) // dt.timedelta(
+            microseconds=1
+        )
+        return micros * 1000 + nanos, naive
+    if isinstance(value, dt.date):
+        days = (value - dt.date(1970, 1, 1)).days
+        return days * 86_400 * NS_PER_S, True
+    return NAT, False
+
+
+def _has_offset(text: str) -> bool:
+    stripped = text.strip()
+    return (
+        stripped.endswith(("Z", "z"))
+        or (len(stripped) > _MIN_OFFSET_POS and stripped[_MIN_OFFSET_POS:].count("+") > 0)
+        or (len(stripped) > _MIN_OFFSET_POS and "-" in stripped[_MIN_OFFSET_POS:])
+    )
+
+
+def _parse_strings(
+    arr: NDArray[Any], tz: str | None, *, fallback: bool = True
+) -> NDArray[np.int64]:
+    """Bulk ISO 8601 parse of a 'U' or 'S' array.
+
+    If numpy refuses any value, `fallback` re-parses row by row so that only the bad values
+    become NaT; without it the numpy error propagates.
+    """
+    n = arr.size
+    if n == 0:
+        return np.empty(0, dtype=np.int64)
+    try:
+        raw = np.char.strip(arr).astype("S") if arr.dtype.kind == "U" else np.char.strip(arr)
+    except UnicodeEncodeError:
+        # Non-ASCII text cannot be a timestamp; parse row by row to find which.
+        if not fallback:
+            raise
+        return _parse_rowwise(arr, tz)
+    width = raw.dtype.itemsize
+    if width == 0:
+        return np.full(n, NAT, dtype=np.int64)
+    grid = raw.view(np.uint8).reshape(n, width)
+    length = np.count_nonzero(grid, axis=1)
+    rows = np.arange(n)
+
+    def char_at(pos: NDArray[np.int64]) -> NDArray[np.uint8]:
+        safe = np.clip(pos, 0, width - 1)
+        got = grid[rows, safe]
+        return np.where((pos >= 0) & (pos < length), got, 0).astype(np.uint8)
+
+    def digits(pos: NDArray[np.int64], count: int) -> tuple[NDArray[np.int64], NDArray[np.bool_]]:
+        value = np.zeros(n, dtype=np.int64)
+        ok = np.ones(n, dtype=bool)
+        for k in range(count):
+            c = char_at(pos + k).astype(np.int64) - _DIGIT_0
+            ok &= (c >= 0) & (c <= 9)  # noqa: PLR2004
+            value = value * 10 + c
+        return value, ok
+
+    length64 = length.astype(np.int64)
+    cut = length64.copy()
+    offset_min = np.zeros(n, dtype=np.int64)
+    has_offset = np.zeros(n, dtype=bool)
+
+    last = char_at(length64 - 1)
+    zulu = (last == ord("Z")) | (last == ord("z"))
+    zulu &= length64 > _MIN_OFFSET_POS - 6
+    cut[zulu] = length64[zulu] - 1
+    has_offset |= zulu
+
+    for span in (6, 5, 3):
+        start = length64 - span
+        sign = char_at(start)
+        cand = ((sign == ord("+")) | (sign == ord("-"))) & (start >= _MIN_OFFSET_POS) & ~has_offset
+        if not cand.any():
+            continue
+        hours, ok_h = digits(start + 1, 2)
+        if span == 6:  # noqa: PLR2004
+            minutes, ok_m = digits(start + 4, 2)
+            ok_m &= char_at(start + 3) == ord(":")
+        elif span == 5:  # noqa: PLR2004
+            minutes, ok_m = digits(start + 3, 2)
+        else:
+            minutes, ok_m = np.zeros(n, dtype=np.int64), np.ones(n, dtype=bool)
+        hit = cand & ok_h & ok_m
+        signed = np.where(sign == ord("-"), -1, 1) * (hours * 60 + minutes)
+        offset_min[hit] = signed[hit]
+        cut[hit] = start[hit]
+        has_offset |= hit
+
+    trimmed = grid.copy()
+    trimmed[np.arange(width)[None, :] >= cut[:, None]] = 0
+    naive_text = trimmed.view(f"S{width}").reshape(n)
+    try:
+        parsed = np.array(naive_text.astype("datetime64[ns]").view(np.int64), dtype=np.int64)
+    except (ValueError, OverflowError):
+        if not fallback:
+            raise
+        return _parse_rowwise(arr, tz)
+    nat = parsed == NAT
+    parsed[~nat & has_offset] -= offset_min[~nat & has_offset] * NS_PER_MIN
+    naive_rows = ~nat & ~has_offset
+    if tz is not None and naive_rows.any():
+        parsed[naive_rows] = _localize(parsed[naive_rows], tz)
+    return parsed
+
+
+def _parse_rowwise(arr: NDArray[Any], tz: str | None) -> NDArray[np.int64]:
+    """Slow path used only when the bulk parse fails: NaT for each value that does not parse."""
+    out = np.full(arr.size, NAT, dtype=np.int64)
+    for i, value in enumerate(arr):
+        text = value.decode("ascii", "replace") if isinstance(value, bytes) else str(value)
+        try:
+            text.encode("ascii")
+            out[i] = _parse_strings(np.array([text]), tz, fallback=False)[0]
+        except (ValueError, OverflowError, UnicodeEncodeError):
+            out[i] = NAT
+    return out
+
+
+def _localize(ns: NDArray[np.int64], tz: str | None) -> NDArray[np.int64]:
+    """Read naive wall-clock nanoseconds as local time in `tz` and return UTC nanoseconds."""
+    if tz is None or ns.size == 0:
+        return ns
+    zone = _zone(tz)
+    valid = ns != NAT
+    hours = np.where(valid, ns // NS_PER_HOUR, 0)
+    unique_hours, inverse = np.unique(hours, return_inverse=True)
+    epoch = dt.datetime(1970, 1, 1)  # noqa: DTZ001 - wall-clock arithmetic, zone applied below
+    offsets = np.empty(unique_hours.size, dtype=np.int64)
+    for k, hour in enumerate(unique_hours.tolist()):
+        wall = (epoch + dt.timedelta(hours=hour)).replace(tzinfo=zone)
+        delta = wall.utcoffset() or dt.timedelta(0)
+        offsets[k] = delta // dt.timedelta(microseconds=1) * 1000
+    out = np.asarray(ns - offsets[inverse.reshape(-1)], dtype=np.int64)
+    out[~valid] = NAT
+    return out
+
+
+def _zone(tz: str) -> dt.tzinfo:
+    if tz.upper() == "UTC":
+        return dt.timezone.utc
+    try:
+        from zoneinfo import ZoneInfo  # noqa: PLC0415
+
+        return ZoneInfo(tz)
+    except (KeyError, ValueError) as err:  # ZoneInfoNotFoundError is a KeyError
+        raise ParameterError(
+            f"tz {tz!r} is not a known time zone; pass an IANA name such as "
+            "'Europe/Amsterdam' or 'UTC'."
+        ) from err
+
+
+def to_datetime64(ns: NDArray[np.int64]) -> NDArray[np.datetime64]:
+    """View int64 nanoseconds as ``datetime64[ns]`` (no copy)."""
+    return ns.view("datetime64[ns]")
+
+
+def as_utc_ns(value: object, *, name: str) -> int:
+    """One user-given point in time (str, datetime, date, datetime64) as UTC nanoseconds."""
+    if isinstance(value, (str, dt.datetime, dt.date, np.datetime64)) and not isinstance(
+        value, bool
+    ):
+        got = int(parse_times(np.array([value], dtype=object))[0])
+        if got != NAT:
+            return got
+    raise ParameterError(
+        f"{name} must be a date or time such as '2024-06-30' or a datetime; got {value!r}."
+    )

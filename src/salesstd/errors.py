@@ -1,0 +1,56 @@
+"""Exception and warning classes raised by salesstd.
+
+Every error the library raises on purpose is a `SalesStdError`, and each also derives from the
+built-in exception a caller would naturally catch (`ValueError`, `LookupError`, `ImportError`),
+so ``except ValueError`` keeps working. Nothing in this module raises.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "DroppedEventsWarning",
+    "FunnelError",
+    "InvalidLogError",
+    "MissingDependencyError",
+    "ParameterError",
+    "SalesStdError",
+    "SalesStdWarning",
+    "SmallSampleWarning",
+    "UnknownStageError",
+]
+
+
+class SalesStdError(Exception):
+    """Base class of every error salesstd raises on purpose."""
+
+
+class InvalidLogError(SalesStdError, ValueError):
+    """The event data cannot form a log: missing column, null id, bad timestamp, bad file."""
+
+
+class FunnelError(SalesStdError, ValueError):
+    """A funnel definition is inconsistent: unknown stage in an edge, no won outcome, ..."""
+
+
+class UnknownStageError(SalesStdError, LookupError):
+    """A stage or activity name that the funnel or log does not have."""
+
+
+class ParameterError(SalesStdError, ValueError, TypeError):
+    """An option has a value or type that the function does not accept."""
+
+
+class MissingDependencyError(SalesStdError, ImportError):
+    """An optional extra is needed and not installed; the message names the pip command."""
+
+
+class SalesStdWarning(UserWarning):
+    """Base class of every warning salesstd issues."""
+
+
+class SmallSampleWarning(SalesStdWarning):
+    """An estimate rests on so few cases that its interval is very wide."""
+
+
+class DroppedEventsWarning(SalesStdWarning):
+    """Rows were dropped because the caller asked for it (``on_invalid="drop"``)."""

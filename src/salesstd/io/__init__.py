@@ -1,0 +1,283 @@
+"""Readers: CSV, Parquet and XES files into an `EventLog`.
+
+`read_csv` needs nothing beyond the core dependencies; `read_parquet` needs pyarrow
+(``pip install 'salesstd[arrow]'``). Every reader reports a bad file with an
+`InvalidLogError` that names the file, the column or line and the fix.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+from collections.abc import Sequence
+from typing import Any, Literal
+
+import numpy as np
+from numpy.typing import NDArray
+
+from salesstd import _validate as v
+from salesstd._frames import frame_columns, require
+from salesstd.errors import InvalidLogError
+from salesstd.io._files import decode, read_bytes
+from salesstd.log import EventLog, _from_columns
+
+__all__ = ["read_csv", "read_parquet", "read_xes"]
+
+
+def read_csv(
+    path: str | os.PathLike[str],
+    *,
+    case: str,
+    activity: str,
+    time: str,
+    attributes: Sequence[str] | None = None,
+    case_attributes: Sequence[str] | None = None,
+    order: str | None = None,
+    tz: str | None = None,
+    delimiter: str = ",",
+    encoding: str = "utf-8",
+    on_invalid: Literal["raise", "drop"] = "raise",
+) -> EventLog:
+    """Read a CSV file (plain or gzip-compressed) of one event per row.
+
+    Case ids and activities are read as text, exactly as written. Times are ISO 8601 text:
+    values with a UTC offset are converted to UTC, naive values are read as UTC or in `tz`.
+    Attribute columns whose every non-empty value is a whole number become int64, those
+    that are all numbers float64 (empty cells NaN); the rest stay text.
+
+    Args:
+        path: The file; gzip is recognised by its first bytes, not its name.
+        case: Column with the case (deal) id.
+        activity: Column with the activity or stage.
+        time: Column with the event time.
+        attributes: Columns kept per event; ``None`` keeps all the others.
+        case_attributes: Columns with one value per case.
+        order: Column that orders events of a case with equal timestamps.
+        tz: IANA zone for naive times (UTC by default).
+        delimiter: Field separator.
+        encoding: Text encoding of the file.
+        on_invalid: ``"raise"`` or ``"drop"`` rows with a missing id or time.
+
+    Returns:
+        The log, sorted by (case, time).
+
+    Raises:
+        InvalidLogError: If the file is missing, not text in `encoding`, a corrupt gzip,
+            lacks a named column, or has a missing id or unparseable time (naming the line).
+    """
+    p, raw = read_bytes(path)
+    text = decode(p, raw, encoding)
+    columns = _csv_columns(text, delimiter=delimiter, name=str(p))
+    keep_text = {case, activity}
+    typed = {k: (col if k in keep_text or k == time else _infer(col)) for k, col in columns.items()}
+    return _from_columns(
+        typed,
+        case=case,
+        activity=activity,
+        time=time,
+        attributes=attributes,
+        case_attributes=case_attributes,
+        order=order,
+        tz=tz,
+        on_invalid=on_invalid,
+        where=f"file {p.name!r}",
+        row_label=lambda i: f"line {i + 2}",
+    )
+
+
+def _csv_columns(text: str, *, delimiter: str, name: str) -> dict[str, NDArray[Any]]:
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    try:
+        rows = list(reader)
+    except csv.Error as err:
+        raise InvalidLogError(f"file {name!r} is not valid CSV: {err}.") from err
+    if not rows or not any(rows[0]):
+        raise InvalidLogError(f"file {name!r} is empty; a header row and events are needed.")
+    header = rows[0]
+    body = [r for r in rows[1:] if r]
+    width = len(header)
+    for i, row in enumerate(body):
+        if len(row) != width:
+            raise InvalidLogError(
+                f"file {name!r} line {i + 2} has {len(row)} fields but the header has "
+                f"{width}; check the delimiter (delimiter={delimiter!r}) and quoting."
+            )
+    if len(set(header)) != width:
+        dup = next(h for h in header if header.count(h) > 1)
+        raise InvalidLogError(f"file {name!r} has the column {dup!r} twice; rename one.")
+    if not body:
+        raise InvalidLogError(f"file {name!r} has a header but no events.")
+    cols = list(zip(*body, strict=True))
+    out: dict[str, NDArray[Any]] = {}
+    for h, col in zip(header, cols, strict=True):
+        arr = np.empty(len(col), dtype=object)
+        arr[:] = col
+        out[h] = arr
+    return out
+
+
+def _infer(col: NDArray[Any]) -> NDArray[Any]:
+    """Whole numbers to int64, numbers to float64 (blank as NaN); anything else stays text."""
+    filled = col != ""
+    values = col[filled]
+    if values.size == 0:
+        return col
+    text = values.astype("U")
+    if filled.all():
+        try:
+            return np.asarray(text.astype(np.int64))
+        except (ValueError, OverflowError):
+            pass
+    try:
+        numbers = text.astype(np.float64)
+    except ValueError:
+        return col
+    out = np.full(col.size, np.nan)
+    out[filled] = numbers
+    return out
+
+
+def read_parquet(
+    path: str | os.PathLike[str],
+    *,
+    case: str,
+    activity: str,
+    time: str,
+    attributes: Sequence[str] | None = None,
+    case_attributes: Sequence[str] | None = None,
+    order: str | None = None,
+    tz: str | None = None,
+    on_invalid: Literal["raise", "drop"] = "raise",
+) -> EventLog:
+    """Read a Parquet file of one event per row (needs pyarrow).
+
+    Args:
+        path: The file.
+        case: Column with the case id.
+        activity: Column with the activity or stage.
+        time: Column with the event time (timestamp, or ISO 8601 text).
+        attributes: Columns kept per event; ``None`` keeps all the others.
+        case_attributes: Columns with one value per case.
+        order: Column that orders events of a case with equal timestamps.
+        tz: IANA zone for naive times (UTC by default).
+        on_invalid: ``"raise"`` or ``"drop"`` rows with a missing id or time.
+
+    Returns:
+        The log, sorted by (case, time).
+
+    Raises:
+        InvalidLogError: If the file is missing or not Parquet, or a column is bad.
+        MissingDependencyError: If pyarrow is not installed.
+    """
+    pq = require("pyarrow.parquet")
+    p = os.fspath(path)
+    if not os.path.exists(p):  # noqa: PTH110
+        raise InvalidLogError(f"file {p!r} does not exist; check the path.")
+    try:
+        table = pq.read_table(p)
+    except Exception as err:  # pyarrow raises ArrowInvalid, OSError, ...
+        raise InvalidLogError(
+            f"file {p!r} is not a readable Parquet file ({err}). Use read_csv or read_xes "
+            "for other formats."
+        ) from err
+    return _from_columns(
+        frame_columns(table),
+        case=case,
+        activity=activity,
+        time=time,
+        attributes=attributes,
+        case_attributes=case_attributes,
+        order=order,
+        tz=tz,
+        on_invalid=on_invalid,
+        where=f"file {os.path.basename(p)!r}",  # noqa: PTH119
+        row_label=lambda i: f"row {i}",
+    )
+
+
+def read_xes(
+    path: str | os.PathLike[str],
+    *,
+    lifecycle: str | Sequence[str] | None = None,
+    case: str = "concept:name",
+    activity: str = "concept:name",
+    time: str = "time:timestamp",
+    tz: str | None = None,
+    on_invalid: Literal["raise", "drop"] = "raise",
+) -> EventLog:
+    """Read an XES event log (IEEE 1849), plain or gzip-compressed.
+
+    Every event is kept by default, with ``lifecycle:transition`` as an event attribute.
+    Trace attributes become case attributes (the trace's `case` key is the case id);
+    the other event attributes become event attributes.
+
+    Args:
+        path: The ``.xes`` or ``.xes.gz`` file.
+        lifecycle: ``None`` keeps every event; a transition name such as ``"complete"``,
+            or a list of them, keeps only those (case-insensitive; events without a
+            lifecycle count as complete).
+        case: Trace attribute holding the case id.
+        activity: Event attribute holding the activity.
+        time: Event attribute holding the timestamp.
+        tz: IANA zone for timestamps written without a UTC offset.
+        on_invalid: ``"raise"`` or ``"drop"`` events with a missing activity or time.
+
+    Returns:
+        The log, sorted by (case, time); equal timestamps keep file order.
+
+    Raises:
+        InvalidLogError: If the file is missing, not XES, malformed, a corrupt gzip, or a
+            trace lacks its id.
+    """
+    from salesstd.io._xes import parse_xes  # noqa: PLC0415
+
+    cols = parse_xes(path, lifecycle=lifecycle)
+    name = os.path.basename(os.fspath(path))  # noqa: PTH119
+    if not cols.event_trace.size:
+        raise InvalidLogError(
+            f"file {name!r} has no events"
+            + (f" with lifecycle {lifecycle!r}" if lifecycle is not None else "")
+            + "."
+        )
+    trace_cols = cols.trace_columns
+    if case not in trace_cols:
+        v.require_column(case, list(trace_cols), param="case", where=f"traces of {name!r}")
+    columns: dict[str, Any] = {}
+    case_key = f"trace {case}"
+    case_ids = _object_array(trace_cols[case])
+    columns[case_key] = case_ids[cols.event_trace]
+    for key, values in cols.event_columns.items():
+        columns[key] = _object_array(values)
+    case_attr_names: list[str] = []
+    for key, values in trace_cols.items():
+        if key == case:
+            continue
+        out_key = key if key not in columns else f"case:{key}"
+        columns[out_key] = _object_array(values)[cols.event_trace]
+        case_attr_names.append(out_key)
+    for param, key in (("activity", activity), ("time", time)):
+        if key not in columns:
+            v.require_column(
+                key, list(cols.event_columns), param=param, where=f"events of {name!r}"
+            )
+    event_attr_names = [k for k in cols.event_columns if k not in (activity, time)]
+    return _from_columns(
+        columns,
+        case=case_key,
+        activity=activity,
+        time=time,
+        attributes=event_attr_names,
+        case_attributes=case_attr_names,
+        order=None,
+        tz=tz,
+        on_invalid=on_invalid,
+        where=f"file {name!r}",
+        row_label=lambda i: f"event {i}",
+    )
+
+
+def _object_array(values: list[object]) -> NDArray[np.object_]:
+    arr = np.empty(len(values), dtype=object)
+    arr[:] = values
+    return arr

@@ -1,0 +1,844 @@
+"""EventLog: the immutable, columnar log of events that every analysis reads.
+
+A log holds one row per event: the case (a deal) it belongs to, the activity (a stage name or
+any other logged activity) and the time, plus optional event attributes (rep, amount, ...) and
+case attributes (one value per case: segment, team, ...). Inside, cases and activities are
+dictionary-encoded as int32 codes, times are int64 nanoseconds UTC viewed as ``datetime64[ns]``,
+and events are sorted by (case, time) with per-case offsets, so case ``k`` is the slice
+``offsets[k]:offsets[k + 1]``. Equal timestamps within a case keep input order (a stable sort)
+unless an order column is given.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import warnings
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
+from types import MappingProxyType
+from typing import TYPE_CHECKING, Any, Literal
+
+import attrs
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+from salesstd import _columns, _time
+from salesstd import _validate as v
+from salesstd.errors import DroppedEventsWarning, InvalidLogError, ParameterError
+
+if TYPE_CHECKING:
+    from salesstd._frames import FrameBackend
+
+__all__ = ["EventLog"]
+
+RESERVED = ("case", "activity", "time")
+
+
+def _readonly(values: ArrayLike) -> NDArray[Any]:
+    arr = np.array(values, copy=True)
+    arr.flags.writeable = False
+    return arr
+
+
+def _readonly_map(values: Mapping[str, ArrayLike]) -> Mapping[str, NDArray[Any]]:
+    return MappingProxyType({k: _readonly(a) for k, a in values.items()})
+
+
+def _arrays_equal(a: NDArray[Any], b: NDArray[Any]) -> bool:
+    if a.shape != b.shape or a.dtype.kind != b.dtype.kind:
+        return False
+    if a.dtype.kind in "fMm":
+        return bool(np.array_equal(a, b, equal_nan=True))
+    if a.dtype.kind == "O":
+        return all(
+            x == y or (_columns.is_null(x) and _columns.is_null(y))
+            for x, y in zip(a, b, strict=True)
+        )
+    return bool(np.array_equal(a, b))
+
+
+def _maps_equal(a: Mapping[str, NDArray[Any]], b: Mapping[str, NDArray[Any]]) -> bool:
+    return list(a) == list(b) and all(_arrays_equal(a[k], b[k]) for k in a)
+
+
+_array_eq = attrs.cmp_using(eq=_arrays_equal)
+_map_eq = attrs.cmp_using(eq=_maps_equal)
+
+
+@attrs.frozen(repr=False)
+class EventLog:
+    """Immutable columnar event log, sorted by (case, time).
+
+    Build one with `from_frame`, `from_records`, `from_arrays` or a reader (`read_csv`,
+    `read_parquet`, `read_xes`); the constructor itself checks only the internal invariants.
+
+    Attributes:
+        case: int32 case code of each event; codes index `case_names` and rise along the log.
+        activity: int32 activity code of each event; codes index `activity_names`.
+        time: ``datetime64[ns]`` time of each event, UTC.
+        case_names: The caller's case ids, one per code, in sorted order.
+        activity_names: The activity names, one per code, in sorted order.
+        offsets: int64, length ``n_cases + 1``; case ``k`` is ``offsets[k]:offsets[k+1]``.
+        event_attributes: Extra per-event columns, aligned with `time`.
+        case_attributes: Per-case columns, aligned with `case_names`.
+
+    Examples:
+        >>> log = ss.EventLog.from_records(
+        ...     [("d1", "lead", "2024-01-02"), ("d1", "won", "2024-01-09"),
+        ...      ("d2", "lead", "2024-01-03")])
+        >>> log
+        EventLog(cases=2, events=3, activities=2, span='2024-01-02 .. 2024-01-09')
+        >>> log.n_cases, log.n_events, log.activities
+        (2, 3, ('lead', 'won'))
+    """
+
+    case: NDArray[np.int32] = attrs.field(converter=_readonly, eq=_array_eq)
+    activity: NDArray[np.int32] = attrs.field(converter=_readonly, eq=_array_eq)
+    time: NDArray[np.datetime64] = attrs.field(converter=_readonly, eq=_array_eq)
+    case_names: NDArray[np.object_] = attrs.field(converter=_readonly, eq=_array_eq)
+    activity_names: NDArray[np.object_] = attrs.field(converter=_readonly, eq=_array_eq)
+    offsets: NDArray[np.int64] = attrs.field(converter=_readonly, eq=_array_eq)
+    event_attributes: Mapping[str, NDArray[Any]] = attrs.field(
+        factory=dict, converter=_readonly_map, eq=_map_eq
+    )
+    case_attributes: Mapping[str, NDArray[Any]] = attrs.field(
+        factory=dict, converter=_readonly_map, eq=_map_eq
+    )
+
+    __hash__ = None  # type: ignore[assignment]  # arrays are unhashable
+
+    def __attrs_post_init__(self) -> None:
+        n = self.case.size
+        if n == 0:
+            raise InvalidLogError("the log has no events; pass at least one event.")
+        if self.activity.size != n or self.time.size != n:
+            raise InvalidLogError("case, activity and time must have one value per event.")
+        if self.time.dtype != np.dtype("datetime64[ns]"):
+            raise InvalidLogError(f"time must be datetime64[ns] UTC; got {self.time.dtype}.")
+        n_cases = self.case_names.size
+        if self.offsets.size != n_cases + 1 or self.offsets[0] != 0 or self.offsets[-1] != n:
+            raise InvalidLogError("offsets must run from 0 to n_events, one step per case.")
+        steps = np.diff(self.case)
+        if (steps < 0).any() or (steps > 1).any() or self.case[0] != 0:
+            raise InvalidLogError("events must be sorted by case code, codes 0..n_cases-1.")
+        same = steps == 0
+        t = self.time.view(np.int64)
+        if (same & (t[1:] < t[:-1])).any():
+            raise InvalidLogError("events of a case must be sorted by time.")
+        for name, col in self.event_attributes.items():
+            if col.shape != (n,):
+                raise InvalidLogError(f"event attribute {name!r} needs one value per event.")
+        for name, col in self.case_attributes.items():
+            if col.shape != (n_cases,):
+                raise InvalidLogError(f"case attribute {name!r} needs one value per case.")
+
+    # ----------------------------------------------------------------- constructors
+
+    @classmethod
+    def from_arrays(
+        cls,
+        *,
+        case: ArrayLike,
+        activity: ArrayLike,
+        time: ArrayLike,
+        attributes: Mapping[str, ArrayLike] | None = None,
+        case_attributes: Mapping[str, ArrayLike] | None = None,
+        order: ArrayLike | None = None,
+        tz: str | None = None,
+        on_invalid: Literal["raise", "drop"] = "raise",
+    ) -> EventLog:
+        """Build a log from one array per column, all of the same length.
+
+        Args:
+            case: Case (deal) id of each event: strings or numbers, not mixed.
+            activity: Activity name of each event.
+            time: Time of each event: ``datetime64``, ISO 8601 strings (UTC offsets are
+                converted to UTC) or `datetime` objects.
+            attributes: Extra per-event columns by name.
+            case_attributes: Per-case columns given per event; each must be constant within
+                a case.
+            order: Tie-breaker for events of a case at the same time; without it equal
+                timestamps keep input order.
+            tz: IANA zone for naive times; naive times are UTC by default.
+            on_invalid: ``"raise"`` (default) refuses a missing id or time; ``"drop"`` drops
+                those events with a `DroppedEventsWarning` that counts them.
+
+        Returns:
+            The log, sorted by (case, time).
+
+        Raises:
+            InvalidLogError: If a column is missing values or has the wrong length, or no
+                events remain.
+
+        Examples:
+            >>> import numpy as np
+            >>> log = ss.EventLog.from_arrays(
+            ...     case=np.array([2, 1, 1]), activity=["won", "lead", "won"],
+            ...     time=np.array(["2024-01-05", "2024-01-01", "2024-01-03"],
+            ...                   dtype="datetime64[ns]"))
+            >>> log.case_names.tolist(), log.n_events
+            ([1, 2], 3)
+        """
+        return _build(
+            {"case": case, "activity": activity, "time": time},
+            names={"case": "case", "activity": "activity", "time": "time"},
+            attributes=dict(attributes or {}),
+            case_attributes=dict(case_attributes or {}),
+            order=order,
+            tz=tz,
+            on_invalid=v.on_invalid(on_invalid),
+            row_label=_row_label,
+        )
+
+    @classmethod
+    def from_records(
+        cls,
+        records: Iterable[Sequence[object] | Mapping[str, object]],
+        *,
+        names: Sequence[str] = RESERVED,
+        case: str = "case",
+        activity: str = "activity",
+        time: str = "time",
+        case_attributes: Sequence[str] | None = None,
+        tz: str | None = None,
+        on_invalid: Literal["raise", "drop"] = "raise",
+    ) -> EventLog:
+        """Build a log from plain rows: tuples ``(case, activity, time, ...)`` or dicts.
+
+        Args:
+            records: Rows as sequences (named by `names`) or as mappings (named by their keys).
+            names: Field names of sequence rows; the default reads ``(case, activity, time)``.
+                Fields beyond case, activity and time become event attributes.
+            case: Name of the case field.
+            activity: Name of the activity field.
+            time: Name of the time field.
+            case_attributes: Fields holding one value per case.
+            tz: IANA zone for naive times (UTC by default).
+            on_invalid: ``"raise"`` or ``"drop"``, as in `from_arrays`.
+
+        Returns:
+            The log, sorted by (case, time).
+
+        Raises:
+            InvalidLogError: If a row has the wrong number of fields or a field is missing.
+
+        Examples:
+            >>> log = ss.EventLog.from_records(
+            ...     [{"deal": "d1", "stage": "lead", "at": "2024-01-02T09:00:00+01:00",
+            ...       "rep": "ann"}], case="deal", activity="stage", time="at")
+            >>> str(log.time[0]), log.event_attributes["rep"].tolist()
+            ('2024-01-02T08:00:00.000000000', ['ann'])
+        """
+        rows = list(records)
+        if not rows:
+            raise InvalidLogError("the log has no events; pass at least one record.")
+        columns: dict[str, list[object]]
+        if isinstance(rows[0], Mapping):
+            keys: list[str] = []
+            for row in rows:
+                if not isinstance(row, Mapping):
+                    raise InvalidLogError("records mix dicts and tuples; use one kind.")
+                keys.extend(k for k in row if k not in keys)
+            columns = {k: [r.get(k) for r in rows] for k in keys}  # type: ignore[union-attr]
+        else:
+            width = len(names)
+            for i, row in enumerate(rows):
+                if isinstance(row, Mapping) or len(row) != width:
+                    raise InvalidLogError(
+                        f"record {i} has {len(row)} fields; expected {width} "
+                        f"({', '.join(names)}). Pass names= to name every field."
+                    )
+            columns = {name: [r[j] for r in rows] for j, name in enumerate(names)}  # type: ignore[index]
+        return _from_columns(
+            columns,
+            case=case,
+            activity=activity,
+            time=time,
+            attributes=None,
+            case_attributes=case_attributes,
+            order=None,
+            tz=tz,
+            on_invalid=on_invalid,
+            where="records",
+            row_label=lambda i: f"record {i}",
+        )
+
+    @classmethod
+    def from_frame(
+        cls,
+        frame: Any,  # noqa: ANN401 - any DataFrame library narwhals understands
+        *,
+        case: str,
+        activity: str,
+        time: str,
+        attributes: Sequence[str] | None = None,
+        case_attributes: Sequence[str] | None = None,
+        order: str | None = None,
+        tz: str | None = None,
+        on_invalid: Literal["raise", "drop"] = "raise",
+    ) -> EventLog:
+        """Build a log from a pandas, polars or pyarrow table (anything narwhals reads).
+
+        Args:
+            frame: The table, one row per event. It is never modified.
+            case: Column with the case (deal) id.
+            activity: Column with the activity or stage name.
+            time: Column with the event time (datetime, tz-aware or naive, or ISO strings).
+            attributes: Columns kept as event attributes; ``None`` keeps every other column
+                that is not a case attribute, ``[]`` keeps none.
+            case_attributes: Columns with one value per case (constant within each case).
+            order: Column that orders events of a case with equal timestamps.
+            tz: IANA zone for naive times (UTC by default).
+            on_invalid: ``"raise"`` or ``"drop"``, as in `from_arrays`.
+
+        Returns:
+            The log, sorted by (case, time).
+
+        Raises:
+            InvalidLogError: If a column is missing, or holds missing ids or times.
+            MissingDependencyError: If narwhals cannot read `frame`.
+
+        Examples:
+            >>> import pandas as pd
+            >>> df = pd.DataFrame({"deal": ["d1", "d1"], "stage": ["lead", "won"],
+            ...                    "at": pd.to_datetime(["2024-01-02", "2024-01-09"])})
+            >>> ss.EventLog.from_frame(df, case="deal", activity="stage", time="at").n_events
+            2
+        """
+        from salesstd._frames import frame_columns  # noqa: PLC0415
+
+        columns = frame_columns(frame)
+        return _from_columns(
+            columns,
+            case=case,
+            activity=activity,
+            time=time,
+            attributes=attributes,
+            case_attributes=case_attributes,
+            order=order,
+            tz=tz,
+            on_invalid=on_invalid,
+            where="frame",
+            row_label=_row_label,
+        )
+
+    # ----------------------------------------------------------------- basic facts
+
+    @property
+    def n_events(self) -> int:
+        """Number of events."""
+        return int(self.case.size)
+
+    @property
+    def n_cases(self) -> int:
+        """Number of cases."""
+        return int(self.case_names.size)
+
+    @property
+    def n_activities(self) -> int:
+        """Number of distinct activities."""
+        return int(self.activity_names.size)
+
+    @property
+    def activities(self) -> tuple[str, ...]:
+        """Activity names in code order (sorted)."""
+        return tuple(self.activity_names.tolist())
+
+    @property
+    def cases(self) -> tuple[object, ...]:
+        """Case ids in code order (sorted)."""
+        return tuple(self.case_names.tolist())
+
+    @property
+    def start(self) -> dt.datetime:
+        """Time of the earliest event, as an aware UTC datetime (microseconds)."""
+        return _to_datetime(int(self.time.view(np.int64).min()))
+
+    @property
+    def end(self) -> dt.datetime:
+        """Time of the latest event, as an aware UTC datetime (microseconds)."""
+        return _to_datetime(int(self.time.view(np.int64).max()))
+
+    @property
+    def span(self) -> dt.timedelta:
+        """Time from the earliest to the latest event."""
+        t = self.time.view(np.int64)
+        return dt.timedelta(microseconds=(int(t.max()) - int(t.min())) / 1000)
+
+    @property
+    def case_lengths(self) -> NDArray[np.int64]:
+        """Number of events of each case, in case-code order."""
+        return np.diff(self.offsets)
+
+    @property
+    def case_start(self) -> NDArray[np.datetime64]:
+        """Time of each case's first event."""
+        return self.time[self.offsets[:-1]]
+
+    @property
+    def case_end(self) -> NDArray[np.datetime64]:
+        """Time of each case's last event."""
+        return self.time[self.offsets[1:] - 1]
+
+    def activity_code(self, name: object) -> int:
+        """The code of activity `name`.
+
+        Raises:
+            UnknownStageError: If the log has no such activity.
+        """
+        matches = np.flatnonzero(self.activity_names == name)
+        if matches.size:
+            return int(matches[0])
+        v.known_names("activity", [name], self.activities)
+        return -1  # pragma: no cover - known_names raised
+
+    def events(self, case: object) -> list[tuple[str, dt.datetime]]:
+        """The (activity, time) events of one case, in order; for inspection, not for loops.
+
+        Raises:
+            UnknownStageError: If the log has no such case.
+
+        Examples:
+            >>> log = ss.EventLog.from_records(
+            ...     [("d1", "lead", "2024-01-02"), ("d1", "won", "2024-01-09")])
+            >>> [a for a, _ in log.events("d1")]
+            ['lead', 'won']
+        """
+        matches = np.flatnonzero(self.case_names == case)
+        if not matches.size:
+            v.known_names("case", [case], self.cases)
+        k = int(matches[0])
+        lo, hi = int(self.offsets[k]), int(self.offsets[k + 1])
+        t = self.time.view(np.int64)
+        return [
+            (str(self.activity_names[self.activity[i]]), _to_datetime(int(t[i])))
+            for i in range(lo, hi)
+        ]
+
+    # ----------------------------------------------------------------- filtering
+
+    def where(
+        self,
+        *,
+        activity: object | Collection[object] | None = None,
+        cases: Collection[object] | None = None,
+        start: object = None,
+        end: object = None,
+        attributes: Mapping[str, object] | None = None,
+    ) -> EventLog:
+        """Keep the events that meet every condition given; cases left empty disappear.
+
+        Args:
+            activity: Activity name, or several, to keep.
+            cases: Case ids to keep.
+            start: Keep events at or after this time (ISO string, datetime, datetime64).
+            end: Keep events strictly before this time.
+            attributes: Attribute name to a value or a collection of values to keep; event
+                attributes filter events, case attributes filter whole cases.
+
+        Returns:
+            A new log; this one is unchanged. Activities and cases are re-coded to those left.
+
+        Raises:
+            InvalidLogError: If no event meets the conditions.
+            UnknownStageError: If an activity or attribute name is not in the log.
+
+        Examples:
+            >>> log = ss.EventLog.from_records(
+            ...     [("d1", "lead", "2024-01-02"), ("d1", "won", "2024-01-09"),
+            ...      ("d2", "lead", "2024-01-03")])
+            >>> log.where(activity="won").cases
+            ('d1',)
+            >>> log.where(end="2024-01-05").n_events
+            2
+        """
+        keep = np.ones(self.n_events, dtype=bool)
+        if activity is not None:
+            wanted = _as_collection(activity)
+            v.known_names("activity", wanted, self.activities)
+            codes = [self.activity_code(a) for a in wanted]
+            keep &= np.isin(self.activity, codes)
+        if cases is not None:
+            keep_case = np.isin(self.case_names, np.array(list(cases), dtype=object))
+            keep &= keep_case[self.case]
+        t = self.time.view(np.int64)
+        if start is not None:
+            keep &= t >= _time.as_utc_ns(start, name="start")
+        if end is not None:
+            keep &= t < _time.as_utc_ns(end, name="end")
+        for name, wanted_value in (attributes or {}).items():
+            values = _as_collection(wanted_value)
+            if name in self.event_attributes:
+                keep &= _isin(self.event_attributes[name], values)
+            elif name in self.case_attributes:
+                keep &= _isin(self.case_attributes[name], values)[self.case]
+            else:
+                known = [*self.event_attributes, *self.case_attributes]
+                raise ParameterError(
+                    f"attribute {name!r} is not in the log ({v.listing(known) or 'none'})."
+                    + v.did_you_mean(name, known)
+                )
+        if not keep.any():
+            raise InvalidLogError("no event meets the conditions given to where().")
+        return self._take(np.flatnonzero(keep))
+
+    def _take(self, idx: NDArray[np.intp]) -> EventLog:
+        """Sub-log of the events at sorted positions `idx` (already in log order)."""
+        case = self.case[idx]
+        used_cases, case_codes = np.unique(case, return_inverse=True)
+        act = self.activity[idx]
+        used_acts, act_codes = np.unique(act, return_inverse=True)
+        counts = np.bincount(case_codes.reshape(-1), minlength=used_cases.size)
+        offsets = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
+        return EventLog(
+            case=case_codes.reshape(-1).astype(np.int32),
+            activity=act_codes.reshape(-1).astype(np.int32),
+            time=self.time[idx],
+            case_names=self.case_names[used_cases],
+            activity_names=self.activity_names[used_acts],
+            offsets=offsets,
+            event_attributes={k: a[idx] for k, a in self.event_attributes.items()},
+            case_attributes={k: a[used_cases] for k, a in self.case_attributes.items()},
+        )
+
+    # ----------------------------------------------------------------- export
+
+    def to_frame(self, *, backend: FrameBackend = "pandas") -> Any:  # noqa: ANN401
+        """One row per event: ``case``, ``activity``, ``time`` (UTC), then the attributes.
+
+        Case attributes are repeated on every event of their case. The result reads back with
+        ``EventLog.from_frame(df, case="case", activity="activity", time="time",
+        case_attributes=list(log.case_attributes))``.
+
+        Args:
+            backend: ``"pandas"`` or ``"polars"``.
+
+        Returns:
+            A DataFrame of the chosen library.
+
+        Raises:
+            MissingDependencyError: If that library is not installed.
+
+        Examples:
+            >>> log = ss.EventLog.from_records([("d1", "lead", "2024-01-02")])
+            >>> log.to_frame().columns.tolist()
+            ['case', 'activity', 'time']
+        """
+        from salesstd._frames import make_frame  # noqa: PLC0415
+
+        columns: dict[str, NDArray[Any]] = {
+            "case": self.case_names[self.case],
+            "activity": self.activity_names[self.activity],
+            "time": self.time,
+        }
+        columns.update(self.event_attributes)
+        columns.update({k: a[self.case] for k, a in self.case_attributes.items()})
+        return make_frame(columns, backend=backend, utc=("time",))
+
+    def __repr__(self) -> str:
+        first = str(self.time.min())[:10]
+        last = str(self.time.max())[:10]
+        return (
+            f"EventLog(cases={self.n_cases}, events={self.n_events}, "
+            f"activities={self.n_activities}, span='{first} .. {last}')"
+        )
+
+    def _repr_html_(self) -> str:
+        rows = "".join(
+            f"<tr><th>{k}</th><td>{val}</td></tr>"
+            for k, val in (
+                ("cases", self.n_cases),
+                ("events", self.n_events),
+                ("activities", self.n_activities),
+                ("first event", str(self.time.min())[:19]),
+                ("last event", str(self.time.max())[:19]),
+                ("event attributes", ", ".join(self.event_attributes) or "-"),
+                ("case attributes", ", ".join(self.case_attributes) or "-"),
+            )
+        )
+        return f"<table><caption>EventLog</caption>{rows}</table>"
+
+
+# --------------------------------------------------------------------- building
+
+
+def _row_label(i: int) -> str:
+    return f"row {i}"
+
+
+def _to_datetime(ns: int) -> dt.datetime:
+    return dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc) + dt.timedelta(microseconds=ns // 1000)
+
+
+def _as_collection(value: object) -> list[object]:
+    if isinstance(value, (str, bytes)) or not isinstance(value, Collection):
+        return [value]
+    return list(value)
+
+
+def _isin(values: NDArray[Any], wanted: list[object]) -> NDArray[np.bool_]:
+    if values.dtype.kind == "O":
+        wanted_set = set(wanted)
+        return np.fromiter((x in wanted_set for x in values), dtype=bool, count=values.size)
+    return np.isin(values, np.asarray(wanted))
+
+
+def _from_columns(
+    columns: Mapping[str, Any],
+    *,
+    case: str,
+    activity: str,
+    time: str,
+    attributes: Sequence[str] | None,
+    case_attributes: Sequence[str] | None,
+    order: str | None,
+    tz: str | None,
+    on_invalid: object,
+    where: str,
+    row_label: Callable[[int], str],
+) -> EventLog:
+    """Pick the named columns out of a table (dict of arrays) and build the log."""
+    names = list(columns)
+    for param, col in (("case", case), ("activity", activity), ("time", time)):
+        if not isinstance(col, str):
+            raise ParameterError(f"{param} must be a column name (str); got {col!r}.")
+        v.require_column(col, names, param=param, where=where)
+    case_cols = v.string_list("case_attributes", case_attributes) or []
+    for col in case_cols:
+        v.require_column(col, names, param="case_attributes", where=where)
+    if order is not None:
+        v.require_column(order, names, param="order", where=where)
+    used = {case, activity, time, *case_cols, *([order] if order else [])}
+    if attributes is None:
+        event_cols = [c for c in names if c not in used]
+    else:
+        event_cols = v.string_list("attributes", attributes) or []
+        for col in event_cols:
+            v.require_column(col, names, param="attributes", where=where)
+    return _build(
+        {"case": columns[case], "activity": columns[activity], "time": columns[time]},
+        names={"case": case, "activity": activity, "time": time},
+        attributes={c: columns[c] for c in event_cols},
+        case_attributes={c: columns[c] for c in case_cols},
+        order=columns[order] if order is not None else None,
+        tz=tz,
+        on_invalid=v.on_invalid(on_invalid),
+        row_label=row_label,
+    )
+
+
+def _build(
+    core: Mapping[str, Any],
+    *,
+    names: Mapping[str, str],
+    attributes: Mapping[str, Any],
+    case_attributes: Mapping[str, Any],
+    order: Any,  # noqa: ANN401
+    tz: str | None,
+    on_invalid: v.OnInvalid,
+    row_label: Callable[[int], str],
+) -> EventLog:
+    """Validate, drop (if asked), factorize, sort and assemble the log."""
+    case_raw = _columns.as_1d(core["case"], name=names["case"])
+    act_raw = _columns.as_1d(core["activity"], name=names["activity"])
+    time_in = _columns.as_1d(core["time"], name=names["time"])
+    n = case_raw.size
+    extra = {**attributes, **case_attributes}
+    lengths = {names["activity"]: act_raw.size, names["time"]: time_in.size}
+    lengths.update({k: len(a) for k, a in extra.items()})
+    if order is not None:
+        lengths["order"] = len(order)
+    for col, size in lengths.items():
+        if size != n:
+            raise InvalidLogError(
+                f"column {col!r} has {size} values but {names['case']!r} has {n}; "
+                "every column needs one value per event."
+            )
+    if n == 0:
+        raise InvalidLogError("the log has no events; pass at least one event.")
+    for col in extra:
+        if col in RESERVED:
+            raise InvalidLogError(
+                f"attribute column {col!r} clashes with the log's own {col!r} column; "
+                f"rename it (e.g. to '{col}_attr') or leave it out with attributes=[...]."
+            )
+    if set(attributes) & set(case_attributes):
+        both = sorted(set(attributes) & set(case_attributes))
+        raise InvalidLogError(
+            f"column {both[0]!r} is given both as an event and a case attribute; pick one."
+        )
+
+    ns = _time.parse_times(time_in, tz=tz)
+    bad_time = ns == _time.NAT
+    bad_case = _columns.null_mask(case_raw)
+    bad_act = _columns.null_mask(act_raw)
+    bad = bad_time | bad_case | bad_act
+    if bad.any():
+        if on_invalid == "raise":
+            _raise_first_bad(
+                bad_case, bad_act, bad_time, case_raw, act_raw, time_in, names, row_label
+            )
+        keep = np.flatnonzero(~bad)
+        if keep.size == 0:
+            raise InvalidLogError(
+                f"every one of the {n} events has a missing case, activity or time; "
+                "nothing is left after on_invalid='drop'."
+            )
+        warnings.warn(
+            f"dropped {n - keep.size} of {n} events with a missing or unparseable case, "
+            f"activity or time (on_invalid='drop').",
+            DroppedEventsWarning,
+            stacklevel=4,
+        )
+        case_raw, act_raw, ns = case_raw[keep], act_raw[keep], ns[keep]
+        attributes = {k: np.asarray(a)[keep] for k, a in attributes.items()}
+        case_attributes = {k: np.asarray(a)[keep] for k, a in case_attributes.items()}
+        order = np.asarray(order)[keep] if order is not None else None
+        n = keep.size
+
+    case_vals = _columns.homogeneous(case_raw, name=f"column {names['case']!r}")
+    act_vals = _columns.homogeneous(act_raw, name=f"column {names['activity']!r}")
+
+    # One stable sort by (case, [order], time); string ids are coded first so the sort is
+    # over integers, numeric ids are sorted as they are.
+    if case_vals.dtype.kind in "OUS":
+        case_uniques, case_key = _columns.factorize(case_vals)
+    else:
+        case_uniques, case_key = None, case_vals
+    keys: list[NDArray[Any]] = []
+    if order is not None:
+        keys.append(_columns.homogeneous(_columns.as_1d(order, name="order"), name="order"))
+    keys += [ns, case_key]
+    perm: NDArray[np.intp] | None
+    if _is_sorted(case_key, ns, keys[0] if order is not None else None):
+        perm = None
+    else:
+        perm = np.lexsort(keys)
+
+    def take(a: NDArray[Any]) -> NDArray[Any]:
+        return a if perm is None else a[perm]
+
+    sorted_case = take(case_key)
+    starts = np.concatenate([[True], sorted_case[1:] != sorted_case[:-1]])
+    codes = np.cumsum(starts, dtype=np.int32) - 1
+    first_rows = np.flatnonzero(starts)
+    offsets = np.append(first_rows, n).astype(np.int64)
+    if case_uniques is None:
+        case_names = _columns.to_object(sorted_case[first_rows])
+    else:
+        case_names = _columns.to_object(case_uniques[sorted_case[first_rows]])
+
+    act_uniques, act_codes = _columns.factorize(act_vals)
+    sorted_time = take(ns).view("datetime64[ns]")
+
+    event_attrs = {k: take(_attribute_array(a, k)) for k, a in attributes.items()}
+    case_attrs: dict[str, NDArray[Any]] = {}
+    for name, col in case_attributes.items():
+        values = take(_attribute_array(col, name))
+        _check_constant(name, values, codes, case_names)
+        case_attrs[name] = values[first_rows]
+
+    return EventLog(
+        case=codes,
+        activity=take(act_codes),
+        time=sorted_time,
+        case_names=case_names,
+        activity_names=_columns.to_object(act_uniques),
+        offsets=offsets,
+        event_attributes=event_attrs,
+        case_attributes=case_attrs,
+    )
+
+
+def _is_sorted(case: NDArray[Any], ns: NDArray[np.int64], order: NDArray[Any] | None) -> bool:
+    """True if events already run by (case, [order], time) so no sort (and no copy) is needed."""
+    if case.size < 2:  # noqa: PLR2004
+        return True
+    up = case[1:] > case[:-1]
+    same = case[1:] == case[:-1]
+    if not bool((up | same).all()):
+        return False
+    t_ok = ns[1:] >= ns[:-1]
+    if order is None:
+        return bool((up | (same & t_ok)).all())
+    tie = ns[1:] == ns[:-1]
+    o_ok = order[1:] >= order[:-1]
+    return bool((up | (same & (ns[1:] > ns[:-1])) | (same & tie & o_ok)).all())
+
+
+def _attribute_array(values: Any, name: str) -> NDArray[Any]:  # noqa: ANN401
+    """An attribute column as numpy; tz-aware datetimes become UTC datetime64[ns]."""
+    arr = _columns.as_1d(values, name=name)
+    if arr.dtype.kind == "M":
+        return arr.astype("datetime64[ns]")
+    return arr
+
+
+def _check_constant(
+    name: str, values: NDArray[Any], codes: NDArray[np.int32], case_names: NDArray[Any]
+) -> None:
+    """Raise if a case attribute takes two values within one case."""
+    if values.size < 2:  # noqa: PLR2004
+        return
+    same_case = codes[1:] == codes[:-1]
+    a, b = values[1:], values[:-1]
+    if values.dtype.kind == "O":
+        differ = np.fromiter(
+            (
+                not (x == y or (_columns.is_null(x) and _columns.is_null(y)))
+                for x, y in zip(a, b, strict=True)
+            ),
+            dtype=bool,
+            count=a.size,
+        )
+    elif values.dtype.kind in "fMm":
+        differ = ~((a == b) | (_columns.null_mask(a) & _columns.null_mask(b)))
+    else:
+        differ = a != b
+    clash = np.flatnonzero(same_case & differ)
+    if clash.size:
+        i = int(clash[0])
+        case = case_names[codes[i]]
+        raise InvalidLogError(
+            f"case attribute {name!r} is not constant within case {case!r}: "
+            f"{values[i]!r} then {values[i + 1]!r}. Pass it in attributes= instead, "
+            "to keep it per event."
+        )
+
+
+def _raise_first_bad(
+    bad_case: NDArray[np.bool_],
+    bad_act: NDArray[np.bool_],
+    bad_time: NDArray[np.bool_],
+    case_raw: NDArray[Any],
+    act_raw: NDArray[Any],
+    time_in: NDArray[Any],
+    names: Mapping[str, str],
+    row_label: Callable[[int], str],
+) -> None:
+    firsts = [
+        (int(np.argmax(mask)), key, arr)
+        for key, mask, arr in (
+            ("case", bad_case, case_raw),
+            ("activity", bad_act, act_raw),
+            ("time", bad_time, time_in),
+        )
+        if mask.any()
+    ]
+    row, key, arr = min(firsts, key=lambda f: f[0])
+    count = int((bad_case | bad_act | bad_time).sum())
+    value = arr[row]
+    if isinstance(value, np.generic):
+        value = value.item()
+    what = "a missing value" if _columns.is_null(value) else "a value that is not a time"
+    if key != "time":
+        what = "a missing value"
+    hint = (
+        " Times must be ISO 8601 (e.g. '2024-01-31T09:00:00+01:00') or datetimes."
+        if key == "time"
+        else ""
+    )
+    raise InvalidLogError(
+        f"column {names[key]!r} has {what} at {row_label(row)}: {value!r} "
+        f"({count} bad row{'s' if count != 1 else ''} in all).{hint} "
+        "Fix the data, or pass on_invalid='drop' to drop such rows with a warning."
+    )

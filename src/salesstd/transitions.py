@@ -1,0 +1,391 @@
+"""Directly-follows transitions with time statistics, start and end activities, variants.
+
+For each pair of consecutive events in a case, ``(source, target)``, the time between them;
+per pair the count and the mean, median, min, max, total and standard deviation (ddof=1) of
+those times. This is what process-mining tools call a performance directly-follows graph; the
+numbers equal PM4Py's ``discover_performance_dfg`` on the same events.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, Literal
+
+import attrs
+import numpy as np
+from numpy.typing import NDArray
+
+from salesstd import _validate as v
+from salesstd._frames import FrameBackend, make_frame
+from salesstd._results import ResultMixin
+from salesstd.log import EventLog
+
+__all__ = ["TransitionStats", "TransitionsResult", "transitions"]
+
+_NS = 1e9
+
+
+@attrs.frozen
+class TransitionStats:
+    """Statistics of one directly-follows pair; times in seconds.
+
+    Attributes:
+        source: Activity of the earlier event.
+        target: Activity of the event that directly follows it in the same case.
+        count: Number of times `target` directly follows `source`.
+        mean: Mean time between the two events, seconds.
+        median: Median time, seconds (the mean of the two middle values for even counts).
+        min: Shortest time, seconds.
+        max: Longest time, seconds.
+        total: Sum of the times, seconds.
+        std: Sample standard deviation (ddof=1), seconds; NaN when `count` is 1.
+    """
+
+    source: str
+    target: str
+    count: int
+    mean: float
+    median: float
+    min: float
+    max: float
+    total: float
+    std: float
+
+
+def _ro(values: Any) -> NDArray[Any]:  # noqa: ANN401
+    arr = np.array(values, copy=True)
+    arr.flags.writeable = False
+    return arr
+
+
+_eq = attrs.cmp_using(eq=np.array_equal)
+
+
+@attrs.frozen(repr=False)
+class TransitionsResult(ResultMixin):
+    """Directly-follows pairs with counts and times, start/end activities and variants.
+
+    Arrays run over pairs, most frequent first (ties by source, then target name). Times are
+    float seconds.
+
+    Attributes:
+        source: Source activity of each pair.
+        target: Target activity of each pair.
+        count: How often each pair occurs.
+        mean: Mean seconds between source and target.
+        median: Median seconds.
+        min: Shortest seconds.
+        max: Longest seconds.
+        total: Sum of seconds.
+        std: Sample standard deviation (ddof=1) of the seconds; NaN for a single occurrence.
+        start_names: Activities that start a case.
+        start_counts: Number of cases each of `start_names` starts.
+        end_names: Activities that end a case.
+        end_counts: Number of cases each of `end_names` ends.
+        n_cases: Cases in the log.
+        n_events: Events in the log.
+        log: The log the pairs were counted on (kept by reference, not copied); `variants`
+            are computed from it on access, so `transitions` pays nothing for them.
+    """
+
+    source: NDArray[np.object_] = attrs.field(converter=_ro, eq=_eq)
+    target: NDArray[np.object_] = attrs.field(converter=_ro, eq=_eq)
+    count: NDArray[np.int64] = attrs.field(converter=_ro, eq=_eq)
+    mean: NDArray[np.float64] = attrs.field(converter=_ro, eq=_eq)
+    median: NDArray[np.float64] = attrs.field(converter=_ro, eq=_eq)
+    min: NDArray[np.float64] = attrs.field(converter=_ro, eq=_eq)
+    max: NDArray[np.float64] = attrs.field(converter=_ro, eq=_eq)
+    total: NDArray[np.float64] = attrs.field(converter=_ro, eq=_eq)
+    std: NDArray[np.float64] = attrs.field(converter=_ro, eq=_eq)
+    start_names: NDArray[np.object_] = attrs.field(converter=_ro, eq=_eq)
+    start_counts: NDArray[np.int64] = attrs.field(converter=_ro, eq=_eq)
+    end_names: NDArray[np.object_] = attrs.field(converter=_ro, eq=_eq)
+    end_counts: NDArray[np.int64] = attrs.field(converter=_ro, eq=_eq)
+    n_cases: int
+    n_events: int
+    log: EventLog = attrs.field(eq=False)
+
+    __hash__ = None  # type: ignore[assignment]
+
+    @property
+    def n_pairs(self) -> int:
+        """Number of distinct directly-follows pairs."""
+        return int(self.count.size)
+
+    @property
+    def variants(self) -> tuple[tuple[str, ...], ...]:
+        """Distinct activity sequences, most frequent first (computed on each access)."""
+        return _variants(self.log)[0]
+
+    @property
+    def variant_counts(self) -> NDArray[np.int64]:
+        """Number of cases following each of `variants` (computed on each access)."""
+        return _variants(self.log)[1]
+
+    @property
+    def start_activities(self) -> dict[str, int]:
+        """Start activity to the number of cases it starts, most frequent first."""
+        return dict(zip(self.start_names.tolist(), self.start_counts.tolist(), strict=True))
+
+    @property
+    def end_activities(self) -> dict[str, int]:
+        """End activity to the number of cases it ends, most frequent first."""
+        return dict(zip(self.end_names.tolist(), self.end_counts.tolist(), strict=True))
+
+    def at(self, source: str, target: str) -> TransitionStats:
+        """Statistics of one pair.
+
+        Raises:
+            UnknownStageError: If the pair never occurs.
+
+        Examples:
+            >>> log = ss.EventLog.from_records(
+            ...     [("d1", "lead", "2024-01-01"), ("d1", "won", "2024-01-03")])
+            >>> ss.transitions(log).at("lead", "won").mean / 86400
+            2.0
+        """
+        hit = np.flatnonzero((self.source == source) & (self.target == target))
+        if not hit.size:
+            pairs = [f"{s} -> {t}" for s, t in zip(self.source, self.target, strict=True)]
+            v.known_names("pair", [f"{source} -> {target}"], pairs)
+        i = int(hit[0])
+        return TransitionStats(
+            source=str(self.source[i]),
+            target=str(self.target[i]),
+            count=int(self.count[i]),
+            mean=float(self.mean[i]),
+            median=float(self.median[i]),
+            min=float(self.min[i]),
+            max=float(self.max[i]),
+            total=float(self.total[i]),
+            std=float(self.std[i]),
+        )
+
+    def _table(self) -> Mapping[str, NDArray[Any]]:
+        return {
+            "source": self.source,
+            "target": self.target,
+            "count": self.count,
+            "mean_s": self.mean,
+            "median_s": self.median,
+            "min_s": self.min,
+            "max_s": self.max,
+            "total_s": self.total,
+            "std_s": self.std,
+        }
+
+    def _summary(self) -> Mapping[str, object]:
+        return {"pairs": self.n_pairs, "cases": self.n_cases, "events": self.n_events}
+
+    def to_dict(self) -> dict[str, object]:
+        """JSON-ready contents, with start/end activities and variants beside the pairs.
+
+        Examples:
+            >>> import json
+            >>> log = ss.EventLog.from_records([("d1", "lead", "2024-01-01")])
+            >>> json.loads(json.dumps(ss.transitions(log).to_dict()))["start_activities"]
+            {'lead': 1}
+        """
+        out = super().to_dict()
+        out["start_activities"] = self.start_activities
+        out["end_activities"] = self.end_activities
+        variants, counts = _variants(self.log)
+        out["variants"] = [
+            {"variant": list(var), "count": int(c)} for var, c in zip(variants, counts, strict=True)
+        ]
+        return out
+
+    def to_frame(
+        self,
+        *,
+        backend: FrameBackend = "pandas",
+        durations: Literal["timedelta", "seconds"] = "timedelta",
+    ) -> Any:  # noqa: ANN401
+        """One row per pair: ``source``, ``target``, ``count``, then the time statistics.
+
+        Args:
+            backend: ``"pandas"`` or ``"polars"``.
+            durations: ``"timedelta"`` gives columns ``mean``, ``median``, ``min``, ``max``,
+                ``total``, ``std`` as timedeltas; ``"seconds"`` gives float columns
+                ``mean_s``, ``median_s``, ... named for their unit.
+
+        Returns:
+            A DataFrame of the chosen library, most frequent pair first.
+
+        Examples:
+            >>> log = ss.EventLog.from_records(
+            ...     [("d1", "lead", "2024-01-01"), ("d1", "won", "2024-01-03")])
+            >>> df = ss.transitions(log).to_frame()
+            >>> df.columns.tolist()
+            ['source', 'target', 'count', 'mean', 'median', 'min', 'max', 'total', 'std']
+            >>> str(df["mean"].iloc[0])
+            '2 days 00:00:00'
+        """
+        v.choice("durations", durations, ("timedelta", "seconds"))
+        table = dict(self._table())
+        if durations == "timedelta":
+            for key in ("mean", "median", "min", "max", "total", "std"):
+                seconds = table.pop(f"{key}_s")
+                table[key] = _seconds_to_timedelta(seconds)
+        return make_frame(table, backend=backend)
+
+
+def _seconds_to_timedelta(seconds: NDArray[np.float64]) -> NDArray[np.timedelta64]:
+    ns = np.round(seconds * _NS)
+    out = np.where(np.isnan(ns), np.iinfo(np.int64).min, ns).astype(np.int64)
+    return out.view("timedelta64[ns]")
+
+
+def transitions(log: EventLog) -> TransitionsResult:
+    """Count directly-follows pairs and the time between their two events.
+
+    A pair ``(a, b)`` occurs each time an event of activity ``b`` is the next event after an
+    event of activity ``a`` in the same case (events in log order: by time, equal timestamps
+    in input order). Its time is the difference of the two timestamps.
+
+    Args:
+        log: Events to analyse.
+
+    Returns:
+        Per pair the count and mean, median, min, max, total and standard deviation (ddof=1)
+        of the times in seconds; plus start and end activity counts and the variants.
+
+    Examples:
+        >>> log = ss.EventLog.from_records(
+        ...     [("d1", "lead", "2024-01-01"), ("d1", "won", "2024-01-03"),
+        ...      ("d2", "lead", "2024-01-02"), ("d2", "won", "2024-01-06")])
+        >>> tr = ss.transitions(log)
+        >>> tr
+        TransitionsResult(pairs=1, cases=2, events=4)
+        >>> s = tr.at("lead", "won")
+        >>> s.count, s.mean / 86400, s.median / 86400, s.std / 86400
+        (2, 3.0, 3.0, 1.4142135623730951)
+        >>> tr.variants, tr.variant_counts.tolist()
+        ((('lead', 'won'),), [2])
+    """
+    n_act = log.n_activities
+    act = log.activity.astype(np.int64)
+    t = log.time.view(np.int64)
+    follows = log.case[1:] == log.case[:-1]
+    src_idx = np.flatnonzero(follows)
+    pair = act[src_idx] * n_act + act[src_idx + 1]
+    dur_ns = t[src_idx + 1] - t[src_idx]
+    del src_idx, follows
+
+    # One sort by (pair, duration): groups are runs; min, max and median are read by position.
+    order = np.lexsort((dur_ns, pair))
+    pair_sorted = pair[order]
+    dur_sorted = dur_ns[order].astype(np.float64) / _NS
+    del order, pair, dur_ns
+    if pair_sorted.size:
+        starts = np.flatnonzero(np.concatenate([[True], pair_sorted[1:] != pair_sorted[:-1]]))
+    else:
+        starts = np.empty(0, dtype=np.intp)
+    ends = np.append(starts[1:], pair_sorted.size)
+    count = (ends - starts).astype(np.int64)
+    codes = pair_sorted[starts]
+    del pair_sorted
+    if count.size:
+        total = np.add.reduceat(dur_sorted, starts)
+        mean = total / count
+        deviation = dur_sorted - np.repeat(mean, count)
+        sq = np.add.reduceat(deviation * deviation, starts)
+        del deviation
+        mins = dur_sorted[starts]
+        maxs = dur_sorted[ends - 1]
+        lo = starts + (count - 1) // 2
+        hi = starts + count // 2
+        median = (dur_sorted[lo] + dur_sorted[hi]) / 2.0
+    else:
+        total = mean = sq = mins = maxs = median = np.empty(0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        std = np.where(count > 1, np.sqrt(sq / np.maximum(count - 1, 1)), np.nan)
+
+    source_code = codes // max(n_act, 1)
+    target_code = codes % max(n_act, 1)
+    names = log.activity_names
+    rank = np.lexsort((target_code, source_code, -count))
+
+    start_names, start_counts = _tally(act[log.offsets[:-1]], n_act, names)
+    end_names, end_counts = _tally(act[log.offsets[1:] - 1], n_act, names)
+    return TransitionsResult(
+        source=names[source_code[rank]],
+        target=names[target_code[rank]],
+        count=count[rank],
+        mean=mean[rank],
+        median=median[rank],
+        min=mins[rank],
+        max=maxs[rank],
+        total=total[rank],
+        std=std[rank],
+        start_names=start_names,
+        start_counts=start_counts,
+        end_names=end_names,
+        end_counts=end_counts,
+        n_cases=log.n_cases,
+        n_events=log.n_events,
+        log=log,
+    )
+
+
+def _tally(
+    codes: NDArray[np.int64], n: int, names: NDArray[np.object_]
+) -> tuple[NDArray[np.object_], NDArray[np.int64]]:
+    counts = np.bincount(codes, minlength=n)
+    present = np.flatnonzero(counts)
+    order = present[np.lexsort((present, -counts[present]))]
+    return names[order], counts[order].astype(np.int64)
+
+
+# Two odd 64-bit multipliers for the sequence fingerprints (wrapping arithmetic).
+_MULT_A = np.uint64(0x9E3779B97F4A7C15)
+_MULT_B = np.uint64(0xC2B2AE3D27D4EB4F)
+
+
+def case_variant_ids(log: EventLog) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
+    """Variant id of every case and, per variant, one representative case code.
+
+    Two cases share a variant when their activity sequences are equal. Each sequence gets two
+    independent 64-bit polynomial fingerprints plus its length (a collision needs all three to
+    agree: odds of order n^2 / 2^128), computed with vectorised wrapping arithmetic.
+    Variant ids are numbered by first representative case.
+    """
+    n = log.n_events
+    pos = np.arange(n, dtype=np.int64) - np.repeat(log.offsets[:-1], log.case_lengths)
+    sym = log.activity.astype(np.uint64) + np.uint64(1)
+    keys = [log.case_lengths.astype(np.uint64)]
+    with np.errstate(over="ignore"):
+        for mult in (_MULT_A, _MULT_B):
+            powers = _wrapping_powers(mult, pos)
+            mixed = sym * powers
+            keys.append(np.add.reduceat(mixed, log.offsets[:-1]))
+    stacked = np.stack(keys, axis=1)
+    _, first, inverse = np.unique(stacked, axis=0, return_index=True, return_inverse=True)
+    return inverse.reshape(-1).astype(np.int64), first.astype(np.int64)
+
+
+def _wrapping_powers(base: np.uint64, exponent: NDArray[np.int64]) -> NDArray[np.uint64]:
+    """``base ** exponent`` modulo 2^64, by square-and-multiply over the bits of `exponent`."""
+    result = np.ones(exponent.size, dtype=np.uint64)
+    square = np.uint64(base)
+    e = exponent.copy()
+    with np.errstate(over="ignore"):
+        while e.any():
+            odd = (e & 1).astype(bool)
+            result[odd] *= square
+            square = np.uint64(square * square)
+            e >>= 1
+    return result
+
+
+def _variants(log: EventLog) -> tuple[tuple[tuple[str, ...], ...], NDArray[np.int64]]:
+    ids, first = case_variant_ids(log)
+    counts = np.bincount(ids, minlength=first.size)
+    order = np.lexsort((first, -counts))
+    names = log.activity_names
+    seqs = []
+    for k in order.tolist():
+        c = int(first[k])
+        lo, hi = int(log.offsets[c]), int(log.offsets[c + 1])
+        seqs.append(tuple(str(a) for a in names[log.activity[lo:hi]]))
+    return tuple(seqs), counts[order].astype(np.int64)

@@ -1,0 +1,759 @@
+"""Tests of the XES parser `salesstd.io._xes.parse_xes`."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import gzip
+import json
+from collections import Counter
+from pathlib import Path
+
+import attrs
+import numpy as np
+import pytest
+
+from salesstd.errors import InvalidLogError, ParameterError
+from salesstd.io._xes import XesColumns, parse_xes
+
+DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+
+
+def _data_file(*parts: str) -> Path:
+    path = DATA.joinpath(*parts)
+    if not path.is_file():
+        pytest.skip(
+            f"real-data file {path} is absent: the shared data folder is expected at "
+            "../shared/data next to the project root"
+        )
+    return path
+
+
+def _write(tmp_path: Path, text: str, name: str = "log.xes", *, compress: bool = False) -> Path:
+    path = tmp_path / name
+    data = text.encode("utf-8")
+    path.write_bytes(gzip.compress(data) if compress else data)
+    return path
+
+
+def _n_traces(columns: XesColumns) -> int:
+    return len(next(iter(columns.trace_columns.values())))
+
+
+TYPED = """<?xml version="1.0" encoding="UTF-8"?>
+<log xes.version="1.0">
+  <string key="creator" value="log-level, ignored"/>
+  <global scope="event">
+    <string key="org:resource" value="DEFAULT"/>
+  </global>
+  <trace>
+    <string key="concept:name" value="case-1"/>
+    <date key="opened" value="2020-01-01T00:00:00.000+01:00"/>
+    <event>
+      <string key="concept:name" value="a"/>
+      <date key="time:timestamp" value="2020-01-02T10:00:00.123+01:00"/>
+      <int key="n" value="-42"/>
+      <float key="amount" value="2.3832541524E7"/>
+      <boolean key="flag" value="true"/>
+      <id key="uuid" value="0f8fad5b-d9cb-469f-a165-70867728950e"/>
+    </event>
+    <event>
+      <string key="concept:name" value="b &amp; c &lt;d&gt; &#233;"/>
+      <date key="time:timestamp" value="2020-01-03T10:00:00Z"/>
+      <float key="amount" value="0.5"/>
+      <boolean key="flag" value="FALSE"/>
+      <string key="org:resource" value="Ann"/>
+    </event>
+  </trace>
+  <trace>
+    <string key="concept:name" value="case-2"/>
+    <int key="priority" value="3"/>
+    <event>
+      <string key="concept:name" value="a"/>
+      <int key="n" value="7"/>
+      <boolean key="flag" value="1"/>
+    </event>
+  </trace>
+</log>
+"""
+
+
+def test_typed_values_missing_keys_and_order(tmp_path: Path) -> None:
+    columns = parse_xes(_write(tmp_path, TYPED))
+
+    assert columns.event_columns == {
+        "concept:name": ["a", "b & c <d> é", "a"],
+        "time:timestamp": ["2020-01-02T10:00:00.123+01:00", "2020-01-03T10:00:00Z", None],
+        "n": [-42, None, 7],
+        "amount": [2.3832541524e7, 0.5, None],
+        "flag": [True, False, True],
+        "uuid": ["0f8fad5b-d9cb-469f-a165-70867728950e", None, None],
+        "org:resource": [None, "Ann", None],
+    }
+    # Keys appear in order of first appearance.
+    assert list(columns.event_columns) == [
+        "concept:name",
+        "time:timestamp",
+        "n",
+        "amount",
+        "flag",
+        "uuid",
+        "org:resource",
+    ]
+    assert columns.trace_columns == {
+        "concept:name": ["case-1", "case-2"],
+        "opened": ["2020-01-01T00:00:00.000+01:00", None],
+        "priority": [None, 3],
+    }
+    assert columns.event_trace.dtype == np.int64
+    assert columns.event_trace.tolist() == [0, 0, 1]
+
+
+def test_value_types_are_exact(tmp_path: Path) -> None:
+    columns = parse_xes(_write(tmp_path, TYPED))
+    n = columns.event_columns["n"]
+    amount = columns.event_columns["amount"]
+    flag = columns.event_columns["flag"]
+    assert type(n[0]) is int
+    assert type(amount[1]) is float
+    assert all(type(value) is bool for value in flag)
+    assert type(columns.event_columns["time:timestamp"][0]) is str
+
+
+def test_global_defaults_and_log_attributes_are_not_applied(tmp_path: Path) -> None:
+    columns = parse_xes(_write(tmp_path, TYPED))
+    # The global default "DEFAULT" is not filled in for events without org:resource.
+    assert "DEFAULT" not in columns.event_columns["org:resource"]
+    # The log-level "creator" attribute is not a trace or event column.
+    assert "creator" not in columns.trace_columns
+    assert "creator" not in columns.event_columns
+
+
+def test_result_is_frozen(tmp_path: Path) -> None:
+    columns = parse_xes(_write(tmp_path, TYPED))
+    with pytest.raises(attrs.exceptions.FrozenInstanceError):
+        columns.event_trace = np.zeros(0, dtype=np.int64)  # type: ignore[misc]
+
+
+NAMESPACED = """<?xml version="1.0" encoding="UTF-8" ?>
+<log xes.version="1.0" xmlns="http://www.xes-standard.org/">
+  <extension name="Concept" prefix="concept" uri="http://www.xes-standard.org/concept.xesext"/>
+  <trace>
+    <string key="concept:name" value="t1"/>
+    <event><string key="concept:name" value="x"/><int key="k" value="1"/></event>
+    <event><string key="concept:name" value="y"/></event>
+  </trace>
+  <trace>
+    <string key="concept:name" value="t2"/>
+    <event><string key="concept:name" value="z"/><int key="k" value="2"/></event>
+  </trace>
+</log>
+"""
+NAMESPACED_EXPECTED = {"concept:name": ["x", "y", "z"], "k": [1, None, 2]}
+
+
+def test_namespaced_tags_are_stripped(tmp_path: Path) -> None:
+    columns = parse_xes(_write(tmp_path, NAMESPACED))
+    assert columns.event_columns == NAMESPACED_EXPECTED
+    assert columns.trace_columns == {"concept:name": ["t1", "t2"]}
+    assert columns.event_trace.tolist() == [0, 0, 1]
+
+
+def test_prefixed_namespace_is_stripped(tmp_path: Path) -> None:
+    text = (
+        '<xes:log xmlns:xes="http://www.xes-standard.org/"><xes:trace>'
+        '<xes:string key="concept:name" value="t1"/>'
+        '<xes:event><xes:string key="concept:name" value="x"/></xes:event>'
+        "</xes:trace></xes:log>"
+    )
+    columns = parse_xes(_write(tmp_path, text))
+    assert columns.event_columns == {"concept:name": ["x"]}
+    assert columns.trace_columns == {"concept:name": ["t1"]}
+
+
+@pytest.mark.parametrize("name", ["log.xes.gz", "log.xes", "log.gzip-without-extension"])
+def test_gzip_is_detected_by_magic_bytes(tmp_path: Path, name: str) -> None:
+    path = _write(tmp_path, NAMESPACED, name, compress=True)
+    assert path.read_bytes()[:2] == b"\x1f\x8b"
+    columns = parse_xes(path)
+    assert columns.event_columns == NAMESPACED_EXPECTED
+    assert columns.event_trace.tolist() == [0, 0, 1]
+
+
+def test_plain_file_named_gz_is_read_as_plain(tmp_path: Path) -> None:
+    columns = parse_xes(_write(tmp_path, NAMESPACED, "plain.xes.gz"))
+    assert columns.event_columns == NAMESPACED_EXPECTED
+
+
+def test_accepts_str_path(tmp_path: Path) -> None:
+    columns = parse_xes(str(_write(tmp_path, NAMESPACED)))
+    assert columns.event_columns == NAMESPACED_EXPECTED
+
+
+NESTED = """<log xes.features="nested-attributes">
+  <float key="meta:stdev" value="19.9">
+    <float key="10609" value="2.5"/>
+  </float>
+  <trace>
+    <string key="concept:name" value="t1"/>
+    <string key="note" value="top">
+      <string key="inner" value="ignored"/>
+      <int key="inner-int" value="5"/>
+    </string>
+    <list key="trace-list">
+      <values><string key="item" value="ignored"/></values>
+    </list>
+    <event>
+      <string key="concept:name" value="a"/>
+      <float key="cost" value="1.5">
+        <string key="currency" value="EUR"/>
+        <string value="nested without key is ignored"/>
+      </float>
+      <list key="tags">
+        <values>
+          <string key="tag" value="t-one"/>
+          <string key="tag" value="t-two"/>
+        </values>
+      </list>
+      <container key="box" value="boxed">
+        <int key="inside" value="9"/>
+      </container>
+      <container key="empty-box">
+        <int key="inside" value="9"/>
+      </container>
+      <unknown key="mystery" value="not an XES type"/>
+    </event>
+    <event>
+      <string key="concept:name" value="b"/>
+      <container key="box" value="other"/>
+    </event>
+  </trace>
+</log>
+"""
+
+
+def test_nested_attributes_keep_top_level_value_only(tmp_path: Path) -> None:
+    columns = parse_xes(_write(tmp_path, NESTED))
+    assert columns.event_columns == {
+        "concept:name": ["a", "b"],
+        "cost": [1.5, None],
+        "box": ["boxed", "other"],
+    }
+    assert columns.trace_columns == {"concept:name": ["t1"], "note": ["top"]}
+    assert columns.event_trace.tolist() == [0, 0]
+
+
+def test_trace_attributes_after_events_and_duplicate_keys(tmp_path: Path) -> None:
+    text = """<log><trace>
+      <string key="concept:name" value="first"/>
+      <event>
+        <string key="concept:name" value="a"/>
+        <string key="concept:name" value="a-again"/>
+      </event>
+      <string key="late" value="after the events"/>
+      <string key="concept:name" value="second"/>
+    </trace></log>"""
+    columns = parse_xes(_write(tmp_path, text))
+    # The last value of a repeated key wins (as in a dict).
+    assert columns.event_columns == {"concept:name": ["a-again"]}
+    assert columns.trace_columns == {"concept:name": ["second"], "late": ["after the events"]}
+
+
+def test_typed_attribute_without_value_is_none(tmp_path: Path) -> None:
+    text = """<log><trace><string key="concept:name"/>
+      <event><string key="concept:name" value="a"/><int key="n"/></event>
+    </trace></log>"""
+    columns = parse_xes(_write(tmp_path, text))
+    assert columns.event_columns == {"concept:name": ["a"], "n": [None]}
+    assert columns.trace_columns == {"concept:name": [None]}
+
+
+LIFECYCLE = """<log>
+  <trace>
+    <string key="concept:name" value="t0"/>
+    <event><string key="concept:name" value="a"/>
+      <string key="lifecycle:transition" value="SCHEDULE"/></event>
+    <event><string key="concept:name" value="a"/>
+      <string key="lifecycle:transition" value="START"/></event>
+    <event><string key="concept:name" value="a"/>
+      <string key="lifecycle:transition" value="COMPLETE"/></event>
+    <event><string key="concept:name" value="b"/></event>
+  </trace>
+  <trace>
+    <string key="concept:name" value="t1"/>
+    <event><string key="concept:name" value="c"/>
+      <string key="lifecycle:transition" value="start"/></event>
+  </trace>
+  <trace>
+    <string key="concept:name" value="t2"/>
+  </trace>
+  <trace>
+    <string key="concept:name" value="t3"/>
+    <event><string key="concept:name" value="d"/>
+      <string key="lifecycle:transition" value="complete"/></event>
+  </trace>
+</log>
+"""
+
+
+def test_lifecycle_none_keeps_every_event(tmp_path: Path) -> None:
+    columns = parse_xes(_write(tmp_path, LIFECYCLE))
+    assert columns.event_columns["concept:name"] == ["a", "a", "a", "b", "c", "d"]
+    assert columns.event_columns["lifecycle:transition"] == [
+        "SCHEDULE",
+        "START",
+        "COMPLETE",
+        None,
+        "start",
+        "complete",
+    ]
+    assert columns.event_trace.tolist() == [0, 0, 0, 0, 1, 3]
+    # The trace without events is still there.
+    assert columns.trace_columns == {"concept:name": ["t0", "t1", "t2", "t3"]}
+
+
+def test_lifecycle_complete_is_case_insensitive_and_default(tmp_path: Path) -> None:
+    columns = parse_xes(_write(tmp_path, LIFECYCLE), lifecycle="Complete")
+    # "COMPLETE", the event without a transition (XES default: complete) and "complete".
+    assert columns.event_columns == {
+        "concept:name": ["a", "b", "d"],
+        "lifecycle:transition": ["COMPLETE", None, "complete"],
+    }
+    assert columns.event_trace.tolist() == [0, 0, 3]
+    # Traces whose events were all filtered out stay in the trace columns.
+    assert columns.trace_columns == {"concept:name": ["t0", "t1", "t2", "t3"]}
+
+
+def test_lifecycle_sequence(tmp_path: Path) -> None:
+    columns = parse_xes(_write(tmp_path, LIFECYCLE), lifecycle=["start", "SCHEDULE"])
+    assert columns.event_columns == {
+        "concept:name": ["a", "a", "c"],
+        "lifecycle:transition": ["SCHEDULE", "START", "start"],
+    }
+    assert columns.event_trace.tolist() == [0, 0, 1]
+    assert parse_xes(_write(tmp_path, LIFECYCLE), lifecycle=("start",)).event_trace.tolist() == [
+        0,
+        1,
+    ]
+
+
+def test_lifecycle_matching_nothing_keeps_traces(tmp_path: Path) -> None:
+    columns = parse_xes(_write(tmp_path, LIFECYCLE), lifecycle="suspend")
+    assert columns.event_columns == {}
+    assert columns.event_trace.dtype == np.int64
+    assert columns.event_trace.shape == (0,)
+    assert columns.trace_columns == {"concept:name": ["t0", "t1", "t2", "t3"]}
+
+
+@pytest.mark.parametrize("bad", [[], ["complete", 3]])
+def test_lifecycle_bad_sequence_raises(tmp_path: Path, bad: list[object]) -> None:
+    with pytest.raises(ParameterError, match="lifecycle must be None, a string"):
+        parse_xes(_write(tmp_path, LIFECYCLE), lifecycle=bad)  # type: ignore[arg-type]
+
+
+def test_events_outside_traces_are_ignored(tmp_path: Path) -> None:
+    text = """<log>
+      <event><string key="concept:name" value="orphan"/></event>
+      <trace><string key="concept:name" value="t"/>
+        <event><string key="concept:name" value="a"/></event></trace>
+    </log>"""
+    columns = parse_xes(_write(tmp_path, text))
+    assert columns.event_columns == {"concept:name": ["a"]}
+    assert columns.event_trace.tolist() == [0]
+
+
+def test_declared_latin1_is_decoded(tmp_path: Path) -> None:
+    path = tmp_path / "latin1.xes"
+    path.write_bytes(
+        b'<?xml version="1.0" encoding="ISO-8859-1"?>\n<log><trace>'
+        b'<string key="concept:name" value="Jos\xe9"/>'
+        b'<event><string key="concept:name" value="\xc9tape"/></event></trace></log>'
+    )
+    columns = parse_xes(path)
+    assert columns.trace_columns == {"concept:name": ["José"]}
+    assert columns.event_columns == {"concept:name": ["Étape"]}
+
+
+def test_utf8_bom_is_accepted(tmp_path: Path) -> None:
+    path = tmp_path / "bom.xes"
+    path.write_bytes(b"\xef\xbb\xbf" + NAMESPACED.encode("utf-8"))
+    assert parse_xes(path).event_columns == NAMESPACED_EXPECTED
+
+
+def test_many_traces_event_trace_indices(tmp_path: Path) -> None:
+    parts = ["<log>"]
+    for trace in range(500):
+        parts.append(f'<trace><string key="concept:name" value="c{trace}"/>')
+        parts.extend(
+            f'<event><int key="i" value="{trace * 10 + event}"/></event>'
+            for event in range(trace % 4)
+        )
+        parts.append("</trace>")
+    parts.append("</log>")
+    columns = parse_xes(_write(tmp_path, "".join(parts), compress=True))
+    expected_trace = [trace for trace in range(500) for _ in range(trace % 4)]
+    assert columns.event_trace.tolist() == expected_trace
+    assert columns.event_columns["i"] == [
+        trace * 10 + event for trace in range(500) for event in range(trace % 4)
+    ]
+    assert columns.trace_columns["concept:name"] == [f"c{trace}" for trace in range(500)]
+
+
+# --------------------------------------------------------------------------------------------
+# Errors
+
+
+def test_missing_file(tmp_path: Path) -> None:
+    path = tmp_path / "nope.xes"
+    with pytest.raises(InvalidLogError, match=r"nope\.xes' does not exist; check the path") as info:
+        parse_xes(path)
+    assert isinstance(info.value.__cause__, FileNotFoundError)
+    assert isinstance(info.value, ValueError)
+
+
+def test_directory_instead_of_file(tmp_path: Path) -> None:
+    with pytest.raises(InvalidLogError, match="cannot be read") as info:
+        parse_xes(tmp_path)
+    assert isinstance(info.value.__cause__, OSError)
+
+
+def test_truncated_gzip(tmp_path: Path) -> None:
+    data = gzip.compress(NAMESPACED.encode("utf-8") * 5)
+    path = tmp_path / "cut.xes.gz"
+    path.write_bytes(data[: len(data) // 2])
+    with pytest.raises(InvalidLogError, match=r"cut\.xes\.gz' is a truncated or corrupt gzip file"):
+        parse_xes(path)
+
+
+def test_gzip_with_only_a_header(tmp_path: Path) -> None:
+    path = tmp_path / "header.xes.gz"
+    path.write_bytes(b"\x1f\x8b")
+    with pytest.raises(InvalidLogError, match="is a truncated or corrupt gzip file"):
+        parse_xes(path)
+
+
+def test_corrupt_gzip_bad_header(tmp_path: Path) -> None:
+    path = tmp_path / "bad.xes.gz"
+    path.write_bytes(b"\x1f\x8b\x63" + b"not really gzip at all" * 10)
+    with pytest.raises(InvalidLogError, match="is a truncated or corrupt gzip file") as info:
+        parse_xes(path)
+    assert isinstance(info.value.__cause__, OSError)
+
+
+def test_corrupt_gzip_crc(tmp_path: Path) -> None:
+    data = bytearray(gzip.compress(NAMESPACED.encode("utf-8")))
+    data[-8] ^= 0xFF  # break the CRC32 in the trailer
+    path = tmp_path / "crc.xes.gz"
+    path.write_bytes(bytes(data))
+    with pytest.raises(InvalidLogError, match="is a truncated or corrupt gzip file"):
+        parse_xes(path)
+
+
+def test_not_xml(tmp_path: Path) -> None:
+    path = _write(tmp_path, "case,activity\n1,a\n", "events.csv")
+    with pytest.raises(
+        InvalidLogError,
+        match=r"events\.csv' is not well-formed XML \(syntax error at line 1, column 0\)",
+    ):
+        parse_xes(path)
+
+
+def test_empty_file(tmp_path: Path) -> None:
+    path = _write(tmp_path, "", "empty.xes")
+    with pytest.raises(InvalidLogError, match=r"no element found at line 1, column 0"):
+        parse_xes(path)
+
+
+def test_malformed_xml_reports_line_and_column(tmp_path: Path) -> None:
+    text = "<log>\n  <trace>\n    <event>\n  </trace>\n</log>\n"
+    with pytest.raises(
+        InvalidLogError, match=r"not well-formed XML \(mismatched tag at line 4, column 4\)"
+    ) as info:
+        parse_xes(_write(tmp_path, text))
+    assert info.value.__cause__ is not None
+
+
+def test_truncated_plain_xml(tmp_path: Path) -> None:
+    text = NAMESPACED[: NAMESPACED.index("<trace>", 200) + 20]
+    with pytest.raises(InvalidLogError, match=r"not well-formed XML .*complete XES file"):
+        parse_xes(_write(tmp_path, text))
+
+
+def test_truncated_xml_inside_valid_gzip(tmp_path: Path) -> None:
+    text = NAMESPACED[:300]
+    with pytest.raises(InvalidLogError, match="not well-formed XML"):
+        parse_xes(_write(tmp_path, text, "cut.xes.gz", compress=True))
+
+
+@pytest.mark.parametrize(
+    "declaration",
+    [b'<?xml version="1.0" encoding="UTF-8"?>\n', b"<?xml version='1.0' encoding='utf8'?>\n", b""],
+)
+def test_non_utf8_content(tmp_path: Path, declaration: bytes) -> None:
+    path = tmp_path / "latin.xes"
+    path.write_bytes(
+        declaration
+        + b'<log>\n<trace>\n<string key="concept:name" value="Jos\xe9"/>\n</trace>\n</log>'
+    )
+    line = 4 if declaration else 3
+    with pytest.raises(
+        InvalidLogError,
+        match=rf"latin\.xes' declares UTF-8 but is not valid UTF-8 \(first bad byte on line {line}",
+    ):
+        parse_xes(path)
+
+
+def test_non_utf8_content_in_gzip(tmp_path: Path) -> None:
+    path = tmp_path / "latin.xes.gz"
+    path.write_bytes(
+        gzip.compress(
+            b'<?xml version="1.0" encoding="UTF-8"?><log><trace><event>'
+            b'<string key="r" value="M\xfcller"/></event></trace></log>'
+        )
+    )
+    with pytest.raises(InvalidLogError, match="UTF-8"):
+        parse_xes(path)
+
+
+def test_root_is_not_log(tmp_path: Path) -> None:
+    path = _write(tmp_path, "<html><body><trace/></body></html>", "page.xes")
+    with pytest.raises(
+        InvalidLogError, match=r"page\.xes' contains no traces \(its root element is <html>"
+    ):
+        parse_xes(path)
+
+
+def test_log_without_traces(tmp_path: Path) -> None:
+    text = '<log xmlns="http://www.xes-standard.org/"><string key="creator" value="x"/></log>'
+    with pytest.raises(InvalidLogError, match=r"log\.xes' contains no traces; pass an XES log"):
+        parse_xes(_write(tmp_path, text))
+
+
+def test_event_attribute_without_key(tmp_path: Path) -> None:
+    text = """<log><trace><string key="concept:name" value="t"/>
+      <event><string key="concept:name" value="a"/></event>
+      <event><string key="concept:name" value="b"/><int value="3"/></event>
+    </trace></log>"""
+    with pytest.raises(
+        InvalidLogError,
+        match=r"has a <int> attribute without a key in event 1 of trace 0 \(both 0-based\)",
+    ):
+        parse_xes(_write(tmp_path, text))
+
+
+def test_trace_attribute_without_key(tmp_path: Path) -> None:
+    text = """<log><trace><string key="concept:name" value="t"/></trace>
+      <trace><date value="2020-01-01T00:00:00Z"/></trace></log>"""
+    with pytest.raises(
+        InvalidLogError, match=r"<date> attribute without a key in trace 1 \(0-based\)"
+    ):
+        parse_xes(_write(tmp_path, text))
+
+
+@pytest.mark.parametrize(
+    ("element", "value"), [("int", "1.5"), ("float", "abc"), ("boolean", "yes")]
+)
+def test_unparseable_typed_value(tmp_path: Path, element: str, value: str) -> None:
+    text = f"""<log><trace><event><{element} key="x" value="{value}"/></event></trace></log>"""
+    with pytest.raises(
+        InvalidLogError,
+        match=rf"<{element}> attribute 'x' with value '{value}' .*not a valid {element}",
+    ) as info:
+        parse_xes(_write(tmp_path, text))
+    assert isinstance(info.value.__cause__, ValueError)
+
+
+# --------------------------------------------------------------------------------------------
+# Real logs
+
+REAL_LOGS = [
+    ("running-example", "running-example.xes", 6, 42),
+    ("receipt", "08_receipt.xes.gz", 1434, 8577),
+    ("helpdesk", "helpdesk.xes.gz", 4580, 21348),
+    ("roadtraffic100", "roadtraffic100traces.xes", 100, 390),
+]
+ORACLES = {  # PM4Py oracle file (in oracles/pm4py) of each real log
+    "running-example.xes": "running-example.json",
+    "08_receipt.xes.gz": "receipt.json",
+    "helpdesk.xes.gz": "helpdesk.json",
+    "roadtraffic100traces.xes": "roadtraffic100traces.json",
+}
+
+
+@pytest.mark.parametrize(("folder", "name", "n_traces", "n_events"), REAL_LOGS)
+def test_real_log_counts(folder: str, name: str, n_traces: int, n_events: int) -> None:
+    columns = parse_xes(_data_file(folder, name))
+    assert _n_traces(columns) == n_traces
+    assert columns.event_trace.shape == (n_events,)
+    assert all(len(column) == n_events for column in columns.event_columns.values())
+    assert all(len(column) == n_traces for column in columns.trace_columns.values())
+    # Trace indices are non-decreasing (file order) and every trace has at least one event.
+    assert np.all(np.diff(columns.event_trace) >= 0)
+    assert np.unique(columns.event_trace).tolist() == list(range(n_traces))
+
+
+@pytest.mark.parametrize(("folder", "name", "n_traces", "n_events"), REAL_LOGS)
+def test_real_log_matches_pm4py_oracle(
+    folder: str, name: str, n_traces: int, n_events: int
+) -> None:
+    columns = parse_xes(_data_file(folder, name))
+    oracle_path = _data_file("oracles", "pm4py", ORACLES[name])
+    oracle = json.loads(oracle_path.read_text(encoding="utf-8"))
+    assert oracle["source_files"] == [name]
+    # The oracle logs are in time order within each case, so file order gives PM4Py's traces.
+    assert oracle["crosscheck"]["rows_out_of_time_order_in_source"] == 0
+    assert (oracle["n_cases"], oracle["n_events"]) == (n_traces, n_events)
+    activity = columns.event_columns["concept:name"]
+    assert set(activity) == set(oracle["activities"])
+    traces: list[list[object]] = [[] for _ in range(n_traces)]
+    for trace, name_ in zip(columns.event_trace.tolist(), activity, strict=True):
+        traces[trace].append(name_)
+    assert len({tuple(trace) for trace in traces}) == oracle["n_variants"]
+    assert dict(Counter(trace[0] for trace in traces)) == oracle["start_activities"]
+    assert dict(Counter(trace[-1] for trace in traces)) == oracle["end_activities"]
+
+
+def test_running_example_values() -> None:
+    columns = parse_xes(_data_file("running-example", "running-example.xes"))
+    assert columns.trace_columns["concept:name"] == ["3", "2", "1", "6", "5", "4"]
+    assert columns.trace_columns["creator"] == ["Fluxicon Nitro"] * 6
+    assert sorted(columns.event_columns) == [
+        "Activity",
+        "Costs",
+        "Resource",
+        "concept:name",
+        "org:resource",
+        "time:timestamp",
+    ]
+    assert columns.event_columns["concept:name"][:3] == [
+        "register request",
+        "examine casually",
+        "check ticket",
+    ]
+    assert columns.event_columns["time:timestamp"][0] == "2010-12-30T14:32:00.000+01:00"
+    assert columns.event_columns["Costs"][0] == "50"  # declared <string> in the file
+    csv_path = _data_file("running-example", "running-example.csv")
+    with csv_path.open(encoding="utf-8", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    assert [row["concept:name"] for row in rows] == columns.event_columns["concept:name"]
+    assert [dt.datetime.fromisoformat(row["time:timestamp"]) for row in rows] == [
+        dt.datetime.fromisoformat(str(value)) for value in columns.event_columns["time:timestamp"]
+    ]
+
+
+def test_receipt_matches_csv_export() -> None:
+    columns = parse_xes(_data_file("receipt", "08_receipt.xes.gz"))
+    with _data_file("receipt", "receipt.csv").open(encoding="utf-8", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    assert len(rows) == 8577
+    case = [columns.trace_columns["concept:name"][trace] for trace in columns.event_trace]
+    assert [row["case:concept:name"] for row in rows] == case
+    for key in ("concept:name", "concept:instance", "org:group", "org:resource"):
+        assert [row[key] for row in rows] == columns.event_columns[key]
+    assert [dt.datetime.fromisoformat(row["time:timestamp"]) for row in rows] == [
+        dt.datetime.fromisoformat(str(value)) for value in columns.event_columns["time:timestamp"]
+    ]
+    assert set(columns.event_columns["lifecycle:transition"]) == {"complete"}
+    # Trace attributes missing on some traces come out as None; global defaults are not applied.
+    assert sum(value is None for value in columns.trace_columns["enddate"]) == 105
+    assert sum(value is None for value in columns.trace_columns["group"]) == 825
+    assert "aantekening" not in columns.trace_columns  # declared only in <global scope="trace">
+    enddate = [columns.trace_columns["enddate"][trace] for trace in columns.event_trace]
+    assert [row["case:enddate"] or None for row in rows] == [
+        None if value is None else dt.datetime.fromisoformat(str(value)).isoformat(" ")
+        for value in enddate
+    ]
+
+
+def test_roadtraffic_typed_values() -> None:
+    columns = parse_xes(_data_file("roadtraffic100", "roadtraffic100traces.xes"))
+    events = columns.event_columns
+    assert events["amount"][:3] == [35.0, None, 36.0]
+    assert events["article"][:3] == [157, None, 157]
+    assert events["points"][:3] == [0, None, 0]
+    assert all(type(value) is int for value in events["article"] if value is not None)
+    assert all(type(value) is float for value in events["expense"] if value is not None)
+    assert sum(value is not None for value in events["expense"]) == 78
+    assert (
+        len(
+            parse_xes(
+                _data_file("roadtraffic100", "roadtraffic100traces.xes"), lifecycle="complete"
+            ).event_trace
+        )
+        == 390
+    )
+
+
+def test_helpdesk_timestamps_without_fraction() -> None:
+    columns = parse_xes(_data_file("helpdesk", "helpdesk.xes.gz"))
+    stamps = columns.event_columns["time:timestamp"]
+    assert stamps[0] == "2012-10-09T14:50:17+00:00"
+    assert all(str(value).endswith("+00:00") for value in stamps)
+    assert "lifecycle:transition" not in columns.event_columns
+    # No lifecycle attribute means "complete": the filter keeps every event.
+    assert (
+        len(parse_xes(_data_file("helpdesk", "helpdesk.xes.gz"), lifecycle="complete").event_trace)
+        == 21348
+    )
+    assert (
+        len(parse_xes(_data_file("helpdesk", "helpdesk.xes.gz"), lifecycle="start").event_trace)
+        == 0
+    )
+
+
+@pytest.fixture(scope="module")
+def bpic2012_rows() -> list[dict[str, str]]:
+    with gzip.open(
+        _data_file("bpic2012", "bpic2012_events.csv.gz"), "rt", encoding="utf-8", newline=""
+    ) as handle:
+        return list(csv.DictReader(handle))
+
+
+@pytest.mark.slow
+def test_bpic2012_all_events_match_csv(bpic2012_rows: list[dict[str, str]]) -> None:
+    columns = parse_xes(_data_file("bpic2012", "BPI_Challenge_2012.xes.gz"))
+    rows = bpic2012_rows
+    assert _n_traces(columns) == 13087
+    assert columns.event_trace.shape == (262200,)
+    assert len(rows) == 262200
+    events = columns.event_columns
+    assert sorted(events) == [
+        "concept:name",
+        "lifecycle:transition",
+        "org:resource",
+        "time:timestamp",
+    ]
+    assert sorted(columns.trace_columns) == ["AMOUNT_REQ", "REG_DATE", "concept:name"]
+    assert [row["activity"] for row in rows] == events["concept:name"]
+    assert [row["lifecycle"] for row in rows] == events["lifecycle:transition"]
+    assert [row["timestamp"] for row in rows] == events["time:timestamp"]
+    assert [row["resource"] or None for row in rows] == events["org:resource"]
+    assert sum(value is None for value in events["org:resource"]) == 18010
+    trace = columns.event_trace.tolist()
+    assert [row["case_id"] for row in rows] == [
+        columns.trace_columns["concept:name"][t] for t in trace
+    ]
+    assert [row["reg_date"] for row in rows] == [
+        columns.trace_columns["REG_DATE"][t] for t in trace
+    ]
+    assert [row["amount_req"] for row in rows] == [
+        columns.trace_columns["AMOUNT_REQ"][t] for t in trace
+    ]
+    # Raw timestamps are kept as written, with both DST offsets.
+    offsets = Counter(str(value)[-6:] for value in events["time:timestamp"])
+    assert set(offsets) == {"+01:00", "+02:00"}
+
+
+@pytest.mark.slow
+def test_bpic2012_lifecycle_filter_matches_csv(bpic2012_rows: list[dict[str, str]]) -> None:
+    path = _data_file("bpic2012", "BPI_Challenge_2012.xes.gz")
+    expected = Counter(row["lifecycle"] for row in bpic2012_rows)
+    assert expected == {"COMPLETE": 164506, "START": 71376, "SCHEDULE": 26318}
+    complete = parse_xes(path, lifecycle="complete")
+    assert complete.event_trace.shape == (expected["COMPLETE"],)
+    assert set(complete.event_columns["lifecycle:transition"]) == {"COMPLETE"}
+    assert _n_traces(complete) == 13087
+    kept = [row for row in bpic2012_rows if row["lifecycle"] == "COMPLETE"]
+    assert [row["timestamp"] for row in kept] == complete.event_columns["time:timestamp"]
+    both = parse_xes(path, lifecycle=["start", "schedule"])
+    assert both.event_trace.shape == (expected["START"] + expected["SCHEDULE"],)
