@@ -12,7 +12,7 @@ from numpy.typing import NDArray
 
 from salesstd.errors import InvalidLogError
 
-_CHUNK = 1 << 20
+_CHUNK = 1 << 18
 
 
 def as_1d(values: Any, *, name: str) -> NDArray[Any]:  # noqa: ANN401
@@ -89,15 +89,15 @@ def factorize(arr: NDArray[Any]) -> tuple[NDArray[Any], NDArray[np.int32]]:
         chunk = arr.astype("U") if arr.dtype.kind == "O" else arr
         uniques, inverse = np.unique(chunk, return_inverse=True)
         return uniques, np.asarray(inverse.reshape(-1), dtype=np.int32)
-    parts: list[tuple[NDArray[Any], NDArray[np.intp]]] = []
+    parts: list[tuple[NDArray[Any], NDArray[np.int32]]] = []
     for start in range(0, arr.size, _CHUNK):
-        local, inv = np.unique(arr[start : start + _CHUNK].astype("U"), return_inverse=True)
-        parts.append((local, inv.reshape(-1)))
+        local, local_codes = np.unique(arr[start : start + _CHUNK].astype("U"), return_inverse=True)
+        parts.append((local, local_codes.reshape(-1).astype(np.int32)))
     uniques = np.unique(np.concatenate([p[0] for p in parts]))
     codes = np.empty(arr.size, dtype=np.int32)
-    for k, (local, inv) in enumerate(parts):
+    for k, (local, chunk_codes) in enumerate(parts):
         remap = np.searchsorted(uniques, local).astype(np.int32)
-        codes[k * _CHUNK : k * _CHUNK + inv.size] = remap[inv]
+        codes[k * _CHUNK : k * _CHUNK + chunk_codes.size] = remap[chunk_codes]
     return uniques, codes
 
 

@@ -45,7 +45,7 @@ def parse_times(values: Any, *, tz: str | None = None) -> NDArray[np.int64]:  # 
         arr = arr.reshape(-1)
     kind = arr.dtype.kind
     if kind == "M":
-        ns = arr.astype("datetime64[ns]").view(np.int64).copy()
+        ns = np.array(arr, dtype="datetime64[ns]", copy=True).view(np.int64)
         return _localize(ns, tz)
     if kind in "iufb":
         raise ParameterError(

@@ -34,7 +34,29 @@ RESERVED = ("case", "activity", "time")
 
 
 def _readonly(values: ArrayLike) -> NDArray[Any]:
+    """A read-only array the caller cannot change: a copy, unless `values` is already a
+    read-only array owning its memory (as the internal constructors hand over)."""
+    if isinstance(values, np.ndarray) and _sealed_already(values):
+        return values
     arr = np.array(values, copy=True)
+    arr.flags.writeable = False
+    return arr
+
+
+def _sealed_already(arr: NDArray[Any]) -> bool:
+    """True if neither `arr` nor any array it views can be written."""
+    node: object = arr
+    while isinstance(node, np.ndarray):
+        if node.flags.writeable:
+            return False
+        node = node.base
+    return node is None
+
+
+def _sealed(arr: NDArray[Any]) -> NDArray[Any]:
+    """Mark a freshly built array read-only so `_readonly` takes it without a copy."""
+    if not arr.flags.owndata:
+        arr = arr.copy()
     arr.flags.writeable = False
     return arr
 
@@ -717,18 +739,29 @@ def _build(
     def take(a: NDArray[Any]) -> NDArray[Any]:
         return a if perm is None else a[perm]
 
+    # Intermediates are released as soon as they are used: at ten million events each
+    # int64 column is 80 MB, and peak memory is part of the contract.
+    sorted_time = _sealed(take(ns)).view("datetime64[ns]")
+    del ns, keys
     sorted_case = take(case_key)
-    starts = np.concatenate([[True], sorted_case[1:] != sorted_case[:-1]])
-    codes = np.cumsum(starts, dtype=np.int32) - 1
+    del case_key
+    starts = np.empty(n, dtype=bool)
+    starts[0] = True
+    np.not_equal(sorted_case[1:], sorted_case[:-1], out=starts[1:])
+    codes = np.cumsum(starts, dtype=np.int32)
+    codes -= 1
     first_rows = np.flatnonzero(starts)
+    del starts
     offsets = np.append(first_rows, n).astype(np.int64)
     if case_uniques is None:
         case_names = _columns.to_object(sorted_case[first_rows])
     else:
         case_names = _columns.to_object(case_uniques[sorted_case[first_rows]])
+    del sorted_case
 
     act_uniques, act_codes = _columns.factorize(act_vals)
-    sorted_time = take(ns).view("datetime64[ns]")
+    act_sorted = take(act_codes)
+    del act_codes
 
     event_attrs = {k: take(_attribute_array(a, k)) for k, a in attributes.items()}
     case_attrs: dict[str, NDArray[Any]] = {}
@@ -736,10 +769,11 @@ def _build(
         values = take(_attribute_array(col, name))
         _check_constant(name, values, codes, case_names)
         case_attrs[name] = values[first_rows]
+    del perm
 
     return EventLog(
-        case=codes,
-        activity=take(act_codes),
+        case=_sealed(codes),
+        activity=_sealed(act_sorted),
         time=sorted_time,
         case_names=case_names,
         activity_names=_columns.to_object(act_uniques),

@@ -264,32 +264,46 @@ def transitions(log: EventLog) -> TransitionsResult:
         ((('lead', 'won'),), [2])
     """
     n_act = log.n_activities
-    act = log.activity.astype(np.int64)
+    act = log.activity
     t = log.time.view(np.int64)
-    follows = log.case[1:] == log.case[:-1]
-    src_idx = np.flatnonzero(follows)
-    pair = act[src_idx] * n_act + act[src_idx + 1]
-    dur_ns = t[src_idx + 1] - t[src_idx]
-    del src_idx, follows
+    # Memory matters at ten million events: intermediates are small dtypes and are released
+    # as soon as they have been used.
+    src_idx = np.flatnonzero(log.case[1:] == log.case[:-1])
+    pair_dtype = np.int32 if n_act * n_act < np.iinfo(np.int32).max else np.int64
+    pair = act[src_idx].astype(pair_dtype)
+    pair *= n_act
+    pair += act[src_idx + 1]
+    dur_ns = t[src_idx + 1]
+    dur_ns -= t[src_idx]
+    del src_idx
 
     # One sort by (pair, duration): groups are runs; min, max and median are read by position.
     order = np.lexsort((dur_ns, pair))
     pair_sorted = pair[order]
-    dur_sorted = dur_ns[order].astype(np.float64) / _NS
-    del order, pair, dur_ns
+    del pair
+    dur_sorted = dur_ns[order].astype(np.float64)
+    dur_sorted /= _NS
+    del order, dur_ns
     if pair_sorted.size:
-        starts = np.flatnonzero(np.concatenate([[True], pair_sorted[1:] != pair_sorted[:-1]]))
+        boundary = np.empty(pair_sorted.size, dtype=bool)
+        boundary[0] = True
+        np.not_equal(pair_sorted[1:], pair_sorted[:-1], out=boundary[1:])
+        starts = np.flatnonzero(boundary)
+        del boundary
     else:
         starts = np.empty(0, dtype=np.intp)
     ends = np.append(starts[1:], pair_sorted.size)
     count = (ends - starts).astype(np.int64)
-    codes = pair_sorted[starts]
+    codes = pair_sorted[starts].astype(np.int64)
     del pair_sorted
     if count.size:
         total = np.add.reduceat(dur_sorted, starts)
         mean = total / count
-        deviation = dur_sorted - np.repeat(mean, count)
-        sq = np.add.reduceat(deviation * deviation, starts)
+        # Two-pass variance: squared deviations from each pair's own mean, summed per pair.
+        deviation = np.repeat(mean, count)
+        np.subtract(dur_sorted, deviation, out=deviation)
+        np.square(deviation, out=deviation)
+        sq = np.add.reduceat(deviation, starts)
         del deviation
         mins = dur_sorted[starts]
         maxs = dur_sorted[ends - 1]
@@ -298,6 +312,7 @@ def transitions(log: EventLog) -> TransitionsResult:
         median = (dur_sorted[lo] + dur_sorted[hi]) / 2.0
     else:
         total = mean = sq = mins = maxs = median = np.empty(0)
+    del dur_sorted
     with np.errstate(invalid="ignore", divide="ignore"):
         std = np.where(count > 1, np.sqrt(sq / np.maximum(count - 1, 1)), np.nan)
 
@@ -329,7 +344,7 @@ def transitions(log: EventLog) -> TransitionsResult:
 
 
 def _tally(
-    codes: NDArray[np.int64], n: int, names: NDArray[np.object_]
+    codes: NDArray[np.int32], n: int, names: NDArray[np.object_]
 ) -> tuple[NDArray[np.object_], NDArray[np.int64]]:
     counts = np.bincount(codes, minlength=n)
     present = np.flatnonzero(counts)
