@@ -34,8 +34,11 @@ RESERVED = ("case", "activity", "time")
 
 
 def _readonly(values: ArrayLike) -> NDArray[Any]:
-    """A read-only array the caller cannot change: a copy, unless `values` is already a
-    read-only array owning its memory (as the internal constructors hand over)."""
+    """A read-only array that the caller cannot change.
+
+    A copy, unless `values` is already read-only all the way down its base chain (as the
+    internal constructors hand over), which nobody can write to.
+    """
     if isinstance(values, np.ndarray) and _sealed_already(values):
         return values
     arr = np.array(values, copy=True)
@@ -769,7 +772,6 @@ def _build(
         values = take(_attribute_array(col, name))
         _check_constant(name, values, codes, case_names)
         case_attrs[name] = values[first_rows]
-    del perm
 
     return EventLog(
         case=_sealed(codes),
