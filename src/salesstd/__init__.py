@@ -6,6 +6,7 @@ or time, and score reps and teams on it, from a CRM event log.
 
 from __future__ import annotations
 
+from salesstd import datasets
 from salesstd._version import __version__
 from salesstd.errors import (
     DroppedEventsWarning,
@@ -18,6 +19,7 @@ from salesstd.errors import (
     SmallSampleWarning,
     UnknownStageError,
 )
+from salesstd.funnel import Funnel, Stage
 from salesstd.io import read_csv, read_parquet, read_xes
 from salesstd.log import EventLog
 from salesstd.transitions import TransitionsResult, TransitionStats, transitions
@@ -25,6 +27,7 @@ from salesstd.transitions import TransitionsResult, TransitionStats, transitions
 __all__ = [
     "DroppedEventsWarning",
     "EventLog",
+    "Funnel",
     "FunnelError",
     "InvalidLogError",
     "MissingDependencyError",
@@ -32,10 +35,12 @@ __all__ = [
     "SalesStdError",
     "SalesStdWarning",
     "SmallSampleWarning",
+    "Stage",
     "TransitionStats",
     "TransitionsResult",
     "UnknownStageError",
     "__version__",
+    "datasets",
     "read_csv",
     "read_parquet",
     "read_xes",

@@ -17,7 +17,16 @@ _CHUNK = 1 << 18
 
 def as_1d(values: Any, *, name: str) -> NDArray[Any]:  # noqa: ANN401
     """A 1-d numpy view or copy of `values`; never the caller's array itself if it is written."""
-    arr = np.asarray(values)
+    if isinstance(values, (list, tuple)):
+        # Plain Python sequences become object arrays, so mixed types stay visible instead of
+        # numpy turning [1, "a"] into the strings ["1", "a"].
+        try:
+            arr = np.asarray(values, dtype=object)
+        except ValueError:  # ragged nesting
+            arr = np.empty(len(values), dtype=object)
+            arr[:] = values
+    else:
+        arr = np.asarray(values)
     if arr.ndim == 0:
         raise InvalidLogError(f"{name} must be a sequence of values, one per event; got a scalar.")
     if arr.ndim != 1:
@@ -72,33 +81,94 @@ def homogeneous(arr: NDArray[Any], *, name: str) -> NDArray[Any]:
     if types <= {float, int, np.float64}:
         return arr.astype(np.float64)
     names = sorted(t.__name__ for t in types)
+    first_type = type(arr[0])
+    row = next(i for i, x in enumerate(arr) if type(x) is not first_type)
     raise InvalidLogError(
-        f"{name} mixes value types ({', '.join(names)}); ids must be all strings or all "
-        f"numbers. Convert the column first, e.g. to strings with .astype(str)."
+        f"{name} mixes value types ({', '.join(names)}): row 0 holds {arr[0]!r}, row {row} "
+        f"holds {arr[row]!r}. Ids must be all strings or all numbers; convert the column "
+        "first, e.g. to strings with .astype(str)."
     )
 
 
 def factorize(arr: NDArray[Any]) -> tuple[NDArray[Any], NDArray[np.int32]]:
     """Sorted unique values and int32 codes.
 
-    Strings (object arrays of str, or 'U') are converted and sorted a chunk at a time, so a
-    10-million-row column never has a full fixed-width copy in memory.
+    Text (object arrays of str, or 'U') is factorized a chunk at a time, so a
+    10-million-row column never has a full fixed-width copy in memory; the chunks'
+    dictionaries are then merged.
     """
-    text = arr.dtype.kind in "OU"
-    if arr.size <= _CHUNK or not text:
-        chunk = arr.astype("U") if arr.dtype.kind == "O" else arr
-        uniques, inverse = np.unique(chunk, return_inverse=True)
+    if arr.dtype.kind not in "OU":
+        uniques, inverse = np.unique(arr, return_inverse=True)
         return uniques, np.asarray(inverse.reshape(-1), dtype=np.int32)
-    parts: list[tuple[NDArray[Any], NDArray[np.int32]]] = []
-    for start in range(0, arr.size, _CHUNK):
-        local, local_codes = np.unique(arr[start : start + _CHUNK].astype("U"), return_inverse=True)
-        parts.append((local, local_codes.reshape(-1).astype(np.int32)))
+    parts = [_factorize_text(arr[start : start + _CHUNK]) for start in range(0, arr.size, _CHUNK)]
+    if len(parts) == 1:
+        return parts[0]
     uniques = np.unique(np.concatenate([p[0] for p in parts]))
     codes = np.empty(arr.size, dtype=np.int32)
     for k, (local, chunk_codes) in enumerate(parts):
         remap = np.searchsorted(uniques, local).astype(np.int32)
         codes[k * _CHUNK : k * _CHUNK + chunk_codes.size] = remap[chunk_codes]
     return uniques, codes
+
+
+def _factorize_text(chunk: NDArray[Any]) -> tuple[NDArray[Any], NDArray[np.int32]]:
+    """Factorize one chunk of text.
+
+    In an object array the same label is usually the same Python object many times over,
+    so the object pointers are deduplicated first (an integer sort) and only the distinct
+    objects are compared as strings. Equal strings held by different objects still merge
+    in the second step, so the result is exact.
+    """
+    if chunk.dtype.kind == "O":
+        pointers = _object_pointers(chunk)
+        if pointers is not None:
+            ptr_uniques, ptr_codes = np.unique(pointers, return_inverse=True)
+            ptr_codes = ptr_codes.reshape(-1)
+            representative = np.empty(ptr_uniques.size, dtype=np.intp)
+            representative[ptr_codes] = np.arange(chunk.size, dtype=np.intp)
+            distinct = chunk[representative].astype("U")
+            uniques, value_codes = np.unique(distinct, return_inverse=True)
+            return uniques, value_codes.reshape(-1)[ptr_codes].astype(np.int32)
+        chunk = chunk.astype("U")
+    uniques, inverse = np.unique(chunk, return_inverse=True)
+    return uniques, inverse.reshape(-1).astype(np.int32)
+
+
+def _object_pointers(chunk: NDArray[Any]) -> NDArray[np.intp] | None:
+    """The object pointers of an object array as integers (no copy), where numpy allows it."""
+    try:
+        return np.frombuffer(np.ascontiguousarray(chunk), dtype=np.intp)
+    except (ValueError, TypeError, BufferError):  # pragma: no cover - non-CPython buffers
+        return None
+
+
+def case_time_order(
+    case_key: NDArray[Any], ns: NDArray[np.int64], order: NDArray[Any] | None
+) -> NDArray[np.intp]:
+    """Permutation that sorts events by (case, [order], time), stable on ties.
+
+    Time (and the order column) is ranked with one stable sort; the rank then breaks ties in a
+    single sort of the composite integer key ``case * n + rank``, which is unique, so an
+    unstable (faster) sort gives the stable result. Falls back to `np.lexsort` when the key
+    would not fit in 64 bits or the case key is not an integer.
+    """
+    n = ns.size
+    by_time = np.argsort(ns, kind="stable") if order is None else np.lexsort((order, ns))
+    if case_key.dtype.kind not in "iu":
+        return np.lexsort((_rank(by_time), case_key))
+    low, high = int(case_key.min()), int(case_key.max())
+    if high - low + 1 > (np.iinfo(np.int64).max // max(n, 1)) - 1:
+        return np.lexsort((_rank(by_time), case_key))
+    key = _rank(by_time)
+    del by_time
+    key += (case_key.astype(np.int64) - low) * n
+    return np.argsort(key)
+
+
+def _rank(perm: NDArray[np.intp]) -> NDArray[np.int64]:
+    rank = np.empty(perm.size, dtype=np.int64)
+    rank[perm] = np.arange(perm.size, dtype=np.int64)
+    return rank
 
 
 def to_object(values: NDArray[Any]) -> NDArray[np.object_]:

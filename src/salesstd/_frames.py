@@ -33,8 +33,10 @@ def require(module: str) -> ModuleType:
         ) from err
 
 
-def frame_columns(frame: Any) -> dict[str, NDArray[Any]]:  # noqa: ANN401
-    """Columns of any narwhals-readable table as numpy arrays; tz-aware times in UTC.
+def frame_columns(frame: Any) -> tuple[dict[str, NDArray[Any]], set[str]]:  # noqa: ANN401
+    """Columns of any narwhals-readable table as numpy arrays, and the names of tz-aware ones.
+
+    Tz-aware datetime columns are converted to UTC (and returned naive, as UTC).
 
     Raises:
         ParameterError: If `frame` is not a table narwhals understands.
@@ -49,16 +51,18 @@ def frame_columns(frame: Any) -> dict[str, NDArray[Any]]:  # noqa: ANN401
             "For plain rows use EventLog.from_records, for arrays EventLog.from_arrays."
         ) from err
     out: dict[str, NDArray[Any]] = {}
+    aware: set[str] = set()
     for name in df.columns:
         series = df[name]
         dtype = series.dtype
         if isinstance(dtype, nw.Datetime):
             if dtype.time_zone is not None:
                 series = series.dt.convert_time_zone("UTC").dt.replace_time_zone(None)
+                aware.add(str(name))
             out[str(name)] = np.asarray(series.to_numpy()).astype("datetime64[ns]")
         else:
             out[str(name)] = np.asarray(series.to_numpy())
-    return out
+    return out, aware
 
 
 def make_frame(

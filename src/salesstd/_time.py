@@ -23,6 +23,13 @@ NAT = np.iinfo(np.int64).min
 # Positions in ``YYYY-MM-DDTHH:MM``: an offset sign can only stand after them.
 _MIN_OFFSET_POS = 16
 _DIGIT_0 = ord("0")
+# Years that int64 nanoseconds hold whole (the full range is 1677-09-21 .. 2262-04-11).
+MIN_YEAR = 1678
+MAX_YEAR = 2261
+_MIN_NS = int(np.datetime64(f"{MIN_YEAR}-01-01", "ns").view(np.int64))
+_MAX_NS = int(np.datetime64(f"{MAX_YEAR + 1}-01-01", "ns").view(np.int64)) - 1
+_DATE_LEN = 10
+_BUCKET_NS = 15 * NS_PER_MIN
 
 
 def parse_times(values: Any, *, tz: str | None = None) -> NDArray[np.int64]:  # noqa: ANN401
@@ -32,9 +39,14 @@ def parse_times(values: Any, *, tz: str | None = None) -> NDArray[np.int64]:  # 
         values: A 1-d array-like of datetime64, ISO strings, or `datetime` objects.
         tz: IANA zone name for naive times; ``None`` reads naive times as UTC.
 
+    Strings must start with a date ``YYYY-MM-DD`` (then optionally ``T`` or a space and a
+    time, then optionally an offset); words numpy would accept such as ``"now"`` are refused.
+    Times outside the years 1678-2261, which int64 nanoseconds cannot hold, are NaT rather
+    than wrapped around.
+
     Returns:
         int64 nanoseconds since 1970-01-01 UTC, with `NAT` (int64 min) where a value is
-        missing or cannot be parsed.
+        missing, cannot be parsed, or is out of range.
 
     Raises:
         ParameterError: If the values are numbers (whose unit would be a guess) or `tz` is
@@ -45,8 +57,7 @@ def parse_times(values: Any, *, tz: str | None = None) -> NDArray[np.int64]:  # 
         arr = arr.reshape(-1)
     kind = arr.dtype.kind
     if kind == "M":
-        ns = np.array(arr, dtype="datetime64[ns]", copy=True).view(np.int64)
-        return _localize(ns, tz)
+        return _localize(_datetime64_to_ns(arr), tz)
     if kind in "iufb":
         raise ParameterError(
             f"timestamps are numbers (dtype {arr.dtype}); their unit would be a guess. "
@@ -55,6 +66,19 @@ def parse_times(values: Any, *, tz: str | None = None) -> NDArray[np.int64]:  # 
     if kind in "US":
         return _parse_strings(arr, tz)
     return _parse_objects(arr, tz)
+
+
+def _datetime64_to_ns(arr: NDArray[Any]) -> NDArray[np.int64]:
+    """datetime64 of any unit to int64 ns, out-of-range values as NaT (numpy would wrap)."""
+    unit = np.datetime_data(arr.dtype)[0]
+    if unit in ("ns", "ps", "fs", "as"):
+        return np.array(arr, dtype="datetime64[ns]", copy=True).view(np.int64)
+    lo = np.array([f"{MIN_YEAR}-01-01"], dtype=arr.dtype)[0]
+    hi = np.array([f"{MAX_YEAR + 1}-01-01"], dtype=arr.dtype)[0]
+    inside = (arr >= lo) & (arr < hi)
+    out = np.full(arr.size, NAT, dtype=np.int64)
+    out[inside] = arr[inside].astype("datetime64[ns]").view(np.int64)
+    return out
 
 
 def _parse_objects(arr: NDArray[Any], tz: str | None) -> NDArray[np.int64]:
@@ -83,6 +107,16 @@ def _one_object(value: object) -> tuple[int, bool]:
     if isinstance(value, str):
         parsed = _parse_strings(np.array([value]), None)
         return int(parsed[0]), not _has_offset(value)
+    try:
+        ns, naive = _datetime_object(value)
+    except (OverflowError, ValueError):
+        return NAT, False
+    if ns != NAT and not _MIN_NS <= ns <= _MAX_NS:
+        return NAT, False
+    return ns, naive
+
+
+def _datetime_object(value: object) -> tuple[int, bool]:
     if isinstance(value, dt.datetime):
         nanos = int(getattr(value, "nanosecond", 0))
         if value.tzinfo is None or value.utcoffset() is None:
@@ -180,6 +214,23 @@ def _parse_strings(
         cut[hit] = start[hit]
         has_offset |= hit
 
+    # The value must start with YYYY-MM-DD and a year that int64 nanoseconds can hold; a
+    # time follows after 'T' or a space. Anything else (numpy would take "now", "today",
+    # or "7" as the year 7) is blanked, so it parses as NaT and is reported.
+    year, ok = digits(np.zeros(n, dtype=np.int64), 4)
+    month, ok_m = digits(np.full(n, 5, dtype=np.int64), 2)
+    day, ok_d = digits(np.full(n, 8, dtype=np.int64), 2)
+    ok &= ok_m & ok_d & (length64 >= _DATE_LEN)
+    ok &= (char_at(np.full(n, 4, dtype=np.int64)) == ord("-")) & (
+        char_at(np.full(n, 7, dtype=np.int64)) == ord("-")
+    )
+    sep = char_at(np.full(n, _DATE_LEN, dtype=np.int64))
+    ok &= (length64 == _DATE_LEN) | (sep == ord("T")) | (sep == ord("t")) | (sep == ord(" "))
+    ok &= (year >= MIN_YEAR) & (year <= MAX_YEAR)
+    del month, day
+    cut[~ok] = 0
+    has_offset &= ok
+
     trimmed = grid.copy()
     trimmed[np.arange(width)[None, :] >= cut[:, None]] = 0
     naive_text = trimmed.view(f"S{width}").reshape(n)
@@ -216,12 +267,14 @@ def _localize(ns: NDArray[np.int64], tz: str | None) -> NDArray[np.int64]:
         return ns
     zone = _zone(tz)
     valid = ns != NAT
-    hours = np.where(valid, ns // NS_PER_HOUR, 0)
-    unique_hours, inverse = np.unique(hours, return_inverse=True)
+    # One zone lookup per distinct quarter hour of wall-clock time: offsets change on quarter
+    # hours in every zone (Lord Howe's daylight saving shifts by half an hour).
+    buckets = np.where(valid, ns // _BUCKET_NS, 0)
+    unique_buckets, inverse = np.unique(buckets, return_inverse=True)
     epoch = dt.datetime(1970, 1, 1)  # noqa: DTZ001 - wall-clock arithmetic, zone applied below
-    offsets = np.empty(unique_hours.size, dtype=np.int64)
-    for k, hour in enumerate(unique_hours.tolist()):
-        wall = (epoch + dt.timedelta(hours=hour)).replace(tzinfo=zone)
+    offsets = np.empty(unique_buckets.size, dtype=np.int64)
+    for k, bucket in enumerate(unique_buckets.tolist()):
+        wall = (epoch + dt.timedelta(minutes=15 * bucket)).replace(tzinfo=zone)
         delta = wall.utcoffset() or dt.timedelta(0)
         offsets[k] = delta // dt.timedelta(microseconds=1) * 1000
     out = np.asarray(ns - offsets[inverse.reshape(-1)], dtype=np.int64)

@@ -7,6 +7,7 @@ their inputs. Messages follow one pattern: what is wrong, the offending value, h
 from __future__ import annotations
 
 import difflib
+import sys
 from collections.abc import Collection, Iterable, Sequence
 from typing import Literal, TypeVar
 
@@ -15,6 +16,16 @@ from salesstd.errors import InvalidLogError, ParameterError, UnknownStageError
 T = TypeVar("T")
 
 OnInvalid = Literal["raise", "drop"]
+
+
+def caller_stacklevel() -> int:
+    """The `warnings.warn` stacklevel that points at the first frame outside salesstd."""
+    level = 1
+    frame = sys._getframe(1)  # noqa: SLF001
+    while frame is not None and frame.f_globals.get("__name__", "").startswith("salesstd"):
+        frame = frame.f_back  # type: ignore[assignment]
+        level += 1
+    return level
 
 
 def did_you_mean(value: object, choices: Iterable[object]) -> str:

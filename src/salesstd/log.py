@@ -14,7 +14,6 @@ from __future__ import annotations
 import datetime as dt
 import warnings
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
-from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, Literal
 
 import attrs
@@ -64,8 +63,42 @@ def _sealed(arr: NDArray[Any]) -> NDArray[Any]:
     return arr
 
 
+class _ReadOnlyDict(dict[str, NDArray[Any]]):
+    """A dict that refuses changes (so a frozen log's attributes stay put) yet pickles."""
+
+    def _refuse(self) -> TypeError:
+        return TypeError("EventLog attributes are read-only; build a new log instead.")
+
+    def __setitem__(self, key: str, value: NDArray[Any]) -> None:
+        raise self._refuse()
+
+    def __delitem__(self, key: str) -> None:
+        raise self._refuse()
+
+    def __ior__(self, other: object) -> _ReadOnlyDict:  # type: ignore[override,misc]  # noqa: PYI034
+        raise self._refuse()
+
+    def clear(self) -> None:
+        raise self._refuse()
+
+    def pop(self, *_args: object) -> NDArray[Any]:
+        raise self._refuse()
+
+    def popitem(self) -> tuple[str, NDArray[Any]]:
+        raise self._refuse()
+
+    def setdefault(self, *_args: object) -> NDArray[Any]:
+        raise self._refuse()
+
+    def update(self, *_args: object, **_kwargs: object) -> None:
+        raise self._refuse()
+
+    def __reduce__(self) -> tuple[type[_ReadOnlyDict], tuple[dict[str, NDArray[Any]]]]:
+        return (_ReadOnlyDict, (dict(self),))
+
+
 def _readonly_map(values: Mapping[str, ArrayLike]) -> Mapping[str, NDArray[Any]]:
-    return MappingProxyType({k: _readonly(a) for k, a in values.items()})
+    return _ReadOnlyDict({k: _readonly(a) for k, a in values.items()})
 
 
 def _arrays_equal(a: NDArray[Any], b: NDArray[Any]) -> bool:
@@ -130,6 +163,10 @@ class EventLog:
     )
 
     __hash__ = None  # type: ignore[assignment]  # arrays are unhashable
+
+    def __reduce__(self) -> tuple[Callable[..., EventLog], tuple[object, ...]]:
+        # Rebuild through the constructor, so unpickled arrays are read-only again.
+        return (_restore, (attrs.asdict(self, recurse=False),))
 
     def __attrs_post_init__(self) -> None:
         n = self.case.size
@@ -312,7 +349,8 @@ class EventLog:
                 that is not a case attribute, ``[]`` keeps none.
             case_attributes: Columns with one value per case (constant within each case).
             order: Column that orders events of a case with equal timestamps.
-            tz: IANA zone for naive times (UTC by default).
+            tz: IANA zone for naive times (UTC by default); a time column that carries its
+                own zone is converted to UTC and `tz` does not apply to it.
             on_invalid: ``"raise"`` or ``"drop"``, as in `from_arrays`.
 
         Returns:
@@ -331,7 +369,7 @@ class EventLog:
         """
         from salesstd._frames import frame_columns  # noqa: PLC0415
 
-        columns = frame_columns(frame)
+        columns, aware = frame_columns(frame)
         return _from_columns(
             columns,
             case=case,
@@ -344,6 +382,7 @@ class EventLog:
             on_invalid=on_invalid,
             where="frame",
             row_label=_row_label,
+            aware=aware,
         )
 
     # ----------------------------------------------------------------- basic facts
@@ -445,7 +484,7 @@ class EventLog:
         self,
         *,
         activity: object | Collection[object] | None = None,
-        cases: Collection[object] | None = None,
+        cases: object | Collection[object] | None = None,
         start: object = None,
         end: object = None,
         attributes: Mapping[str, object] | None = None,
@@ -454,7 +493,7 @@ class EventLog:
 
         Args:
             activity: Activity name, or several, to keep.
-            cases: Case ids to keep.
+            cases: Case id, or several, to keep.
             start: Keep events at or after this time (ISO string, datetime, datetime64).
             end: Keep events strictly before this time.
             attributes: Attribute name to a value or a collection of values to keep; event
@@ -465,7 +504,8 @@ class EventLog:
 
         Raises:
             InvalidLogError: If no event meets the conditions.
-            UnknownStageError: If an activity or attribute name is not in the log.
+            UnknownStageError: If an activity is not in the log.
+            ParameterError: If an attribute name is not in the log.
 
         Examples:
             >>> log = ss.EventLog.from_records(
@@ -483,7 +523,7 @@ class EventLog:
             codes = [self.activity_code(a) for a in wanted]
             keep &= np.isin(self.activity, codes)
         if cases is not None:
-            keep_case = np.isin(self.case_names, np.array(list(cases), dtype=object))
+            keep_case = _isin(self.case_names, _as_collection(cases))
             keep &= keep_case[self.case]
         t = self.time.view(np.int64)
         if start is not None:
@@ -586,6 +626,10 @@ class EventLog:
 # --------------------------------------------------------------------- building
 
 
+def _restore(fields: dict[str, Any]) -> EventLog:
+    return EventLog(**fields)
+
+
 def _row_label(i: int) -> str:
     return f"row {i}"
 
@@ -620,8 +664,13 @@ def _from_columns(
     on_invalid: object,
     where: str,
     row_label: Callable[[int], str],
+    aware: Collection[str] = (),
 ) -> EventLog:
-    """Pick the named columns out of a table (dict of arrays) and build the log."""
+    """Pick the named columns out of a table (dict of arrays) and build the log.
+
+    `aware` names columns that carried a time zone (already converted to UTC), to which
+    `tz` does not apply.
+    """
     names = list(columns)
     for param, col in (("case", case), ("activity", activity), ("time", time)):
         if not isinstance(col, str):
@@ -645,7 +694,7 @@ def _from_columns(
         attributes={c: columns[c] for c in event_cols},
         case_attributes={c: columns[c] for c in case_cols},
         order=columns[order] if order is not None else None,
-        tz=tz,
+        tz=None if time in aware else tz,
         on_invalid=v.on_invalid(on_invalid),
         row_label=row_label,
     )
@@ -692,7 +741,16 @@ def _build(
             f"column {both[0]!r} is given both as an event and a case attribute; pick one."
         )
 
-    ns = _time.parse_times(time_in, tz=tz)
+    try:
+        ns = _time.parse_times(time_in, tz=tz)
+    except ParameterError as err:
+        if time_in.dtype.kind not in "iufb":
+            raise
+        raise InvalidLogError(
+            f"column {names['time']!r}: timestamps are numbers ({time_in.dtype}), e.g. "
+            f"{time_in[0].item()!r} at {row_label(0)}; their unit would be a guess. Convert "
+            "them to datetimes first, e.g. values.astype('datetime64[s]') for epoch seconds."
+        ) from err
     bad_time = ns == _time.NAT
     bad_case = _columns.null_mask(case_raw)
     bad_act = _columns.null_mask(act_raw)
@@ -712,7 +770,7 @@ def _build(
             f"dropped {n - keep.size} of {n} events with a missing or unparseable case, "
             f"activity or time (on_invalid='drop').",
             DroppedEventsWarning,
-            stacklevel=4,
+            stacklevel=v.caller_stacklevel(),
         )
         case_raw, act_raw, ns = case_raw[keep], act_raw[keep], ns[keep]
         attributes = {k: np.asarray(a)[keep] for k, a in attributes.items()}
@@ -729,15 +787,16 @@ def _build(
         case_uniques, case_key = _columns.factorize(case_vals)
     else:
         case_uniques, case_key = None, case_vals
-    keys: list[NDArray[Any]] = []
-    if order is not None:
-        keys.append(_columns.homogeneous(_columns.as_1d(order, name="order"), name="order"))
-    keys += [ns, case_key]
+    order_key = (
+        None
+        if order is None
+        else _columns.homogeneous(_columns.as_1d(order, name="order"), name="order")
+    )
     perm: NDArray[np.intp] | None
-    if _is_sorted(case_key, ns, keys[0] if order is not None else None):
+    if _is_sorted(case_key, ns, order_key):
         perm = None
     else:
-        perm = np.lexsort(keys)
+        perm = _columns.case_time_order(case_key, ns, order_key)
 
     def take(a: NDArray[Any]) -> NDArray[Any]:
         return a if perm is None else a[perm]
@@ -745,7 +804,7 @@ def _build(
     # Intermediates are released as soon as they are used: at ten million events each
     # int64 column is 80 MB, and peak memory is part of the contract.
     sorted_time = _sealed(take(ns)).view("datetime64[ns]")
-    del ns, keys
+    del ns, order_key
     sorted_case = take(case_key)
     del case_key
     starts = np.empty(n, dtype=bool)
@@ -806,6 +865,10 @@ def _attribute_array(values: Any, name: str) -> NDArray[Any]:  # noqa: ANN401
     arr = _columns.as_1d(values, name=name)
     if arr.dtype.kind == "M":
         return arr.astype("datetime64[ns]")
+    if arr.dtype.kind in "US":
+        # Text is kept as Python str objects whatever the source (numpy 'U', pandas object,
+        # pyarrow), so the same data gives an equal log from every library.
+        return _columns.to_object(arr)
     return arr
 
 

@@ -109,7 +109,7 @@ def _parse(text: str, schema: Mapping[str, _Parser]) -> Mapping[str, NDArray[Any
 @functools.lru_cache(maxsize=1)
 def _read_tables() -> CrmTables:
     """Parse the bundled archive once per process; the result is immutable, so it is shared."""
-    archive = resources.files("salesstd.datasets").joinpath("data", _ARCHIVE)
+    archive = resources.files("salesstd.datasets").joinpath("data").joinpath(_ARCHIVE)
     with archive.open("rb") as handle, zipfile.ZipFile(handle) as zf:
         texts = {name: zf.read(f"{name}.csv").decode("utf-8") for name in _TABLES}
     parsed = {name: _parse(texts[name], _SCHEMA[name]) for name in _TABLES}
@@ -304,7 +304,7 @@ def _case_attributes(tables: CrmTables) -> dict[str, NDArray[Any]]:
 
 
 def _fix(values: NDArray[np.object_], fixes: Mapping[str, str]) -> NDArray[np.object_]:
-    out = values.copy()
+    out: NDArray[np.object_] = values.copy()
     for wrong, right in fixes.items():
         out[values == wrong] = right
     return out
@@ -325,10 +325,9 @@ def _lookup(
     for name, col in table.items():
         if name == key:
             continue
-        if not missing.any():
-            out[name] = col[pos]
-        elif col.dtype.kind == "O":
-            out[name] = np.where(missing, None, col[pos])
-        else:
-            out[name] = np.where(missing, np.nan, col[pos].astype(np.float64))
+        picked = col[pos]
+        if missing.any():
+            picked = picked.astype(object if col.dtype.kind == "O" else np.float64)
+            picked[missing] = None if col.dtype.kind == "O" else np.nan
+        out[name] = picked
     return out

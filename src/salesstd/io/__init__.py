@@ -68,7 +68,8 @@ def read_csv(
     """
     p, raw = read_bytes(path)
     text = decode(p, raw, encoding)
-    columns = _csv_columns(text, delimiter=delimiter, name=str(p))
+    columns, lines = _csv_columns(text, delimiter=delimiter, name=str(p))
+    _check_delimiter(list(columns), (case, activity, time), delimiter, p.name)
     keep_text = {case, activity}
     typed = {k: (col if k in keep_text or k == time else _infer(col)) for k, col in columns.items()}
     return _from_columns(
@@ -82,25 +83,49 @@ def read_csv(
         tz=tz,
         on_invalid=on_invalid,
         where=f"file {p.name!r}",
-        row_label=lambda i: f"line {i + 2}",
+        row_label=lambda i: f"line {lines[i]}",
     )
 
 
-def _csv_columns(text: str, *, delimiter: str, name: str) -> dict[str, NDArray[Any]]:
+def _check_delimiter(header: list[str], wanted: tuple[str, ...], delimiter: str, name: str) -> None:
+    """A one-column header that contains another separator means the wrong delimiter."""
+    if len(header) != 1 or all(w in header for w in wanted):
+        return
+    for candidate in (";", "\t", "|", ","):
+        if candidate != delimiter and candidate in header[0]:
+            raise InvalidLogError(
+                f"file {name!r} reads as one column {header[0][:60]!r} with "
+                f"delimiter={delimiter!r}; it looks separated by {candidate!r}. "
+                f"Pass delimiter={candidate!r}."
+            )
+
+
+def _csv_columns(
+    text: str, *, delimiter: str, name: str
+) -> tuple[dict[str, NDArray[Any]], list[int]]:
+    """Columns as object arrays of text, and the file line on which each row ends."""
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    rows: list[list[str]] = []
+    lines: list[int] = []
     try:
-        rows = list(reader)
+        for row in reader:
+            if row:  # blank lines are not events
+                rows.append(row)
+                lines.append(reader.line_num)
     except csv.Error as err:
-        raise InvalidLogError(f"file {name!r} is not valid CSV: {err}.") from err
+        raise InvalidLogError(
+            f"file {name!r} is not valid CSV near line {reader.line_num}: {err}."
+        ) from err
     if not rows or not any(rows[0]):
         raise InvalidLogError(f"file {name!r} is empty; a header row and events are needed.")
     header = rows[0]
-    body = [r for r in rows[1:] if r]
+    body = rows[1:]
+    lines = lines[1:]
     width = len(header)
     for i, row in enumerate(body):
         if len(row) != width:
             raise InvalidLogError(
-                f"file {name!r} line {i + 2} has {len(row)} fields but the header has "
+                f"file {name!r} line {lines[i]} has {len(row)} fields but the header has "
                 f"{width}; check the delimiter (delimiter={delimiter!r}) and quoting."
             )
     if len(set(header)) != width:
@@ -114,7 +139,7 @@ def _csv_columns(text: str, *, delimiter: str, name: str) -> dict[str, NDArray[A
         arr = np.empty(len(col), dtype=object)
         arr[:] = col
         out[h] = arr
-    return out
+    return out, lines
 
 
 def _infer(col: NDArray[Any]) -> NDArray[Any]:
@@ -181,8 +206,9 @@ def read_parquet(
             f"file {p!r} is not a readable Parquet file ({err}). Use read_csv or read_xes "
             "for other formats."
         ) from err
+    columns, aware = frame_columns(table)
     return _from_columns(
-        frame_columns(table),
+        columns,
         case=case,
         activity=activity,
         time=time,
@@ -193,6 +219,7 @@ def read_parquet(
         on_invalid=on_invalid,
         where=f"file {os.path.basename(p)!r}",  # noqa: PTH119
         row_label=lambda i: f"row {i}",
+        aware=aware,
     )
 
 

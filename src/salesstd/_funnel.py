@@ -1,0 +1,460 @@
+"""Checks, stage-order derivation and discovery helpers behind `salesstd.funnel`.
+
+Every check of a funnel definition lives here and words its own message (what is wrong, the
+offending name, the fix), using the shared helpers of `_validate`; `Funnel` calls them once,
+at its constructors.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Literal, NamedTuple
+
+import networkx as nx
+import numpy as np
+from numpy.typing import NDArray
+
+from salesstd import _validate as v
+from salesstd.errors import FunnelError, ParameterError, UnknownStageError
+from salesstd.log import EventLog
+from salesstd.transitions import transitions
+
+StageKind = Literal["open", "won", "lost"]
+SHARE_TOLERANCE = 1e-12
+KINDS: tuple[StageKind, ...] = ("open", "won", "lost")
+DICT_KEYS = ("kind", "stages", "edges", "activities")
+
+
+class Parts(NamedTuple):
+    """A checked funnel definition in canonical form."""
+
+    stages: tuple[tuple[str, StageKind, tuple[str, ...]], ...]  # name, kind, sorted aliases
+    edges: tuple[tuple[str, str], ...]  # by (source, target) position
+    activities: tuple[str, ...] | None  # sorted
+
+
+def as_name(what: str, value: object) -> str:
+    if not isinstance(value, str) or not value:
+        raise ParameterError(f"{what} must be a non-empty string; got {value!r}.")
+    return value
+
+
+def as_names(what: str, value: object, *, one_ok: bool = False) -> list[str]:
+    if isinstance(value, str):
+        if one_ok:
+            return [as_name(what, value)]
+        raise ParameterError(
+            f"{what} must be a list of names; got the string {value!r}. Pass [{value!r}]."
+        )
+    if not isinstance(value, Iterable):
+        raise ParameterError(f"{what} must be a list of names; got {value!r}.")
+    return [as_name(f"each of {what}", item) for item in value]
+
+
+def sequence(what: str, value: object) -> list[object]:
+    if isinstance(value, (str, Mapping)) or not isinstance(value, Iterable):
+        raise FunnelError(f"funnel dict: {what} must be a list; got {value!r}.")
+    return list(value)
+
+
+def won_count_message(won: Sequence[str]) -> str:
+    if not won:
+        return "the funnel has no won outcome; name one, e.g. won='won'."
+    return (
+        f"a funnel has exactly one won outcome; got {len(won)} ({v.listing(won)}). Keep one "
+        f"and alias the others to it, e.g. aliases={{{won[1]!r}: {won[0]!r}}}."
+    )
+
+
+def won_name(won: object) -> str:
+    if won is None:
+        raise FunnelError(won_count_message([]))
+    if not isinstance(won, str) and isinstance(won, Sequence):
+        names = as_names("won", won)
+        if len(names) != 1:
+            raise FunnelError(won_count_message(names))
+        return names[0]
+    return as_name("won", won)
+
+
+def check_unique(names: Sequence[str], what: str) -> None:
+    seen: set[str] = set()
+    for name in names:
+        if name in seen:
+            raise FunnelError(f"stage {name!r} appears twice in {what}; list each stage once.")
+        seen.add(name)
+
+
+def edge_list(edges: object) -> list[tuple[str, str]]:
+    if isinstance(edges, (str, Mapping)) or not isinstance(edges, Iterable):
+        raise ParameterError(f"edges must be a list of (source, target) pairs; got {edges!r}.")
+    out = []
+    for edge in edges:
+        if isinstance(edge, str) or not isinstance(edge, Sequence) or len(edge) != 2:  # noqa: PLR2004
+            raise ParameterError(f"each edge must be a (source, target) pair; got {edge!r}.")
+        out.append((as_name("edge source", edge[0]), as_name("edge target", edge[1])))
+    return out
+
+
+def alias_map(aliases: object) -> dict[str, str]:
+    if aliases is None:
+        return {}
+    if not isinstance(aliases, Mapping):
+        raise ParameterError(
+            f"aliases must map activity names to stages, e.g. {{'A_APPROVED': 'won'}}; "
+            f"got {aliases!r}."
+        )
+    return {as_name("alias", a): as_name(f"stage of alias {a!r}", s) for a, s in aliases.items()}
+
+
+def assemble(
+    opened: list[str],
+    raw_edges: object,
+    won: str,
+    lost: list[str],
+    raw_aliases: object,
+    raw_activities: object,
+) -> Parts:
+    """Check a funnel definition and return its canonical parts."""
+    edges = edge_list(raw_edges)
+    aliases = alias_map(raw_aliases)
+    activities = None if raw_activities is None else as_names("activities", raw_activities)
+    if not opened:
+        raise FunnelError(
+            "the funnel has no open stages; pass at least one stage before the outcomes, "
+            "e.g. Funnel.linear(['lead', 'won'])."
+        )
+    roles = [*(("an open stage", n) for n in opened), ("the won outcome", won)]
+    roles += [("a lost outcome", n) for n in lost]
+    seen: dict[str, str] = {}
+    for role, name in roles:
+        if name in seen:
+            raise FunnelError(
+                f"stage {name!r} is given twice (as {seen[name]} and as {role}); stage names "
+                "must be unique."
+            )
+        seen[name] = role
+    names = [n for _, n in roles]
+    open_kind: list[StageKind] = ["open"] * len(opened)
+    lost_kind: list[StageKind] = ["lost"] * len(lost)
+    kinds: list[StageKind] = [*open_kind, "won", *lost_kind]
+    position = {n: i for i, n in enumerate(names)}
+    outcomes = {won, *lost}
+    for a, b in edges:
+        for name in (a, b):
+            if name not in position:
+                raise FunnelError(
+                    f"edge {a!r} -> {b!r} names stage {name!r}, which is not in the funnel "
+                    f"({v.listing(names)}).{v.did_you_mean(name, names)}"
+                )
+        if a == b:
+            raise FunnelError(
+                f"edge {a!r} -> {b!r} is a self-loop; a stage following itself is a repeat, "
+                "not a transition. Drop the edge."
+            )
+        if a in outcomes:
+            raise FunnelError(
+                f"outcome {a!r} has an outgoing edge to {b!r}; outcomes are terminal. Drop "
+                f"the edge, or make {a!r} an open stage."
+            )
+    canonical = tuple(sorted(set(edges), key=lambda e: (position[e[0]], position[e[1]])))
+    own: dict[str, list[str]] = {n: [] for n in names}
+    for alias, stage in aliases.items():
+        if stage not in position:
+            raise FunnelError(
+                f"alias {alias!r} names stage {stage!r}, which is not in the funnel "
+                f"({v.listing(names)}).{v.did_you_mean(stage, names)}"
+            )
+        if alias in position and alias != stage:
+            raise FunnelError(
+                f"alias {alias!r} of stage {stage!r} is itself a stage; an activity can "
+                "stand for one stage only."
+            )
+        if alias != stage:
+            own[stage].append(alias)
+    declared: tuple[str, ...] | None = None
+    if activities is not None:
+        for name in activities:
+            if name in position or name in aliases:
+                what = "a stage" if name in position else f"an alias of {aliases[name]!r}"
+                raise FunnelError(
+                    f"activity {name!r} is declared as a non-stage activity but is {what}; "
+                    "leave it out of activities."
+                )
+        declared = tuple(sorted(set(activities)))
+    check_reachable(names, len(opened), canonical, position)
+    stages = tuple((n, k, tuple(sorted(own[n]))) for n, k in zip(names, kinds, strict=True))
+    return Parts(stages, canonical, declared)
+
+
+def check_reachable(
+    names: list[str],
+    n_open: int,
+    edges: tuple[tuple[str, str], ...],
+    position: dict[str, int],
+) -> None:
+    forward_target = {position[b] for a, b in edges if position[a] < position[b] < n_open}
+    entries = [i for i in range(n_open) if i not in forward_target]
+    succ: dict[int, list[int]] = {i: [] for i in range(len(names))}
+    for a, b in edges:
+        succ[position[a]].append(position[b])
+    reached = set(entries)
+    frontier = list(entries)
+    while frontier:
+        for j in succ[frontier.pop()]:
+            if j not in reached:
+                reached.add(j)
+                frontier.append(j)
+    for i, name in enumerate(names):
+        if i not in reached:
+            entry_names = [names[e] for e in entries]
+            raise FunnelError(
+                f"stage {name!r} cannot be reached from the entry stage(s) "
+                f"({v.listing(entry_names)}); add an edge into it, e.g. "
+                f"({names[n_open - 1]!r}, {name!r})."
+            )
+
+
+def parse_dict(
+    data: object,
+) -> tuple[list[str], list[tuple[object, object]], str, list[str], dict[str, str], object]:
+    """Read a `Funnel.to_dict` shape: open names, edges, won, lost, aliases, activities."""
+    if not isinstance(data, Mapping):
+        raise ParameterError(f"data must be a dict; got {type(data).__name__}.")
+    for key in data:
+        if key not in DICT_KEYS:
+            raise FunnelError(
+                f"funnel dict has an unknown key {key!r}; expected "
+                f"{v.listing(DICT_KEYS)}.{v.did_you_mean(key, DICT_KEYS)}"
+            )
+    if data.get("kind", "Funnel") != "Funnel":
+        raise FunnelError(f"funnel dict has kind {data['kind']!r}; expected 'Funnel'.")
+    for key in ("stages", "edges"):
+        if key not in data:
+            raise FunnelError(f"funnel dict has no {key!r} key; see Funnel.to_dict().")
+    opened: list[str] = []
+    won: list[str] = []
+    lost: list[str] = []
+    aliases: dict[str, str] = {}
+    for item in sequence("stages", data["stages"]):
+        if not isinstance(item, Mapping) or "name" not in item or "kind" not in item:
+            raise FunnelError(f"each entry of 'stages' needs a 'name' and a 'kind'; got {item!r}.")
+        name = as_name("stage name", item["name"])
+        kind = v.choice(f"kind of stage {name!r}", item["kind"], KINDS)
+        {"open": opened, "won": won, "lost": lost}[kind].append(name)
+        for alias in sequence(f"aliases of {name!r}", item.get("aliases", [])):
+            alias_name = as_name(f"alias of {name!r}", alias)
+            if alias_name in aliases and aliases[alias_name] != name:
+                raise FunnelError(
+                    f"alias {alias_name!r} is given for two stages, "
+                    f"{aliases[alias_name]!r} and {name!r}; an activity can stand for "
+                    "one stage only."
+                )
+            aliases[alias_name] = name
+    if len(won) != 1:
+        raise FunnelError(won_count_message(won))
+    edges = []
+    for edge in sequence("edges", data["edges"]):
+        if isinstance(edge, str) or not isinstance(edge, Sequence) or len(edge) != 2:  # noqa: PLR2004
+            raise FunnelError(f"each edge must be a [source, target] pair; got {edge!r}.")
+        edges.append((edge[0], edge[1]))
+    activities = data.get("activities")
+    if activities is not None:
+        activities = sequence("activities", activities)
+    return opened, edges, won[0], lost, aliases, activities
+
+
+# --------------------------------------------------------------------- order and discovery
+
+
+def discover(
+    log: object,
+    *,
+    won: object,
+    lost: object,
+    min_share: object,
+    aliases: object,
+    stages: object,
+) -> tuple[list[str], list[tuple[str, str]], str, list[str], dict[str, str]]:
+    """Open stages in order, kept edges, won, lost and aliases for `Funnel.discover`."""
+    if not isinstance(log, EventLog):
+        raise ParameterError(f"log must be an EventLog; got {type(log).__name__}.")
+    won_stage = won_name(won)
+    lost_names = as_names("lost", lost, one_ok=True)
+    share = v.fraction("min_share", min_share, inclusive=True)
+    alias_of = alias_map(aliases)
+    raw = log.activity_names.tolist()
+    for name in raw:
+        if not isinstance(name, str):
+            raise ParameterError(
+                f"activity names must be strings to become stages; got {name!r}. "
+                "Convert the activity column to text."
+            )
+    mapped: list[str | None] = [alias_of.get(a, a) for a in raw]
+    occurring = sorted({m for m in mapped if m is not None})
+    outcomes = {won_stage, *lost_names}
+    named = [("won outcome", won_stage), *(("lost outcome", n) for n in lost_names)]
+    if stages is not None:
+        listed = [alias_of.get(n, n) for n in as_names("stages", stages)]
+        named += [("stage", n) for n in listed if n not in outcomes]
+        wanted = {*outcomes, *listed}
+        mapped = [m if m in wanted else None for m in mapped]
+    for what, name in named:
+        if name not in occurring:
+            raise UnknownStageError(
+                f"{what} {name!r} does not occur in the log (its activities after "
+                f"aliasing: {v.listing(occurring)}).{v.did_you_mean(name, occurring)}"
+            )
+    present = sorted({m for m in mapped if m is not None})
+    events = stage_log(log, mapped, present)
+    counts = edge_counts(events, present, {won_stage, *lost_names})
+    kept = filter_edges(counts, share)
+    mean_pos = mean_positions(events)
+    key = {s: (float(mean_pos[i]), s) for i, s in enumerate(present)}
+    opened = [s for s in present if s not in outcomes]
+    inner = [(a, b) for a, b in kept if a not in outcomes and b not in outcomes]
+    order = derive_order(sorted(opened, key=key.__getitem__), inner)
+    kept_aliases = {a: s for a, s in alias_of.items() if s in present and a != s}
+    return order, kept, won_stage, lost_names, kept_aliases
+
+
+def derive_order(ranked: list[str], edges: list[tuple[str, str]]) -> list[str]:
+    """Topological order of `ranked` after dropping DFS back edges, ties by rank."""
+    rank = {n: i for i, n in enumerate(ranked)}
+    succ: dict[str, list[str]] = {n: [] for n in ranked}
+    targets = set()
+    for a, b in sorted(set(edges), key=lambda e: (rank[e[0]], rank[e[1]])):
+        succ[a].append(b)
+        targets.add(b)
+    roots = [n for n in ranked if n not in targets] + [n for n in ranked if n in targets]
+    visited: set[str] = set()
+    back: set[tuple[str, str]] = set()
+    for root in roots:
+        if root in visited:
+            continue
+        visited.add(root)
+        path = {root}
+        stack = [(root, iter(succ[root]))]
+        while stack:
+            node, children = stack[-1]
+            child = next(children, None)
+            if child is None:
+                stack.pop()
+                path.discard(node)
+            elif child in path:
+                back.add((node, child))
+            elif child not in visited:
+                visited.add(child)
+                path.add(child)
+                stack.append((child, iter(succ[child])))
+    dag: nx.DiGraph[str] = nx.DiGraph()
+    dag.add_nodes_from(ranked)
+    dag.add_edges_from(e for e in edges if e not in back)
+    return list(nx.lexicographical_topological_sort(dag, key=rank.__getitem__))
+
+
+def stage_log(log: EventLog, mapped: list[str | None], present: list[str]) -> EventLog:
+    """The log's stage events only, with activities re-coded to the stage names."""
+    keep = [a for a, m in zip(log.activity_names.tolist(), mapped, strict=True) if m is not None]
+    sub = log if len(keep) == log.n_activities else log.where(activity=keep)
+    stage_code = {s: i for i, s in enumerate(present)}
+    by_name = dict(zip(log.activity_names.tolist(), mapped, strict=True))
+    recode = np.array([stage_code[by_name[a]] for a in sub.activity_names.tolist()], np.int32)
+    return EventLog(
+        case=sub.case,
+        activity=recode[sub.activity],
+        time=sub.time,
+        case_names=sub.case_names,
+        activity_names=np.array(present, dtype=object),
+        offsets=sub.offsets,
+    )
+
+
+def edge_counts(
+    stage_log: EventLog, present: list[str], outcomes: set[str]
+) -> list[tuple[str, str, int]]:
+    """Directly-follows counts between stages, without repeats or moves out of outcomes."""
+    tr = transitions(stage_log)
+    rows = zip(tr.source.tolist(), tr.target.tolist(), tr.count.tolist(), strict=True)
+    order = {s: i for i, s in enumerate(present)}
+    kept = [(a, b, int(c)) for a, b, c in rows if a != b and a not in outcomes]
+    return sorted(kept, key=lambda r: (order[r[0]], order[r[1]]))
+
+
+def filter_edges(counts: list[tuple[str, str, int]], share: float) -> list[tuple[str, str]]:
+    """Edges with at least `share` of their source's moves; every target keeps its best."""
+    out_total: dict[str, int] = {}
+    for a, _, c in counts:
+        out_total[a] = out_total.get(a, 0) + c
+    kept = [(a, b) for a, b, c in counts if c >= share * out_total[a] * (1.0 - SHARE_TOLERANCE)]
+    reached = {b for _, b in kept}
+    best: dict[str, tuple[str, str, int]] = {}
+    for row in counts:
+        target = row[1]
+        if target not in reached and (target not in best or row[2] > best[target][2]):
+            best[target] = row
+    kept += [(a, b) for a, b, _ in best.values()]
+    return kept
+
+
+def mean_positions(stage_log: EventLog) -> NDArray[np.float64]:
+    """Per stage code, the mean index of its first occurrence in a case (repeats collapsed)."""
+    act = stage_log.activity.astype(np.int64)
+    starts = stage_log.offsets[:-1]
+    new = np.ones(act.size, dtype=bool)
+    new[1:] = act[1:] != act[:-1]
+    new[starts] = True
+    cum = np.cumsum(new)
+    before = cum[starts] - 1
+    pos = (cum - 1 - before[stage_log.case])[new]
+    case = stage_log.case[new].astype(np.int64)
+    code = act[new]
+    n = stage_log.n_activities
+    _, first = np.unique(case * n + code, return_index=True)
+    total = np.bincount(code[first], weights=pos[first], minlength=n)
+    reach = np.bincount(code[first], minlength=n)
+    return total / np.maximum(reach, 1)
+
+
+def to_dot(parts: Parts) -> str:
+    """Graphviz DOT text of a funnel: open stages as boxes, won doubled, lost dashed."""
+    style = {"open": [], "won": ["peripheries=2"], "lost": ['style="rounded,dashed"']}
+    lines = ["digraph funnel {", "    rankdir=LR;", "    node [shape=box, style=rounded];"]
+    for name, kind, aliases in parts.stages:
+        options = list(style[kind])
+        if aliases:
+            label = dot_quote(name) + "\\n(" + ", ".join(map(dot_quote, aliases)) + ")"
+            options.insert(0, f'label="{label}"')
+        suffix = f" [{', '.join(options)}]" if options else ""
+        lines.append(f'    "{dot_quote(name)}"{suffix};')
+    lines += [f'    "{dot_quote(a)}" -> "{dot_quote(b)}";' for a, b in parts.edges]
+    lines.append("}")
+    return "\n".join(lines)
+
+
+def to_mermaid(parts: Parts) -> str:
+    """Mermaid flowchart text of a funnel; nodes are ``s0, s1, ...`` by stage code."""
+    lines = ["flowchart LR"]
+    code = {name: i for i, (name, _, _) in enumerate(parts.stages)}
+    for name, kind, aliases in parts.stages:
+        label = mermaid_quote(name)
+        if aliases:
+            label += "<br>(" + ", ".join(map(mermaid_quote, aliases)) + ")"
+        left, right = ('["', '"]') if kind == "open" else ('(["', '"])')
+        lines.append(f"    s{code[name]}{left}{label}{right}")
+    lines += [f"    s{code[a]} --> s{code[b]}" for a, b in parts.edges]
+    lines += ["    classDef won stroke-width:3px", "    classDef lost stroke-dasharray:4"]
+    for kind in ("won", "lost"):
+        ids = [f"s{code[name]}" for name, k, _ in parts.stages if k == kind]
+        if ids:
+            lines.append(f"    class {','.join(ids)} {kind}")
+    return "\n".join(lines)
+
+
+def dot_quote(text: str) -> str:
+    return text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
+
+
+def mermaid_quote(text: str) -> str:
+    table = {'"': "#quot;", "#": "#35;", "<": "#lt;", ">": "#gt;", "\n": " "}
+    return "".join(table.get(ch, ch) for ch in text)

@@ -1,0 +1,450 @@
+"""Parameters of the synthetic pipeline: dwell distributions, the pilot effect, validation.
+
+Private: `synthetic_pipeline` validates its arguments here, once, into a `Spec` of arrays.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import types
+from collections.abc import Mapping, Sequence
+from typing import Literal
+
+import attrs
+import numpy as np
+from numpy.typing import NDArray
+
+from salesstd import _time
+from salesstd import _validate as v
+from salesstd.errors import ParameterError
+
+__all__ = ["DwellDistribution", "PilotEffect"]
+
+DwellFamily = Literal["gamma", "lognormal"]
+TimeLike = str | dt.date | np.datetime64
+PerStage = float | Mapping[str, float]
+
+DEFAULT_STAGES = ("Lead", "Qualified", "Discovery", "Proposal", "Negotiation")
+_DEFAULT_ADVANCE = {
+    "Lead": 0.55,
+    "Qualified": 0.7,
+    "Discovery": 0.75,
+    "Proposal": 0.6,
+    "Negotiation": 0.7,
+}
+_DEFAULT_DWELL_MEAN = {
+    "Lead": 5.0,
+    "Qualified": 10.0,
+    "Discovery": 14.0,
+    "Proposal": 21.0,
+    "Negotiation": 14.0,
+}
+_DEFAULT_ACTIVITY_RATE = {
+    "Lead": 0.3,
+    "Qualified": 0.25,
+    "Discovery": 0.3,
+    "Proposal": 0.2,
+    "Negotiation": 0.35,
+}
+# For stages other than the defaults: one value for every stage.
+_FALLBACK = {"advance": 0.7, "dwell_mean": 14.0, "activity_rate": 0.25}
+_DEFAULT_SHAPE: Mapping[str, float] = {"gamma": 2.0, "lognormal": 0.75}
+DEFAULT_MIX = types.MappingProxyType({"Call": 0.45, "Email": 0.35, "Meeting": 0.2})
+
+S_PER_DAY = 86_400
+NS_PER_S = 1_000_000_000
+
+# --------------------------------------------------------------------------- parameters
+
+
+@attrs.frozen
+class DwellDistribution:
+    """How long a deal stays in one stage, in days, in scipy's (shape, scale) convention.
+
+    ``gamma``: ``scipy.stats.gamma(a=shape, scale=scale)``; mean ``shape * scale``,
+    coefficient of variation ``1 / sqrt(shape)``. ``lognormal``:
+    ``scipy.stats.lognorm(s=shape, scale=scale)``, i.e. ``log(days)`` is normal with mean
+    ``log(scale)`` and standard deviation ``shape``; the median is ``scale`` and the mean
+    ``scale * exp(shape**2 / 2)``.
+
+    Attributes:
+        family: ``"gamma"`` or ``"lognormal"``.
+        shape: Gamma shape ``a``, or the lognormal ``s`` (sigma of ``log(days)``).
+        scale: Scale in days (gamma ``theta``; lognormal ``exp(mu)``, its median).
+
+    Examples:
+        >>> d = ss.datasets.DwellDistribution.from_mean("gamma", mean=10.0, shape=2.0)
+        >>> d.scale, d.mean, round(d.median, 3)
+        (5.0, 10.0, 8.392)
+    """
+
+    family: DwellFamily
+    shape: float
+    scale: float
+
+    def __attrs_post_init__(self) -> None:
+        _family(self.family)
+        _positive("dwell shape", self.shape)
+        _positive("dwell scale", self.scale)
+
+    @classmethod
+    def from_mean(cls, family: DwellFamily, *, mean: float, shape: float) -> DwellDistribution:
+        """The distribution of the given family with the given mean (days) and shape.
+
+        Args:
+            family: ``"gamma"`` or ``"lognormal"``.
+            mean: Mean dwell in days, > 0.
+            shape: Gamma shape, or lognormal sigma, > 0.
+
+        Returns:
+            The distribution.
+
+        Raises:
+            ParameterError: If a value is out of range.
+        """
+        fam = _family(family)
+        _positive("dwell mean", mean)
+        _positive("dwell_shape", shape)
+        if fam == "gamma":
+            return cls("gamma", float(shape), float(mean) / float(shape))
+        return cls("lognormal", float(shape), float(mean) * math.exp(-(float(shape) ** 2) / 2))
+
+    @property
+    def mean(self) -> float:
+        """Mean dwell, days."""
+        if self.family == "gamma":
+            return self.shape * self.scale
+        return self.scale * math.exp(self.shape**2 / 2)
+
+    @property
+    def median(self) -> float:
+        """Median dwell, days."""
+        if self.family == "gamma":
+            from scipy import special  # noqa: PLC0415
+
+            return float(special.gammaincinv(self.shape, 0.5)) * self.scale
+        return self.scale
+
+    def scaled(self, factor: float) -> DwellDistribution:
+        """The same family with every duration multiplied by `factor` (mean and median too)."""
+        return DwellDistribution(self.family, self.shape, self.scale * factor)
+
+
+@attrs.frozen
+class PilotEffect:
+    """A pilot group whose deals behave differently in one stage.
+
+    Each deal independently joins the pilot with probability `share` (case attribute
+    ``group`` = ``"pilot"``, else ``"control"``). In `stage`, a pilot deal's odds of
+    advancing are multiplied by `advance_odds_ratio` and its dwell by `dwell_factor`; every
+    other stage, and every control deal, is unaffected.
+
+    Attributes:
+        stage: The open stage the pilot changes.
+        share: Probability that a deal is in the pilot, in (0, 1).
+        advance_odds_ratio: Multiplier on the odds ``p / (1 - p)`` of advancing from
+            `stage` (1 = no effect; 1.5 turns 0.6 into 0.692).
+        dwell_factor: Multiplier on every dwell duration in `stage` (1 = no effect; 0.8 makes
+            the mean and the median 20% shorter).
+
+    Examples:
+        >>> ss.datasets.PilotEffect("Proposal", advance_odds_ratio=1.5)
+        PilotEffect(stage='Proposal', share=0.5, advance_odds_ratio=1.5, dwell_factor=1.0)
+    """
+
+    stage: str
+    share: float = 0.5
+    advance_odds_ratio: float = 1.0
+    dwell_factor: float = 1.0
+
+    def __attrs_post_init__(self) -> None:
+        if not isinstance(self.stage, str):
+            raise ParameterError(f"pilot stage must be a stage name; got {self.stage!r}.")
+        v.fraction("pilot share", self.share)
+        _positive("pilot advance_odds_ratio", self.advance_odds_ratio)
+        _positive("pilot dwell_factor", self.dwell_factor)
+
+
+def _family(value: object) -> DwellFamily:
+    if value == "gamma":
+        return "gamma"
+    if value == "lognormal":
+        return "lognormal"
+    return v.choice("dwell_family", value, ("gamma", "lognormal"))  # raises
+
+
+def _positive(name: str, value: object) -> float:
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, (int, float))
+        or not math.isfinite(value)
+        or value <= 0
+    ):
+        raise ParameterError(f"{name} must be a finite number > 0; got {value!r}.")
+    return float(value)
+
+
+def odds_scale(p: NDArray[np.float64], ratio: NDArray[np.float64]) -> NDArray[np.float64]:
+    """Probability after multiplying the odds of `p` by `ratio` (0 and 1 stay put)."""
+    out: NDArray[np.float64] = ratio * p / (1.0 - p + ratio * p)
+    return out
+
+
+@attrs.frozen
+class Spec:
+    """Validated, array-shaped arguments of `synthetic_pipeline`."""
+
+    n_deals: int
+    stages: tuple[str, ...]
+    won: str
+    lost: str
+    advance: NDArray[np.float64]
+    skip: NDArray[np.float64]
+    backward: NDArray[np.float64]
+    dwell: tuple[DwellDistribution, ...]
+    activity_rate: NDArray[np.float64]
+    mix_names: tuple[str, ...]
+    mix_p: NDArray[np.float64]
+    reps: tuple[str, ...]
+    rep_team: tuple[str, ...]
+    amount_median: float
+    amount_sigma: float
+    pilot: PilotEffect | None
+    pilot_stage: int
+    start_s: int
+    end_s: int
+
+    @property
+    def n_reps(self) -> int:
+        return len(self.reps)
+
+    @classmethod
+    def build(
+        cls,
+        *,
+        n_deals: object,
+        seed: object,
+        stages: Sequence[str],
+        won: str,
+        lost: str,
+        advance: PerStage | None,
+        skip: PerStage,
+        backward: PerStage,
+        dwell_mean: PerStage | None,
+        dwell_shape: PerStage | None,
+        dwell_family: object,
+        n_teams: object,
+        reps_per_team: object,
+        amount_median: object,
+        amount_sigma: object,
+        activity_rate: PerStage | None,
+        activity_mix: Mapping[str, float],
+        pilot: object,
+        start: object,
+        as_of: object,
+    ) -> Spec:
+        n = v.positive_int("n_deals", n_deals)
+        if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
+            raise ParameterError(f"seed must be an int; got {seed!r}.")
+        if isinstance(stages, str) or not stages:
+            raise ParameterError(
+                f"stages must be a non-empty sequence of stage names; got {stages!r}."
+            )
+        names = tuple(stages)
+        mix_names = tuple(activity_mix)
+        everything = [*names, won, lost, *mix_names]
+        for name in everything:
+            if not isinstance(name, str) or not name:
+                raise ParameterError(f"stage and activity names must be strings; got {name!r}.")
+        dupes = sorted({x for x in everything if everything.count(x) > 1})
+        if dupes:
+            raise ParameterError(
+                f"stage, outcome and activity names must all differ; {dupes[0]!r} is used "
+                "twice. Rename one (stages=, won=, lost=, activity_mix=)."
+            )
+        family = _family(dwell_family)
+        s = len(names)
+        is_default = names == DEFAULT_STAGES
+
+        def per_stage(
+            name: str, value: PerStage | None, fallback: float, defaults: Mapping[str, float]
+        ) -> NDArray[np.float64]:
+            base = [defaults[x] for x in names] if is_default else [fallback] * s
+            return _per_stage(name, value, names, base)
+
+        adv = per_stage("advance", advance, _FALLBACK["advance"], _DEFAULT_ADVANCE)
+        _check_range("advance", adv, names, low=0.0, high=1.0, high_open=False)
+
+        can_skip = np.arange(s) + 2 < s
+        skp = _per_stage("skip", skip, names, [0.0] * s, fill=can_skip)
+        _check_range("skip", skp, names, low=0.0, high=1.0, high_open=False)
+        _check_impossible("skip", skp, names, can_skip, "has fewer than two stages after it")
+
+        can_back = np.arange(s) > 0
+        bwd = _per_stage("backward", backward, names, [0.0] * s, fill=can_back)
+        _check_range("backward", bwd, names, low=0.0, high=1.0, high_open=True)
+        _check_impossible("backward", bwd, names, can_back, "is the first stage")
+
+        means = per_stage("dwell_mean", dwell_mean, _FALLBACK["dwell_mean"], _DEFAULT_DWELL_MEAN)
+        shape_default = _DEFAULT_SHAPE[family]
+        shapes = _per_stage("dwell_shape", dwell_shape, names, [shape_default] * s)
+        dwell = tuple(
+            DwellDistribution.from_mean(family, mean=float(m), shape=float(k))
+            for m, k in zip(means, shapes, strict=True)
+        )
+        rate = per_stage(
+            "activity_rate", activity_rate, _FALLBACK["activity_rate"], _DEFAULT_ACTIVITY_RATE
+        )
+        _check_range("activity_rate", rate, names, low=0.0, high=math.inf, high_open=True)
+
+        if not isinstance(activity_mix, Mapping):
+            raise ParameterError(
+                f"activity_mix must map activity names to shares; got {activity_mix!r}."
+            )
+        mix = np.array([_nonnegative(f"activity_mix[{k!r}]", x) for k, x in activity_mix.items()])
+        if mix.size and mix.sum() <= 0:
+            raise ParameterError("activity_mix shares must not all be 0; pass {} for none.")
+        mix_p = mix / mix.sum() if mix.size else mix
+
+        teams = v.positive_int("n_teams", n_teams)
+        per_team = v.positive_int("reps_per_team", reps_per_team)
+        width = max(2, len(str(teams * per_team)))
+        reps = tuple(f"rep-{i + 1:0{width}d}" for i in range(teams * per_team))
+        rep_team = tuple(f"team-{i // per_team + 1}" for i in range(teams * per_team))
+
+        pilot_stage = -1
+        if pilot is not None:
+            if not isinstance(pilot, PilotEffect):
+                raise ParameterError(
+                    f"pilot must be a PilotEffect or None; got {type(pilot).__name__}."
+                )
+            v.known_names("stage", [pilot.stage], names)
+            pilot_stage = names.index(pilot.stage)
+
+        start_s = _time.as_utc_ns(start, name="start") // NS_PER_S
+        end_s = _time.as_utc_ns(as_of, name="as_of") // NS_PER_S
+        if end_s <= start_s:
+            raise ParameterError(
+                f"as_of must be after start; got start={start!r}, as_of={as_of!r}."
+            )
+        return cls(
+            n_deals=n,
+            stages=names,
+            won=won,
+            lost=lost,
+            advance=adv,
+            skip=skp,
+            backward=bwd,
+            dwell=dwell,
+            activity_rate=rate,
+            mix_names=mix_names,
+            mix_p=mix_p,
+            reps=reps,
+            rep_team=rep_team,
+            amount_median=_positive("amount_median", amount_median),
+            amount_sigma=_nonnegative("amount_sigma", amount_sigma),
+            pilot=pilot,
+            pilot_stage=pilot_stage,
+            start_s=int(start_s),
+            end_s=int(end_s),
+        )
+
+
+def _nonnegative(name: str, value: object) -> float:
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, (int, float))
+        or not math.isfinite(value)
+        or value < 0
+    ):
+        raise ParameterError(f"{name} must be a finite number >= 0; got {value!r}.")
+    return float(value)
+
+
+def _per_stage(
+    name: str,
+    value: PerStage | None,
+    stages: tuple[str, ...],
+    defaults: list[float],
+    *,
+    fill: NDArray[np.bool_] | None = None,
+) -> NDArray[np.float64]:
+    """One float per stage from a number (for the stages in `fill`) or a partial mapping."""
+    out = np.array(defaults, dtype=np.float64)
+    if value is None:
+        return out
+    if isinstance(value, Mapping):
+        v.known_names("stage", list(value), stages)
+        for stage, x in value.items():
+            out[stages.index(stage)] = _number(f"{name}[{stage!r}]", x)
+        return out
+    number = _number(name, value)
+    if fill is None:
+        out[:] = number
+    else:
+        out[fill] = number
+    return out
+
+
+def _number(name: str, value: object) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or math.isnan(value):
+        raise ParameterError(
+            f"{name} must be a number, or a mapping from stage name to number; got {value!r}."
+        )
+    return float(value)
+
+
+def _check_range(
+    name: str,
+    values: NDArray[np.float64],
+    stages: tuple[str, ...],
+    *,
+    low: float,
+    high: float,
+    high_open: bool,
+) -> None:
+    bad = (values < low) | ((values >= high) if high_open else (values > high))
+    if bad.any():
+        i = int(np.argmax(bad))
+        bound = f"[{low:g}, {high:g})" if high_open else f"[{low:g}, {high:g}]"
+        raise ParameterError(
+            f"{name} for stage {stages[i]!r} must be in {bound}; got {values[i]:g}."
+        )
+
+
+def _check_impossible(
+    name: str,
+    values: NDArray[np.float64],
+    stages: tuple[str, ...],
+    possible: NDArray[np.bool_],
+    why: str,
+) -> None:
+    bad = (values > 0) & ~possible
+    if bad.any():
+        i = int(np.argmax(bad))
+        raise ParameterError(
+            f"{name} for stage {stages[i]!r} must be 0: the stage {why}; got {values[i]:g}."
+        )
+
+
+def rep_multipliers(
+    rep_effect: object, n_reps: int, rng: np.random.Generator
+) -> NDArray[np.float64]:
+    if isinstance(rep_effect, (int, float)) and not isinstance(rep_effect, bool):
+        sigma = _nonnegative("rep_effect", rep_effect)
+        z = rng.normal(0.0, 1.0, n_reps) * sigma
+        out: NDArray[np.float64] = np.exp(z - z.mean())
+        return out
+    if isinstance(rep_effect, Sequence) and not isinstance(rep_effect, str):
+        given = [_positive(f"rep_effect[{i}]", x) for i, x in enumerate(rep_effect)]
+        if len(given) != n_reps:
+            raise ParameterError(
+                f"rep_effect gives {len(given)} multipliers for {n_reps} reps "
+                "(n_teams * reps_per_team); give one per rep, or a float spread."
+            )
+        return np.array(given, dtype=np.float64)
+    raise ParameterError(
+        f"rep_effect must be a float (spread of log multipliers) or one multiplier per rep; "
+        f"got {rep_effect!r}."
+    )

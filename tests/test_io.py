@@ -1,0 +1,638 @@
+"""Tests of the readers `read_csv`, `read_parquet` and `read_xes`, on tiny files and real logs."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import gzip
+import random
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+import salesstd as ss
+from strategies import differences
+
+DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+
+CSV = """deal,stage,at,rep,amount,score,note,idx
+d2,lead,2024-01-03T00:00:00+01:00,bob,100,1.5,x,0
+d1,lead,2024-01-01T00:00:00Z,ann,200,,y,0
+d1,won,2024-01-04T00:00:00Z,ann,300,2,z,1
+d1,qualified,2024-01-04T00:00:00Z,ann,400,2.5,,2
+"""
+
+
+def ns(text: str) -> int:
+    return int(np.datetime64(text, "ns").view(np.int64))
+
+
+def write(tmp_path: Path, text: str, name: str = "deals.csv", *, compress: bool = False) -> Path:
+    path = tmp_path / name
+    data = text.encode("utf-8")
+    path.write_bytes(gzip.compress(data) if compress else data)
+    return path
+
+
+def read(path: Path, **kwargs: object) -> ss.EventLog:
+    return ss.read_csv(path, case="deal", activity="stage", time="at", **kwargs)  # type: ignore[arg-type]
+
+
+def data_file(*parts: str) -> Path:
+    path = DATA.joinpath(*parts)
+    if not path.is_file():
+        pytest.skip(
+            f"real-data file {path} is absent: the shared data folder is expected at "
+            "../shared/data beside the project root"
+        )
+    return path
+
+
+# ------------------------------------------------------------------------- read_csv
+
+
+@pytest.mark.parametrize("compress", [False, True])
+def test_read_csv_plain_and_gzip(tmp_path: Path, *, compress: bool) -> None:
+    log = read(
+        write(tmp_path, CSV, "deals.csv.gz" if compress else "deals.csv", compress=compress),
+        order="idx",
+    )
+    assert log.cases == ("d1", "d2")
+    # d1: lead 01-01, then won/qualified tie at 01-04 broken by idx (won 1, qualified 2)
+    assert [a for a, _ in log.events("d1")] == ["lead", "won", "qualified"]
+    assert log.time.view(np.int64).tolist() == [
+        ns("2024-01-01"),
+        ns("2024-01-04"),
+        ns("2024-01-04"),
+        ns("2024-01-02T23:00:00"),
+    ]
+    assert list(log.event_attributes) == ["rep", "amount", "score", "note"]
+
+
+def test_read_csv_gzip_detected_by_content_not_name(tmp_path: Path) -> None:
+    log = read(write(tmp_path, CSV, "deals.csv", compress=True))
+    assert log.n_events == 4
+
+
+def test_read_csv_equal_times_keep_file_order_without_order(tmp_path: Path) -> None:
+    log = read(write(tmp_path, CSV))
+    assert [a for a, _ in log.events("d1")] == ["lead", "won", "qualified"]
+
+
+def test_read_csv_typed_attributes(tmp_path: Path) -> None:
+    log = read(write(tmp_path, CSV), order="idx")
+    attrs = log.event_attributes
+    assert attrs["amount"].dtype == np.int64
+    assert attrs["amount"].tolist() == [200, 300, 400, 100]
+    assert attrs["score"].dtype == np.float64
+    score = attrs["score"].tolist()
+    assert np.isnan(score[0])
+    assert score[1:] == [2.0, 2.5, 1.5]
+    assert attrs["rep"].tolist() == ["ann", "ann", "ann", "bob"]
+    assert attrs["note"].tolist() == ["y", "z", "", "x"]
+    assert all(isinstance(x, str) for x in attrs["note"].tolist())
+
+
+def test_read_csv_ids_stay_text(tmp_path: Path) -> None:
+    text = "deal,stage,at\n007,1,2024-01-01\n7,2,2024-01-02\n"
+    log = read(write(tmp_path, text))
+    assert log.cases == ("007", "7")  # two deals, leading zero kept
+    assert log.activities == ("1", "2")
+
+
+def test_read_csv_case_attribute(tmp_path: Path) -> None:
+    text = "deal,stage,at,team\nd1,a,2024-01-01,n\nd1,b,2024-01-02,n\nd2,a,2024-01-03,s\n"
+    log = read(write(tmp_path, text), case_attributes=["team"])
+    assert log.case_attributes["team"].tolist() == ["n", "s"]
+    assert "team" not in log.event_attributes
+
+
+def test_read_csv_tz_for_naive_times(tmp_path: Path) -> None:
+    text = "deal,stage,at\nd1,a,2011-10-29T20:00:00\nd1,b,2011-10-30T20:00:00\n"
+    log = read(write(tmp_path, text), tz="Europe/Amsterdam")
+    t = log.time.view(np.int64)
+    assert t.tolist() == [ns("2011-10-29T18:00:00"), ns("2011-10-30T19:00:00")]
+    assert (t[1] - t[0]) // 10**9 == 25 * 3600
+
+
+def test_read_csv_semicolon_delimiter(tmp_path: Path) -> None:
+    log = read(write(tmp_path, CSV.replace(",", ";")), delimiter=";")
+    assert log.n_events == 4
+
+
+def test_read_csv_crlf_and_bom(tmp_path: Path) -> None:
+    path = tmp_path / "deals.csv"
+    path.write_bytes(b"\xef\xbb\xbf" + CSV.replace("\n", "\r\n").encode())
+    log = read(path)
+    assert log.n_events == 4
+    assert "deal" not in log.event_attributes
+
+
+def test_read_csv_error_names_line(tmp_path: Path) -> None:
+    text = "deal,stage,at\nd1,a,2024-01-01\nd1,b,2024-13-45\n"
+    with pytest.raises(
+        ss.InvalidLogError,
+        match=r"column 'at' has a value that is not a time at line 3: '2024-13-45'.*"
+        r"on_invalid='drop'",
+    ):
+        read(write(tmp_path, text))
+
+
+def test_read_csv_missing_id_names_line(tmp_path: Path) -> None:
+    text = "deal,stage,at\nd1,a,2024-01-01\nd1,b,2024-01-02\n,c,2024-01-03\n"
+    with pytest.raises(
+        ss.InvalidLogError, match=r"column 'deal' has a missing value at line 4: ''"
+    ):
+        read(write(tmp_path, text))
+
+
+def test_read_csv_line_numbers_count_blank_lines(tmp_path: Path) -> None:
+    """The line in a message is the file's line, so an editor can jump to it."""
+    text = "deal,stage,at\nd1,a,2024-01-01\n\nd1,b,bad\n"  # 'bad' is on line 4
+    with pytest.raises(ss.InvalidLogError, match=r"not a time at line 4: 'bad'"):
+        read(write(tmp_path, text))
+
+
+def test_read_csv_drop(tmp_path: Path) -> None:
+    text = "deal,stage,at\nd1,a,2024-01-01\nd1,b,bad\n,c,2024-01-03\n"
+    with pytest.warns(ss.DroppedEventsWarning, match=r"dropped 2 of 3 events"):
+        log = read(write(tmp_path, text), on_invalid="drop")
+    assert log.n_events == 1
+
+
+def test_read_csv_missing_column(tmp_path: Path) -> None:
+    with pytest.raises(
+        ss.InvalidLogError,
+        match=r"column 'time' not found; the file 'deals.csv' has deal, stage, at, .*Pass time=",
+    ):
+        ss.read_csv(write(tmp_path, CSV), case="deal", activity="stage", time="time")
+    with pytest.raises(ss.InvalidLogError, match=r"column 'stag' not found.*Pass activity='stage'"):
+        ss.read_csv(write(tmp_path, CSV), case="deal", activity="stag", time="at")
+
+
+def test_read_csv_wrong_delimiter_suggests_delimiter(tmp_path: Path) -> None:
+    """A ';' file read with ',' has one column; the fix to suggest is delimiter=';'."""
+    path = write(tmp_path, CSV.replace(",", ";"))
+    with pytest.raises(ss.InvalidLogError, match=r"delimiter"):
+        read(path)
+
+
+def test_read_csv_ragged_rows_suggest_delimiter(tmp_path: Path) -> None:
+    text = "deal,stage,at\nd1,a,2024-01-01\nd1;b;2024-01-02\n"
+    with pytest.raises(
+        ss.InvalidLogError,
+        match=r"file '.*deals.csv' line 3 has 1 fields but the header has 3; "
+        r"check the delimiter \(delimiter=','\)",
+    ):
+        read(write(tmp_path, text))
+
+
+def test_read_csv_not_utf8(tmp_path: Path) -> None:
+    path = tmp_path / "deals.csv"
+    path.write_bytes("deal,stage,at\nd1,caf\u00e9,2024-01-01\n".encode("latin-1"))
+    with pytest.raises(
+        ss.InvalidLogError,
+        match=r"is not valid UTF-8 text: byte b'\\xe9' on line 2\. Pass encoding=.*latin-1",
+    ):
+        read(path)
+    log = read(path, encoding="latin-1")
+    assert log.activities == ("caf\u00e9",)
+
+
+def test_read_csv_unknown_encoding(tmp_path: Path) -> None:
+    with pytest.raises(ss.InvalidLogError, match=r"encoding 'utf-99' is not known"):
+        read(write(tmp_path, CSV), encoding="utf-99")
+
+
+def test_read_csv_truncated_gzip(tmp_path: Path) -> None:
+    path = tmp_path / "deals.csv.gz"
+    path.write_bytes(gzip.compress(CSV.encode() * 50)[:-30])
+    with pytest.raises(ss.InvalidLogError, match=r"is a truncated or corrupt gzip file.*again"):
+        read(path)
+
+
+def test_read_csv_empty_file(tmp_path: Path) -> None:
+    with pytest.raises(ss.InvalidLogError, match=r"file '.*deals.csv' is empty; a header row"):
+        read(write(tmp_path, ""))
+
+
+def test_read_csv_header_only(tmp_path: Path) -> None:
+    with pytest.raises(ss.InvalidLogError, match=r"has a header but no events"):
+        read(write(tmp_path, "deal,stage,at\n"))
+
+
+def test_read_csv_duplicate_header(tmp_path: Path) -> None:
+    text = "deal,stage,at,stage\nd1,a,2024-01-01,b\n"
+    with pytest.raises(ss.InvalidLogError, match=r"has the column 'stage' twice; rename one"):
+        read(write(tmp_path, text))
+
+
+def test_read_csv_missing_file(tmp_path: Path) -> None:
+    with pytest.raises(
+        ss.InvalidLogError, match=r"file '.*nope.csv' does not exist; check the path"
+    ):
+        read(tmp_path / "nope.csv")
+
+
+def test_read_csv_directory(tmp_path: Path) -> None:
+    with pytest.raises(ss.InvalidLogError, match=r"is a directory; pass the path of a file"):
+        read(tmp_path)
+
+
+# ------------------------------------------------------------------------- read_parquet
+
+
+def _parquet(tmp_path: Path, table: pa.Table) -> Path:
+    path = tmp_path / "deals.parquet"
+    pq.write_table(table, path)
+    return path
+
+
+def test_read_parquet(tmp_path: Path) -> None:
+    table = pa.table(
+        {
+            "deal": ["d2", "d1", "d1"],
+            "stage": ["lead", "won", "lead"],
+            "at": pa.array(
+                [
+                    dt.datetime(2024, 1, 3, 9, tzinfo=dt.timezone.utc),
+                    dt.datetime(2024, 1, 2, tzinfo=dt.timezone.utc),
+                    dt.datetime(2024, 1, 1, tzinfo=dt.timezone.utc),
+                ],
+                type=pa.timestamp("us", tz="Europe/Amsterdam"),
+            ),
+            "amount": [1.5, 2.5, 3.5],
+            "team": ["s", "n", "n"],
+        }
+    )
+    log = ss.read_parquet(
+        _parquet(tmp_path, table),
+        case="deal",
+        activity="stage",
+        time="at",
+        case_attributes=["team"],
+    )
+    assert log.cases == ("d1", "d2")
+    assert [a for a, _ in log.events("d1")] == ["lead", "won"]
+    assert log.time.view(np.int64).tolist() == [
+        ns("2024-01-01"),
+        ns("2024-01-02"),
+        ns("2024-01-03T09:00:00"),
+    ]
+    assert log.event_attributes["amount"].tolist() == [3.5, 2.5, 1.5]
+    assert log.case_attributes["team"].tolist() == ["n", "s"]
+
+
+def test_read_parquet_string_times(tmp_path: Path) -> None:
+    table = pa.table({"deal": ["d1"], "stage": ["a"], "at": ["2024-01-01T10:00:00+02:00"]})
+    log = ss.read_parquet(_parquet(tmp_path, table), case="deal", activity="stage", time="at")
+    assert log.time.view(np.int64).tolist() == [ns("2024-01-01T08:00:00")]
+
+
+def test_read_parquet_aware_times_ignore_tz(tmp_path: Path) -> None:
+    """`tz=` applies to naive times only; a tz-aware Parquet column must not move."""
+    table = pa.table(
+        {
+            "deal": ["d1"],
+            "stage": ["a"],
+            "at": pa.array(
+                [dt.datetime(2024, 1, 1, 8, tzinfo=dt.timezone.utc)],
+                type=pa.timestamp("ns", tz="UTC"),
+            ),
+        }
+    )
+    log = ss.read_parquet(
+        _parquet(tmp_path, table), case="deal", activity="stage", time="at", tz="Europe/Amsterdam"
+    )
+    assert log.time.view(np.int64).tolist() == [ns("2024-01-01T08:00:00")]
+
+
+def test_read_parquet_missing_column(tmp_path: Path) -> None:
+    table = pa.table({"deal": ["d1"], "stage": ["a"], "timestamp": ["2024-01-01"]})
+    with pytest.raises(
+        ss.InvalidLogError,
+        match=r"column 'at' not found; the file 'deals.parquet' has deal, stage, timestamp",
+    ):
+        ss.read_parquet(_parquet(tmp_path, table), case="deal", activity="stage", time="at")
+
+
+def test_read_parquet_not_parquet(tmp_path: Path) -> None:
+    path = write(tmp_path, CSV, "deals.parquet")
+    with pytest.raises(
+        ss.InvalidLogError, match=r"is not a readable Parquet file.*Use read_csv or read_xes"
+    ):
+        ss.read_parquet(path, case="deal", activity="stage", time="at")
+
+
+def test_read_parquet_missing_file(tmp_path: Path) -> None:
+    with pytest.raises(ss.InvalidLogError, match=r"does not exist; check the path"):
+        ss.read_parquet(tmp_path / "nope.parquet", case="deal", activity="stage", time="at")
+
+
+# ------------------------------------------------------------------------- read_xes
+
+XES = """<?xml version="1.0" encoding="UTF-8"?>
+<log xes.version="1.0" xmlns="http://www.xes-standard.org/">
+  <trace>
+    <string key="concept:name" value="d2"/>
+    <string key="team" value="south"/>
+    <event>
+      <string key="concept:name" value="lead"/>
+      <string key="lifecycle:transition" value="complete"/>
+      <date key="time:timestamp" value="2024-01-03T10:00:00.000+01:00"/>
+      <int key="amount" value="5"/>
+    </event>
+  </trace>
+  <trace>
+    <string key="concept:name" value="d1"/>
+    <string key="team" value="north"/>
+    <event>
+      <string key="concept:name" value="won"/>
+      <string key="lifecycle:transition" value="start"/>
+      <date key="time:timestamp" value="2024-01-04T00:00:00Z"/>
+    </event>
+    <event>
+      <string key="concept:name" value="won"/>
+      <string key="lifecycle:transition" value="complete"/>
+      <date key="time:timestamp" value="2024-01-04T00:00:00Z"/>
+    </event>
+    <event>
+      <string key="concept:name" value="lead"/>
+      <string key="lifecycle:transition" value="complete"/>
+      <date key="time:timestamp" value="2024-01-01T00:00:00.000+00:00"/>
+      <int key="amount" value="7"/>
+    </event>
+  </trace>
+</log>
+"""
+
+
+def test_read_xes(tmp_path: Path) -> None:
+    log = ss.read_xes(write(tmp_path, XES, "log.xes"))
+    assert log.cases == ("d1", "d2")
+    # d1 sorted by time; the start/complete tie of 'won' keeps file order.
+    assert [a for a, _ in log.events("d1")] == ["lead", "won", "won"]
+    assert log.event_attributes["lifecycle:transition"].tolist() == [
+        "complete",
+        "start",
+        "complete",
+        "complete",
+    ]
+    assert log.event_attributes["amount"].tolist() == [7, None, None, 5]
+    assert log.case_attributes["team"].tolist() == ["north", "south"]
+    assert log.time.view(np.int64).tolist() == [
+        ns("2024-01-01"),
+        ns("2024-01-04"),
+        ns("2024-01-04"),
+        ns("2024-01-03T09:00:00"),
+    ]
+
+
+def test_read_xes_gzip_and_lifecycle_filter(tmp_path: Path) -> None:
+    path = write(tmp_path, XES, "log.xes.gz", compress=True)
+    complete = ss.read_xes(path, lifecycle="COMPLETE")
+    assert complete.n_events == 3
+    assert [a for a, _ in complete.events("d1")] == ["lead", "won"]
+    starts = ss.read_xes(path, lifecycle="start")
+    assert starts.cases == ("d1",)
+
+
+def test_read_xes_lifecycle_matching_nothing(tmp_path: Path) -> None:
+    with pytest.raises(ss.InvalidLogError, match=r"has no events with lifecycle 'schedule'"):
+        ss.read_xes(write(tmp_path, XES, "log.xes"), lifecycle="schedule")
+
+
+def test_read_xes_missing_timestamp_names_event(tmp_path: Path) -> None:
+    text = XES.replace('<date key="time:timestamp" value="2024-01-04T00:00:00Z"/>', "", 1)
+    with pytest.raises(
+        ss.InvalidLogError,
+        match=r"column 'time:timestamp' has a missing value at event 1: None.*on_invalid='drop'",
+    ):
+        ss.read_xes(write(tmp_path, text, "log.xes"))
+
+
+def test_read_xes_missing_case_key(tmp_path: Path) -> None:
+    with pytest.raises(ss.InvalidLogError, match=r"column 'case:id' not found.*Pass case="):
+        ss.read_xes(write(tmp_path, XES, "log.xes"), case="case:id")
+
+
+def test_read_xes_not_xml(tmp_path: Path) -> None:
+    with pytest.raises(ss.InvalidLogError, match=r"is not well-formed XML"):
+        ss.read_xes(write(tmp_path, "deal,stage,at\nd1,a,2024-01-01\n", "log.xes"))
+
+
+def test_read_xes_truncated_gzip(tmp_path: Path) -> None:
+    path = tmp_path / "log.xes.gz"
+    path.write_bytes(gzip.compress(XES.encode() * 3)[:-40])
+    with pytest.raises(ss.InvalidLogError, match=r"truncated or corrupt gzip"):
+        ss.read_xes(path)
+
+
+def test_read_xes_missing_file(tmp_path: Path) -> None:
+    with pytest.raises(ss.InvalidLogError, match=r"does not exist"):
+        ss.read_xes(tmp_path / "nope.xes")
+
+
+# ------------------------------------------------------------------------- real data
+
+
+@pytest.fixture(scope="module")
+def bpic_xes() -> ss.EventLog:
+    return ss.read_xes(data_file("bpic2012", "BPI_Challenge_2012.xes.gz"))
+
+
+@pytest.fixture(scope="module")
+def bpic_csv() -> ss.EventLog:
+    return ss.read_csv(
+        data_file("bpic2012", "bpic2012_events.csv.gz"),
+        case="case_id",
+        activity="activity",
+        time="timestamp",
+        order="event_index",
+    )
+
+
+def _assert_same_transitions(a: ss.TransitionsResult, b: ss.TransitionsResult) -> None:
+    assert a.source.tolist() == b.source.tolist()
+    assert a.target.tolist() == b.target.tolist()
+    assert a.count.tolist() == b.count.tolist()
+    for name in ("mean", "median", "min", "max", "total", "std"):
+        np.testing.assert_allclose(
+            getattr(a, name), getattr(b, name), rtol=1e-9, atol=0, equal_nan=True, err_msg=name
+        )
+    assert a.start_activities == b.start_activities
+    assert a.end_activities == b.end_activities
+    assert dict(zip(a.variants, a.variant_counts.tolist(), strict=True)) == dict(
+        zip(b.variants, b.variant_counts.tolist(), strict=True)
+    )
+
+
+@pytest.mark.slow
+def test_bpic2012_xes_and_csv_agree(bpic_xes: ss.EventLog, bpic_csv: ss.EventLog) -> None:
+    for log in (bpic_xes, bpic_csv):
+        assert log.n_events == 262_200
+        assert log.n_cases == 13_087
+    assert bpic_xes.cases == bpic_csv.cases
+    assert np.array_equal(bpic_xes.offsets, bpic_csv.offsets)
+    assert np.array_equal(bpic_xes.time, bpic_csv.time)
+    # Both files name the activity without its lifecycle ('W_Afhandelen leads' for the
+    # SCHEDULE, START and COMPLETE events alike); the lifecycle is a separate field in each.
+    assert bpic_xes.activities == bpic_csv.activities
+    assert len(bpic_xes.activities) == 24
+    assert not any(a.endswith(("SCHEDULE", "START", "COMPLETE")) for a in bpic_xes.activities)
+    x_act = bpic_xes.activity_names[bpic_xes.activity]
+    c_act = bpic_csv.activity_names[bpic_csv.activity]
+    assert np.array_equal(x_act, c_act)
+    x_life = bpic_xes.event_attributes["lifecycle:transition"].astype(str)
+    c_life = bpic_csv.event_attributes["lifecycle"].astype(str)
+    assert np.array_equal(np.char.upper(x_life), c_life)
+    assert set(c_life.tolist()) == {"SCHEDULE", "START", "COMPLETE"}
+
+
+@pytest.mark.slow
+def test_bpic2012_transitions_agree(bpic_xes: ss.EventLog, bpic_csv: ss.EventLog) -> None:
+    x, c = ss.transitions(bpic_xes), ss.transitions(bpic_csv)
+    assert int(x.count.sum()) == 262_200 - 13_087
+    _assert_same_transitions(x, c)
+    # Activity+lifecycle names distinguish W_ SCHEDULE/START/COMPLETE: compare those too.
+    names = []
+    for log, key in ((bpic_xes, "lifecycle:transition"), (bpic_csv, "lifecycle")):
+        life = np.char.upper(log.event_attributes[key].astype(str))
+        act = log.activity_names[log.activity].astype(str)
+        names.append(np.char.add(np.char.add(act, "+"), life))
+    assert np.array_equal(names[0], names[1])
+    split = [
+        ss.EventLog.from_arrays(case=log.case_names[log.case], activity=full, time=log.time)
+        for log, full in zip((bpic_xes, bpic_csv), names, strict=True)
+    ]
+    sx, sc = ss.transitions(split[0]), ss.transitions(split[1])
+    _assert_same_transitions(sx, sc)
+    assert sx.n_pairs > x.n_pairs
+
+
+@pytest.mark.slow
+def test_bpic2012_lifecycle_complete_matches_csv(bpic_csv: ss.EventLog) -> None:
+    xes = ss.read_xes(data_file("bpic2012", "BPI_Challenge_2012.xes.gz"), lifecycle="complete")
+    csv = bpic_csv.where(attributes={"lifecycle": "COMPLETE"})
+    assert xes.n_events == csv.n_events
+    assert xes.cases == csv.cases
+    _assert_same_transitions(ss.transitions(xes), ss.transitions(csv))
+
+
+@pytest.mark.slow
+def test_bpic2012_equal_timestamp_triple_in_event_index_order(
+    bpic_csv: ss.EventLog, tmp_path: Path
+) -> None:
+    """A_APPROVED, A_REGISTERED, A_ACTIVATED share a timestamp; event_index orders them.
+
+    The rows of 300 cases are shuffled into a new file; read with order="event_index" they
+    come back in file order, ties included.
+    """
+    source = data_file("bpic2012", "bpic2012_events.csv.gz")
+    with gzip.open(source, "rt", encoding="utf-8", newline="") as f:
+        rows = list(csv.reader(f))
+    header, body = rows[0], rows[1:]
+    case_col, act_col, idx_col = (header.index(k) for k in ("case_id", "activity", "event_index"))
+    keep = set(bpic_csv.cases[:300])
+    subset = [r for r in body if r[case_col] in keep]
+    shuffled = list(subset)
+    random.Random(2012).shuffle(shuffled)  # noqa: S311 - a fixed shuffle, not a secret
+    path = tmp_path / "shuffled.csv"
+    with path.open("w", encoding="utf-8", newline="") as f:
+        csv.writer(f).writerows([header, *shuffled])
+    log = ss.read_csv(
+        path, case="case_id", activity="activity", time="timestamp", order="event_index"
+    )
+    expected: dict[str, list[str]] = {}
+    for r in sorted(subset, key=lambda r: (r[case_col], int(r[idx_col]))):
+        expected.setdefault(r[case_col], []).append(r[act_col])
+    assert log.n_cases == 300
+    got = {str(c): [a for a, _ in log.events(c)] for c in log.cases}
+    assert got == expected
+    # 173688 has A_REGISTERED (21), A_APPROVED (22), O_ACCEPTED (23), A_ACTIVATED (24)
+    # at 2011-10-13T10:37:29.226+02:00; the unshuffled log keeps that order too.
+    full = [a for a, _ in bpic_csv.events("173688")]
+    assert full.index("A_REGISTERED") < full.index("A_APPROVED") < full.index("A_ACTIVATED")
+    assert full == expected["173688"]
+
+
+def _utc_seconds(text: str) -> float:
+    return dt.datetime.fromisoformat(text).timestamp()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("source", ["xes", "csv"])
+def test_bpic2012_duration_across_dst_switch(
+    source: str, bpic_xes: ss.EventLog, bpic_csv: ss.EventLog
+) -> None:
+    """Case 180721 waits from 2011-10-29 (+02:00) to 2011-10-31 (+01:00).
+
+    Raw strings: W_Afhandelen leads SCHEDULE at 2011-10-29T20:02:19.067+02:00 and START at
+    2011-10-31T10:15:59.478+01:00: in UTC 18:02:19.067 to 09:15:59.478 two days later,
+    39 h 13 min 40.411 s = 141220.411 s (the wall clocks differ by one hour less).
+    """
+    log = bpic_xes if source == "xes" else bpic_csv
+    case = log.where(cases=["180721"])
+    assert case.n_events == 20
+    t = case.time.view(np.int64)
+    waited = (int(t[3]) - int(t[2])) / 1e9
+    assert waited == pytest.approx(141_220.411, abs=1e-6)
+    assert waited == pytest.approx(
+        _utc_seconds("2011-10-31T10:15:59.478+01:00")
+        - _utc_seconds("2011-10-29T20:02:19.067+02:00"),
+        abs=1e-6,
+    )
+    span = (int(t[-1]) - int(t[0])) / 1e9
+    # first event 2011-10-29T20:01:32.292+02:00, last 2011-11-07T11:18:12.506+01:00
+    assert span == pytest.approx(8 * 86_400 + 16 * 3600 + 16 * 60 + 40.214, abs=1e-6)
+    stats = ss.transitions(case).at("W_Afhandelen leads", "W_Afhandelen leads")
+    # SCHEDULE->START 141220.411 s, START->COMPLETE 7.772 s, COMPLETE->START 3941.926 s
+    assert stats.count == 3
+    assert stats.max == pytest.approx(141_220.411, rel=1e-12)
+    assert stats.min == pytest.approx(7.772, rel=1e-9)
+    assert stats.median == pytest.approx(3941.926, rel=1e-9)
+    assert stats.total == pytest.approx(141_220.411 + 7.772 + 3941.926, rel=1e-12)
+
+
+@pytest.fixture(scope="module")
+def receipt_xes() -> ss.EventLog:
+    return ss.read_xes(data_file("receipt", "08_receipt.xes.gz"))
+
+
+def test_receipt_csv_with_offsets_matches_xes(receipt_xes: ss.EventLog) -> None:
+    csv = ss.read_csv(
+        data_file("receipt", "receipt.csv"),
+        case="case:concept:name",
+        activity="concept:name",
+        time="time:timestamp",
+    )
+    for log in (csv, receipt_xes):
+        assert log.n_events == 8577
+        assert log.n_cases == 1434
+    assert csv.cases == receipt_xes.cases
+    assert csv.activities == receipt_xes.activities
+    assert np.array_equal(csv.offsets, receipt_xes.offsets)
+    assert np.array_equal(csv.time, receipt_xes.time)
+    assert np.array_equal(csv.activity, receipt_xes.activity)
+    _assert_same_transitions(ss.transitions(csv), ss.transitions(receipt_xes))
+
+
+def test_receipt_csv_and_xes_logs_have_no_field_differences_in_core(
+    receipt_xes: ss.EventLog,
+) -> None:
+    csv = ss.read_csv(
+        data_file("receipt", "receipt.csv"),
+        case="case:concept:name",
+        activity="concept:name",
+        time="time:timestamp",
+        attributes=[],
+    )
+    core = ss.EventLog.from_arrays(
+        case=receipt_xes.case_names[receipt_xes.case],
+        activity=receipt_xes.activity_names[receipt_xes.activity],
+        time=receipt_xes.time,
+    )
+    assert differences(csv, core) == []
