@@ -18,9 +18,10 @@ from numpy.typing import NDArray
 
 from salesstd import _validate as v
 from salesstd._frames import frame_columns, require
+from salesstd._logbuild import from_columns
 from salesstd.errors import InvalidLogError
 from salesstd.io._files import decode, read_bytes
-from salesstd.log import EventLog, _from_columns
+from salesstd.log import EventLog
 
 __all__ = ["read_csv", "read_parquet", "read_xes"]
 
@@ -72,18 +73,20 @@ def read_csv(
     _check_delimiter(list(columns), (case, activity, time), delimiter, p.name)
     keep_text = {case, activity}
     typed = {k: (col if k in keep_text or k == time else _infer(col)) for k, col in columns.items()}
-    return _from_columns(
-        typed,
-        case=case,
-        activity=activity,
-        time=time,
-        attributes=attributes,
-        case_attributes=case_attributes,
-        order=order,
-        tz=tz,
-        on_invalid=on_invalid,
-        where=f"file {p.name!r}",
-        row_label=lambda i: f"line {lines[i]}",
+    return EventLog(
+        **from_columns(
+            typed,
+            case=case,
+            activity=activity,
+            time=time,
+            attributes=attributes,
+            case_attributes=case_attributes,
+            order=order,
+            tz=tz,
+            on_invalid=on_invalid,
+            where=f"file {p.name!r}",
+            row_label=lambda i: f"line {lines[i]}",
+        )
     )
 
 
@@ -207,19 +210,21 @@ def read_parquet(
             "for other formats."
         ) from err
     columns, aware = frame_columns(table)
-    return _from_columns(
-        columns,
-        case=case,
-        activity=activity,
-        time=time,
-        attributes=attributes,
-        case_attributes=case_attributes,
-        order=order,
-        tz=tz,
-        on_invalid=on_invalid,
-        where=f"file {os.path.basename(p)!r}",  # noqa: PTH119
-        row_label=lambda i: f"row {i}",
-        aware=aware,
+    return EventLog(
+        **from_columns(
+            columns,
+            case=case,
+            activity=activity,
+            time=time,
+            attributes=attributes,
+            case_attributes=case_attributes,
+            order=order,
+            tz=tz,
+            on_invalid=on_invalid,
+            where=f"file {os.path.basename(p)!r}",  # noqa: PTH119
+            row_label=lambda i: f"row {i}",
+            aware=aware,
+        )
     )
 
 
@@ -289,18 +294,20 @@ def read_xes(
                 key, list(cols.event_columns), param=param, where=f"events of {name!r}"
             )
     event_attr_names = [k for k in cols.event_columns if k not in (activity, time)]
-    return _from_columns(
-        columns,
-        case=case_key,
-        activity=activity,
-        time=time,
-        attributes=event_attr_names,
-        case_attributes=case_attr_names,
-        order=None,
-        tz=tz,
-        on_invalid=on_invalid,
-        where=f"file {name!r}",
-        row_label=lambda i: f"event {i}",
+    return EventLog(
+        **from_columns(
+            columns,
+            case=case_key,
+            activity=activity,
+            time=time,
+            attributes=event_attr_names,
+            case_attributes=case_attr_names,
+            order=None,
+            tz=tz,
+            on_invalid=on_invalid,
+            where=f"file {name!r}",
+            row_label=lambda i: f"event {i}",
+        )
     )
 
 

@@ -1,0 +1,326 @@
+"""Building an `EventLog` from columns: validation, dropping, factorizing, sorting.
+
+Private to `salesstd.log` and the readers. `from_columns` picks the named columns of a table,
+`build` checks them and returns the fields of the log (the caller constructs the frozen
+`EventLog`, which re-checks only its cheap invariants).
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Callable, Collection, Mapping, Sequence
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from salesstd import _columns, _time
+from salesstd import _validate as v
+from salesstd.errors import DroppedEventsWarning, InvalidLogError, ParameterError
+
+RESERVED = ("case", "activity", "time")
+
+
+def _sealed(arr: NDArray[Any]) -> NDArray[Any]:
+    """Mark a freshly built array read-only so `_readonly` takes it without a copy."""
+    if not arr.flags.owndata:
+        arr = arr.copy()
+    arr.flags.writeable = False
+    return arr
+
+
+def row_label(i: int) -> str:
+    """Label of input row `i` in messages."""
+    return f"row {i}"
+
+
+def from_columns(
+    columns: Mapping[str, Any],
+    *,
+    case: str,
+    activity: str,
+    time: str,
+    attributes: Sequence[str] | None,
+    case_attributes: Sequence[str] | None,
+    order: str | None,
+    tz: str | None,
+    on_invalid: object,
+    where: str,
+    row_label: Callable[[int], str],
+    aware: Collection[str] = (),
+) -> dict[str, Any]:
+    """Pick the named columns out of a table (dict of arrays) and build the log.
+
+    `aware` names columns that carried a time zone (already converted to UTC), to which
+    `tz` does not apply.
+    """
+    names = list(columns)
+    for param, col in (("case", case), ("activity", activity), ("time", time)):
+        if not isinstance(col, str):
+            raise ParameterError(f"{param} must be a column name (str); got {col!r}.")
+        v.require_column(col, names, param=param, where=where)
+    case_cols = v.string_list("case_attributes", case_attributes) or []
+    for col in case_cols:
+        v.require_column(col, names, param="case_attributes", where=where)
+    if order is not None:
+        v.require_column(order, names, param="order", where=where)
+    used = {case, activity, time, *case_cols, *([order] if order else [])}
+    if attributes is None:
+        event_cols = [c for c in names if c not in used]
+    else:
+        event_cols = v.string_list("attributes", attributes) or []
+        for col in event_cols:
+            v.require_column(col, names, param="attributes", where=where)
+    return build(
+        {"case": columns[case], "activity": columns[activity], "time": columns[time]},
+        names={"case": case, "activity": activity, "time": time},
+        attributes={c: columns[c] for c in event_cols},
+        case_attributes={c: columns[c] for c in case_cols},
+        order=columns[order] if order is not None else None,
+        tz=None if time in aware else tz,
+        on_invalid=v.on_invalid(on_invalid),
+        row_label=row_label,
+    )
+
+
+def build(
+    core: Mapping[str, Any],
+    *,
+    names: Mapping[str, str],
+    attributes: Mapping[str, Any],
+    case_attributes: Mapping[str, Any],
+    order: Any,  # noqa: ANN401
+    tz: str | None,
+    on_invalid: v.OnInvalid,
+    row_label: Callable[[int], str],
+) -> dict[str, Any]:
+    """Validate, drop (if asked), factorize, sort; return the fields of the log."""
+    case_raw = _columns.as_1d(core["case"], name=names["case"])
+    act_raw = _columns.as_1d(core["activity"], name=names["activity"])
+    time_in = _columns.as_1d(core["time"], name=names["time"])
+    n = case_raw.size
+    extra = {**attributes, **case_attributes}
+    lengths = {names["activity"]: act_raw.size, names["time"]: time_in.size}
+    lengths.update({k: len(a) for k, a in extra.items()})
+    if order is not None:
+        lengths["order"] = len(order)
+    for col, size in lengths.items():
+        if size != n:
+            raise InvalidLogError(
+                f"column {col!r} has {size} values but {names['case']!r} has {n}; "
+                "every column needs one value per event."
+            )
+    if n == 0:
+        raise InvalidLogError("the log has no events; pass at least one event.")
+    for col in extra:
+        if col in RESERVED:
+            raise InvalidLogError(
+                f"attribute column {col!r} clashes with the log's own {col!r} column; "
+                f"rename it (e.g. to '{col}_attr') or leave it out with attributes=[...]."
+            )
+    if set(attributes) & set(case_attributes):
+        both = sorted(set(attributes) & set(case_attributes))
+        raise InvalidLogError(
+            f"column {both[0]!r} is given both as an event and a case attribute; pick one."
+        )
+
+    try:
+        ns = _time.parse_times(time_in, tz=tz)
+    except ParameterError as err:
+        if time_in.dtype.kind not in "iufb":
+            raise
+        raise InvalidLogError(
+            f"column {names['time']!r}: timestamps are numbers ({time_in.dtype}), e.g. "
+            f"{time_in[0].item()!r} at {row_label(0)}; their unit would be a guess. Convert "
+            "them to datetimes first, e.g. values.astype('datetime64[s]') for epoch seconds."
+        ) from err
+    bad_time = ns == _time.NAT
+    bad_case = _columns.null_mask(case_raw)
+    bad_act = _columns.null_mask(act_raw)
+    bad = bad_time | bad_case | bad_act
+    if bad.any():
+        if on_invalid == "raise":
+            _raise_first_bad(
+                bad_case, bad_act, bad_time, case_raw, act_raw, time_in, names, row_label
+            )
+        keep = np.flatnonzero(~bad)
+        if keep.size == 0:
+            raise InvalidLogError(
+                f"every one of the {n} events has a missing case, activity or time; "
+                "nothing is left after on_invalid='drop'."
+            )
+        warnings.warn(
+            f"dropped {n - keep.size} of {n} events with a missing or unparseable case, "
+            f"activity or time (on_invalid='drop').",
+            DroppedEventsWarning,
+            stacklevel=v.caller_stacklevel(),
+        )
+        case_raw, act_raw, ns = case_raw[keep], act_raw[keep], ns[keep]
+        attributes = {k: np.asarray(a)[keep] for k, a in attributes.items()}
+        case_attributes = {k: np.asarray(a)[keep] for k, a in case_attributes.items()}
+        order = np.asarray(order)[keep] if order is not None else None
+        n = keep.size
+
+    case_vals = _columns.homogeneous(case_raw, name=f"column {names['case']!r}")
+    act_vals = _columns.homogeneous(act_raw, name=f"column {names['activity']!r}")
+
+    # One stable sort by (case, [order], time); string ids are coded first so the sort is
+    # over integers, numeric ids are sorted as they are.
+    if case_vals.dtype.kind in "OUS":
+        case_uniques, case_key = _columns.factorize(case_vals)
+    else:
+        case_uniques, case_key = None, case_vals
+    order_key = (
+        None
+        if order is None
+        else _columns.homogeneous(_columns.as_1d(order, name="order"), name="order")
+    )
+    perm: NDArray[np.intp] | None
+    if _is_sorted(case_key, ns, order_key):
+        perm = None
+    else:
+        perm = _columns.case_time_order(case_key, ns, order_key)
+
+    def take(a: NDArray[Any]) -> NDArray[Any]:
+        return a if perm is None else a[perm]
+
+    # Intermediates are released as soon as they are used: at ten million events each
+    # int64 column is 80 MB, and peak memory is part of the contract.
+    sorted_time = _sealed(take(ns)).view("datetime64[ns]")
+    del ns, order_key
+    sorted_case = take(case_key)
+    del case_key
+    starts = np.empty(n, dtype=bool)
+    starts[0] = True
+    np.not_equal(sorted_case[1:], sorted_case[:-1], out=starts[1:])
+    codes = np.cumsum(starts, dtype=np.int32)
+    codes -= 1
+    first_rows = np.flatnonzero(starts)
+    del starts
+    offsets = np.append(first_rows, n).astype(np.int64)
+    if case_uniques is None:
+        case_names = _columns.to_object(sorted_case[first_rows])
+    else:
+        case_names = _columns.to_object(case_uniques[sorted_case[first_rows]])
+    del sorted_case
+
+    act_uniques, act_codes = _columns.factorize(act_vals)
+    act_sorted = take(act_codes)
+    del act_codes
+
+    event_attrs = {k: take(_attribute_array(a, k)) for k, a in attributes.items()}
+    case_attrs: dict[str, NDArray[Any]] = {}
+    for name, col in case_attributes.items():
+        values = take(_attribute_array(col, name))
+        _check_constant(name, values, codes, case_names)
+        case_attrs[name] = values[first_rows]
+
+    return {
+        "case": _sealed(codes),
+        "activity": _sealed(act_sorted),
+        "time": sorted_time,
+        "case_names": case_names,
+        "activity_names": _columns.to_object(act_uniques),
+        "offsets": offsets,
+        "event_attributes": event_attrs,
+        "case_attributes": case_attrs,
+    }
+
+
+def _is_sorted(case: NDArray[Any], ns: NDArray[np.int64], order: NDArray[Any] | None) -> bool:
+    """True if events already run by (case, [order], time) so no sort (and no copy) is needed."""
+    if case.size < 2:  # noqa: PLR2004
+        return True
+    up = case[1:] > case[:-1]
+    same = case[1:] == case[:-1]
+    if not bool((up | same).all()):
+        return False
+    t_ok = ns[1:] >= ns[:-1]
+    if order is None:
+        return bool((up | (same & t_ok)).all())
+    tie = ns[1:] == ns[:-1]
+    o_ok = order[1:] >= order[:-1]
+    return bool((up | (same & (ns[1:] > ns[:-1])) | (same & tie & o_ok)).all())
+
+
+def _attribute_array(values: Any, name: str) -> NDArray[Any]:  # noqa: ANN401
+    """An attribute column as numpy; tz-aware datetimes become UTC datetime64[ns]."""
+    arr = _columns.as_1d(values, name=name)
+    if arr.dtype.kind == "M":
+        return arr.astype("datetime64[ns]")
+    if arr.dtype.kind in "US":
+        # Text is kept as Python str objects whatever the source (numpy 'U', pandas object,
+        # pyarrow), so the same data gives an equal log from every library.
+        return _columns.to_object(arr)
+    return arr
+
+
+def _check_constant(
+    name: str, values: NDArray[Any], codes: NDArray[np.int32], case_names: NDArray[Any]
+) -> None:
+    """Raise if a case attribute takes two values within one case."""
+    if values.size < 2:  # noqa: PLR2004
+        return
+    same_case = codes[1:] == codes[:-1]
+    a, b = values[1:], values[:-1]
+    if values.dtype.kind == "O":
+        differ = np.fromiter(
+            (
+                not (x == y or (_columns.is_null(x) and _columns.is_null(y)))
+                for x, y in zip(a, b, strict=True)
+            ),
+            dtype=bool,
+            count=a.size,
+        )
+    elif values.dtype.kind in "fMm":
+        differ = ~((a == b) | (_columns.null_mask(a) & _columns.null_mask(b)))
+    else:
+        differ = a != b
+    clash = np.flatnonzero(same_case & differ)
+    if clash.size:
+        i = int(clash[0])
+        case = case_names[codes[i]]
+        raise InvalidLogError(
+            f"case attribute {name!r} is not constant within case {case!r}: "
+            f"{values[i]!r} then {values[i + 1]!r}. Pass it in attributes= instead, "
+            "to keep it per event."
+        )
+
+
+def _raise_first_bad(
+    bad_case: NDArray[np.bool_],
+    bad_act: NDArray[np.bool_],
+    bad_time: NDArray[np.bool_],
+    case_raw: NDArray[Any],
+    act_raw: NDArray[Any],
+    time_in: NDArray[Any],
+    names: Mapping[str, str],
+    row_label: Callable[[int], str],
+) -> None:
+    firsts = [
+        (int(np.argmax(mask)), key, arr)
+        for key, mask, arr in (
+            ("case", bad_case, case_raw),
+            ("activity", bad_act, act_raw),
+            ("time", bad_time, time_in),
+        )
+        if mask.any()
+    ]
+    row, key, arr = min(firsts, key=lambda f: f[0])
+    count = int((bad_case | bad_act | bad_time).sum())
+    value = arr[row]
+    if isinstance(value, np.generic):
+        value = value.item()
+    what = "a missing value" if _columns.is_null(value) else "a value that is not a time"
+    if key != "time":
+        what = "a missing value"
+    hint = (
+        " Times must be ISO 8601 (e.g. '2024-01-31T09:00:00+01:00') or datetimes."
+        if key == "time"
+        else ""
+    )
+    raise InvalidLogError(
+        f"column {names[key]!r} has {what} at {row_label(row)}: {value!r} "
+        f"({count} bad row{'s' if count != 1 else ''} in all).{hint} "
+        "Fix the data, or pass on_invalid='drop' to drop such rows with a warning."
+    )
