@@ -1,0 +1,295 @@
+"""Stage episodes: the log seen through a funnel, one row per stay of a case in a stage.
+
+Every funnel metric starts here. The stage events of the log (activities that map to a stage;
+calls, meetings and other non-stage activities are left out) are cut at `as_of`, truncated
+after each case's first outcome (won or lost is absorbing), and consecutive events of the
+same stage are merged into one episode. An episode ends when the next one starts; the last
+episode of a case that has not reached an outcome is censored at `as_of`.
+
+With ``skips="implied"`` a forward jump (lead -> proposal) adds zero-length *implied*
+episodes for the stages jumped over that the case had not yet reached, as CRM pipeline
+reports count them; a case that first appears in a later stage is likewise taken to have
+passed the stages before it. ``skips="strict"`` keeps only recorded stages.
+
+Everything is vectorised over the sorted arrays of the log: no loop per case or per event.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Literal
+
+import attrs
+import numpy as np
+from numpy.typing import NDArray
+
+from salesstd import _time
+from salesstd import _validate as v
+from salesstd.errors import ParameterError
+
+if TYPE_CHECKING:
+    from salesstd.funnel import Funnel
+    from salesstd.log import EventLog
+
+Skips = Literal["implied", "strict"]
+
+NS_PER_DAY = 86_400 * _time.NS_PER_S
+
+
+@attrs.frozen(eq=False)
+class Episodes:
+    """Stays of cases in stages, sorted by (case, enter time); see the module docstring.
+
+    Attributes:
+        case: Case code (the log's) of each episode.
+        stage: Funnel stage code: below ``n_open`` open stages, ``n_open`` won, above lost.
+        enter: Entry time, int64 ns UTC.
+        exit: When the episode ended: the next episode's entry; `as_of` for a censored last
+            episode; the entry time itself for an outcome episode.
+        moved: True if the case moved on from this episode (a next episode exists).
+        next_stage: Stage code of the next episode, -1 if none.
+        implied: True for a zero-length episode added by ``skips="implied"``.
+        entry: 0 for the first entry of the case into this stage, 1 for the second, ...
+        n_open: Number of open stages of the funnel.
+        n_stages: Number of stages including outcomes.
+        n_cases: Number of cases in the log (codes run 0..n_cases-1).
+        in_scope: Per case: it has an event at or before `as_of`.
+        first_time: Per case: time of its first event of any activity (ns), NaT if none.
+        as_of: The censoring time, ns UTC.
+    """
+
+    case: NDArray[np.int32]
+    stage: NDArray[np.int32]
+    enter: NDArray[np.int64]
+    exit: NDArray[np.int64]
+    moved: NDArray[np.bool_]
+    next_stage: NDArray[np.int32]
+    implied: NDArray[np.bool_]
+    entry: NDArray[np.int32]
+    n_open: int
+    n_stages: int
+    n_cases: int
+    in_scope: NDArray[np.bool_]
+    first_time: NDArray[np.int64]
+    as_of: int
+
+    @property
+    def size(self) -> int:
+        """Number of episodes."""
+        return int(self.case.size)
+
+    @property
+    def is_outcome(self) -> NDArray[np.bool_]:
+        """True for won and lost episodes."""
+        return self.stage >= self.n_open
+
+    @property
+    def censored(self) -> NDArray[np.bool_]:
+        """True for an open-stage episode still running at `as_of`."""
+        return ~self.moved & (self.stage < self.n_open)
+
+    def duration_days(self) -> NDArray[np.float64]:
+        """Length of each episode in days (censored ones up to `as_of`)."""
+        return (self.exit - self.enter) / NS_PER_DAY
+
+    def case_outcome(self) -> NDArray[np.int32]:
+        """Per case: the outcome stage code it reached, or -1 if none by `as_of`."""
+        out = np.full(self.n_cases, -1, dtype=np.int32)
+        hit = self.is_outcome
+        out[self.case[hit]] = self.stage[hit]
+        return out
+
+    def case_close_time(self) -> NDArray[np.int64]:
+        """Per case: time of its outcome, NaT (int64 min) if none by `as_of`."""
+        out = np.full(self.n_cases, _time.NAT, dtype=np.int64)
+        hit = self.is_outcome
+        out[self.case[hit]] = self.enter[hit]
+        return out
+
+    def position(self) -> NDArray[np.int32]:
+        """Forward position of each episode: the stage code for open stages and won, -1 for
+        lost (a loss is not a step forward)."""
+        return np.where(self.stage <= self.n_open, self.stage, -1).astype(np.int32)
+
+
+def resolve_as_of(log: EventLog, as_of: object) -> int:
+    """The censoring time in ns: the log's last event by default; refuses times before it starts."""
+    t = log.time.view(np.int64)
+    if as_of is None:
+        return int(t.max())
+    ns = _time.as_utc_ns(as_of, name="as_of")
+    first = int(t.min())
+    if ns < first:
+        raise ParameterError(
+            f"as_of {as_of!r} is before the log starts ({str(log.time.min())[:19]}); "
+            "pass a time within or after the log, or leave as_of=None for the log's end."
+        )
+    return ns
+
+
+def segment_starts(case: NDArray[np.int32]) -> NDArray[np.bool_]:
+    """True where a new case starts in an array sorted by case."""
+    out = np.empty(case.size, dtype=bool)
+    if case.size:
+        out[0] = True
+        np.not_equal(case[1:], case[:-1], out=out[1:])
+    return out
+
+
+def segmented_cummax(values: NDArray[np.int32], case: NDArray[np.int32]) -> NDArray[np.int64]:
+    """Running maximum of `values` within each case (arrays sorted by case).
+
+    Adding ``case * big`` makes every case's values exceed all earlier cases', so one global
+    ``maximum.accumulate`` restarts at each case.
+    """
+    lo = int(values.min()) if values.size else 0
+    big = int(values.max()) - lo + 1 if values.size else 1
+    shifted = (values.astype(np.int64) - lo) + case.astype(np.int64) * big
+    return np.maximum.accumulate(shifted) - case.astype(np.int64) * big + lo
+
+
+def build_episodes(
+    log: EventLog, funnel: Funnel, *, as_of: object = None, skips: Skips = "implied"
+) -> Episodes:
+    """Cut the log into stage episodes; see the module docstring.
+
+    Raises:
+        UnknownStageError: If the funnel declares its activities and the log has another.
+        ParameterError: If `skips` is not "implied" or "strict", or `as_of` is before the log.
+    """
+    v.choice("skips", skips, ("implied", "strict"))
+    cutoff = resolve_as_of(log, as_of)
+    n_open = funnel.n_open
+    n_stages = funnel.n_stages
+    stage_of_event = funnel.stage_codes(log)[log.activity]
+    t = log.time.view(np.int64)
+    in_time = t <= cutoff
+
+    first_time = np.full(log.n_cases, _time.NAT, dtype=np.int64)
+    seen = np.flatnonzero(in_time)
+    first_of_case = seen[segment_starts(log.case[seen])]
+    first_time[log.case[first_of_case]] = t[first_of_case]
+    in_scope = first_time != _time.NAT
+
+    idx = np.flatnonzero(in_time & (stage_of_event >= 0))
+    case = log.case[idx]
+    stage = stage_of_event[idx].astype(np.int32)
+    enter = t[idx]
+    del idx
+
+    # Outcomes are absorbing: keep each case's events up to and including its first outcome.
+    is_out = (stage >= n_open).astype(np.int32)
+    outcomes_before = _segmented_exclusive_cumsum(is_out, case)
+    keep = outcomes_before == 0
+    case, stage, enter = case[keep], stage[keep], enter[keep]
+
+    # Consecutive events of the same stage are one stay.
+    starts = segment_starts(case)
+    change = starts.copy()
+    if stage.size > 1:
+        change[1:] |= stage[1:] != stage[:-1]
+    case, stage, enter = case[change], stage[change], enter[change]
+    starts = segment_starts(case)
+
+    implied = np.zeros(case.size, dtype=bool)
+    if skips == "implied" and case.size:
+        case, stage, enter, implied = _add_implied(case, stage, enter, n_open)
+        starts = segment_starts(case)
+
+    n = case.size
+    last = np.empty(n, dtype=bool)
+    if n:
+        last[:-1] = starts[1:]
+        last[-1] = True
+    moved = ~last
+    next_stage = np.full(n, -1, dtype=np.int32)
+    next_stage[:-1][moved[:-1]] = stage[1:][moved[:-1]]
+    exit_ = np.empty(n, dtype=np.int64)
+    exit_[:-1] = enter[1:]
+    outcome = stage >= n_open
+    exit_[last & ~outcome] = cutoff
+    exit_[outcome] = enter[outcome]
+
+    entry = _entry_numbers(case, stage, n_stages)
+    return Episodes(
+        case=case,
+        stage=stage,
+        enter=enter,
+        exit=exit_,
+        moved=moved,
+        next_stage=next_stage,
+        implied=implied,
+        entry=entry,
+        n_open=n_open,
+        n_stages=n_stages,
+        n_cases=log.n_cases,
+        in_scope=in_scope,
+        first_time=first_time,
+        as_of=cutoff,
+    )
+
+
+def _segmented_exclusive_cumsum(values: NDArray[np.int32], case: NDArray[np.int32]) -> NDArray[np.int64]:
+    """Sum of `values` over the earlier elements of the same case."""
+    total = np.cumsum(values, dtype=np.int64) - values
+    starts = np.flatnonzero(segment_starts(case))
+    base = np.repeat(total[starts], np.diff(np.append(starts, case.size)))
+    return total - base
+
+
+def _add_implied(
+    case: NDArray[np.int32],
+    stage: NDArray[np.int32],
+    enter: NDArray[np.int64],
+    n_open: int,
+) -> tuple[NDArray[np.int32], NDArray[np.int32], NDArray[np.int64], NDArray[np.bool_]]:
+    """Insert zero-length episodes for the stages a forward jump passes and the case has not
+    reached before (the stages between its furthest position so far and the new one)."""
+    position = np.where(stage <= n_open, stage, -1).astype(np.int32)
+    furthest = segmented_cummax(position, case)
+    before = np.empty(case.size, dtype=np.int64)
+    starts = segment_starts(case)
+    before[1:] = furthest[:-1]
+    before[starts] = -1
+    gap = np.where(position >= 0, position - before - 1, 0)
+    gap = np.maximum(gap, 0)
+    total = int(gap.sum())
+    if total == 0:
+        return case, stage, enter, np.zeros(case.size, dtype=bool)
+    n = case.size
+    # Real episode i lands after its own gap: at i + (implied episodes up to and including i).
+    real_pos = np.arange(n, dtype=np.int64) + np.cumsum(gap)
+    out_case = np.empty(n + total, dtype=np.int32)
+    out_stage = np.empty(n + total, dtype=np.int32)
+    out_enter = np.empty(n + total, dtype=np.int64)
+    implied = np.ones(n + total, dtype=bool)
+    implied[real_pos] = False
+    out_case[real_pos] = case
+    out_stage[real_pos] = stage
+    out_enter[real_pos] = enter
+    owner = np.repeat(np.arange(n), gap)
+    first_owned = np.repeat(np.cumsum(gap) - gap, gap)
+    step = np.arange(total, dtype=np.int64) - first_owned
+    out_case[implied] = case[owner]
+    out_stage[implied] = (before[owner] + 1 + step).astype(np.int32)
+    out_enter[implied] = enter[owner]
+    return out_case, out_stage, out_enter, implied
+
+
+def _entry_numbers(
+    case: NDArray[np.int32], stage: NDArray[np.int32], n_stages: int
+) -> NDArray[np.int32]:
+    """0 for a case's first episode in a stage, 1 for its second, ..."""
+    n = case.size
+    if n == 0:
+        return np.empty(0, dtype=np.int32)
+    key = case.astype(np.int64) * n_stages + stage
+    order = np.argsort(key, kind="stable")
+    sorted_key = key[order]
+    group_start = np.empty(n, dtype=bool)
+    group_start[0] = True
+    np.not_equal(sorted_key[1:], sorted_key[:-1], out=group_start[1:])
+    first_index = np.maximum.accumulate(np.where(group_start, np.arange(n), 0))
+    rank = np.arange(n) - first_index
+    out = np.empty(n, dtype=np.int32)
+    out[order] = rank
+    return out
