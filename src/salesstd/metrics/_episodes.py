@@ -106,8 +106,10 @@ class Episodes:
         return out
 
     def position(self) -> NDArray[np.int32]:
-        """Forward position of each episode: the stage code for open stages and won, -1 for
-        lost (a loss is not a step forward)."""
+        """Forward position of each episode.
+
+        The stage code for open stages and won; -1 for lost (a loss is not a step forward).
+        """
         return np.where(self.stage <= self.n_open, self.stage, -1).astype(np.int32)
 
 
@@ -228,7 +230,9 @@ def build_episodes(
     )
 
 
-def _segmented_exclusive_cumsum(values: NDArray[np.int32], case: NDArray[np.int32]) -> NDArray[np.int64]:
+def _segmented_exclusive_cumsum(
+    values: NDArray[np.int32], case: NDArray[np.int32]
+) -> NDArray[np.int64]:
     """Sum of `values` over the earlier elements of the same case."""
     total = np.cumsum(values, dtype=np.int64) - values
     starts = np.flatnonzero(segment_starts(case))
@@ -242,8 +246,11 @@ def _add_implied(
     enter: NDArray[np.int64],
     n_open: int,
 ) -> tuple[NDArray[np.int32], NDArray[np.int32], NDArray[np.int64], NDArray[np.bool_]]:
-    """Insert zero-length episodes for the stages a forward jump passes and the case has not
-    reached before (the stages between its furthest position so far and the new one)."""
+    """Insert zero-length episodes for the stages a forward jump passes.
+
+    Only stages the case has not reached before: those between its furthest position so far
+    and the new one.
+    """
     position = np.where(stage <= n_open, stage, -1).astype(np.int32)
     furthest = segmented_cummax(position, case)
     before = np.empty(case.size, dtype=np.int64)
