@@ -1,0 +1,91 @@
+"""Funnel metrics against transitions() on the same log, in the same run.
+
+Usage:
+    PYTHONPATH=src python benchmarks/bench_metrics.py --events 1e6 1e7
+
+Builds a seeded synthetic B2B pipeline (salesstd.datasets.synthetic_pipeline) of about N events,
+then times, best of `--repeat`:
+
+- ``transitions(log)``: the baseline (one sort of the directly-follows pairs);
+- ``conversion(log, funnel)`` and ``time_in_stage(log, funnel)``: the issue's target is that
+  the two together take at most 2x the baseline;
+- for information, ``conversion_curves``, ``cycle_time`` and the flow metrics when present.
+
+Ratios, not seconds, are the figures to compare: the machine is shared and noisy.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+import tracemalloc
+from collections.abc import Callable
+
+import salesstd as ss
+
+EVENTS_PER_DEAL = 9.5  # the generator's default mix gives about this many events per deal
+
+
+def best_of(fn: Callable[[], object], repeat: int) -> float:
+    best = float("inf")
+    for _ in range(repeat):
+        start = time.perf_counter()
+        fn()
+        best = min(best, time.perf_counter() - start)
+    return best
+
+
+def peak_mib(fn: Callable[[], object]) -> float:
+    tracemalloc.start()
+    fn()
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    return peak / 2**20
+
+
+def run(n_events: int, repeat: int) -> None:
+    n_deals = max(10, int(n_events / EVENTS_PER_DEAL))
+    start = time.perf_counter()
+    sp = ss.datasets.synthetic_pipeline(n_deals, seed=0)
+    log, funnel = sp.log, sp.funnel
+    print(
+        f"\n## {log.n_events:,} events, {log.n_cases:,} deals "
+        f"(generated in {time.perf_counter() - start:.1f}s)\n"
+    )
+    jobs: dict[str, Callable[[], object]] = {"transitions (baseline)": lambda: ss.transitions(log)}
+    jobs["conversion"] = lambda: ss.conversion(log, funnel)
+    jobs["time_in_stage"] = lambda: ss.time_in_stage(log, funnel)
+    optional = {
+        "conversion_curves": lambda: ss.conversion_curves(log, funnel),
+        "cycle_time": lambda: ss.cycle_time(log, funnel),
+        "wip": lambda: ss.wip(log, funnel),
+        "throughput": lambda: ss.throughput(log, funnel),
+        "stuck": lambda: ss.stuck(log, funnel),
+    }
+    jobs.update({name: fn for name, fn in optional.items() if hasattr(ss, name)})
+    seconds = {name: best_of(fn, repeat) for name, fn in jobs.items()}
+    base = seconds["transitions (baseline)"]
+    print("| method | seconds | x transitions | peak MiB |")
+    print("|---|---:|---:|---:|")
+    for name, fn in jobs.items():
+        ratio = seconds[name] / base
+        print(f"| {name} | {seconds[name]:.3f} | {ratio:.2f} | {peak_mib(fn):,.1f} |")
+    both = seconds["conversion"] + seconds["time_in_stage"]
+    verdict = "PASS" if both / base <= 2.0 else "FAIL"
+    print(
+        f"\n(conversion + time_in_stage) / transitions = {both / base:.2f} "
+        f"(target <= 2.0) {verdict}"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--events", nargs="+", type=float, default=[1e6, 1e7])
+    parser.add_argument("--repeat", type=int, default=3)
+    args = parser.parse_args()
+    for n in args.events:
+        run(int(n), args.repeat)
+
+
+if __name__ == "__main__":
+    main()
