@@ -194,3 +194,31 @@ def paths(draw: st.DrawFn, funnel: ss.Funnel, *, max_steps: int = 12) -> list[st
         stage = draw(st.sampled_from(options))
         path.append(stage)
     return path
+
+
+# --------------------------------------------------------------------- stage logs
+
+
+@st.composite
+def stage_logs(
+    draw: st.DrawFn, funnel: ss.Funnel, *, max_cases: int = 8, max_steps: int = 8
+) -> ss.EventLog:
+    """Logs of walks along `funnel`: each case follows `paths(funnel)`, one stage event a step.
+
+    Events of a case are 1 second to 20 days apart (so row order never decides), cases start
+    within 90 days of `T0`, rows are shuffled. ``segment`` is a case attribute: one of
+    `SEGMENTS` or None (missing) per case.
+    """
+    rows: list[tuple[str, str, dt.datetime, str | None]] = []
+    for case in range(draw(st.integers(1, max_cases))):
+        path = draw(paths(funnel, max_steps=max_steps))
+        seconds = draw(st.integers(0, 90 * 86_400))
+        segment = draw(st.sampled_from((*SEGMENTS, None)))
+        for stage in path:
+            rows.append((f"c{case}", stage, T0 + dt.timedelta(seconds=seconds), segment))
+            seconds += draw(st.integers(1, 20 * 86_400))
+    return ss.EventLog.from_records(
+        draw(st.permutations(rows)),
+        names=("case", "activity", "time", "segment"),
+        case_attributes=["segment"],
+    )

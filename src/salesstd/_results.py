@@ -24,11 +24,17 @@ _HTML_ROWS = 20
 def plain(value: object) -> object:
     """A JSON-ready Python value: numpy scalars unwrapped, NaN as None, times as ISO text."""
     if isinstance(value, np.ndarray):
+        if value.dtype.kind in "Mm":  # tolist() would turn nanoseconds into bare integers
+            return [plain(x) for x in value]
         return [plain(x) for x in value.tolist()]
     if isinstance(value, np.datetime64):
         return None if np.isnat(value) else str(value.astype("datetime64[ns]")) + "Z"
     if isinstance(value, np.timedelta64):
-        return None if np.isnat(value) else value.astype("timedelta64[ns]").astype(np.int64) / 1e9
+        return (
+            None
+            if np.isnat(value)
+            else float(value.astype("timedelta64[ns]").astype(np.int64)) / 1e9
+        )
     if isinstance(value, np.generic):
         value = value.item()
     if isinstance(value, float) and not math.isfinite(value):

@@ -8,8 +8,11 @@ from __future__ import annotations
 
 import difflib
 import sys
-from collections.abc import Collection, Iterable, Sequence
-from typing import Literal, TypeVar
+from collections.abc import Collection, Iterable, Mapping, Sequence
+from typing import Any, Literal, TypeVar
+
+import numpy as np
+from numpy.typing import NDArray
 
 from salesstd.errors import InvalidLogError, ParameterError, UnknownStageError
 
@@ -119,3 +122,140 @@ def string_list(name: str, value: str | Iterable[str] | None) -> list[str] | Non
         if not isinstance(item, str):
             raise ParameterError(f"{name} must name columns as strings; got {item!r}.")
     return out
+
+
+def positive_number(name: str, value: object) -> float:
+    """Return `value` as a float if it is a finite number > 0 (bools refused)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
+        raise ParameterError(f"{name} must be a positive number; got {value!r}.")
+    number = float(value)
+    if not np.isfinite(number) or number <= 0:
+        raise ParameterError(f"{name} must be a positive number; got {value!r}.")
+    return number
+
+
+def numeric_case_attribute(
+    param: str,
+    name: object,
+    case_attributes: Mapping[str, NDArray[Any]],
+    event_attributes: Collection[str] = (),
+) -> NDArray[np.float64]:
+    """The case attribute `name` as float64, missing values NaN.
+
+    Raises:
+        ParameterError: If `name` is not a case attribute, or it holds non-numbers.
+    """
+    known = list(case_attributes)
+    if not isinstance(name, str) or name not in case_attributes:
+        extra = ""
+        if isinstance(name, str) and name in event_attributes:
+            extra = f" {name!r} is an event attribute; {param} needs a case attribute."
+        raise ParameterError(
+            f"{param}={name!r} is not a case attribute of the log "
+            f"({listing(known) or 'it has none'}).{did_you_mean(name, known)}{extra}"
+        )
+    values = case_attributes[name]
+    kind = values.dtype.kind
+    if kind in "iuf":
+        return np.asarray(values, dtype=np.float64)
+    if kind == "O":
+        missing = np.fromiter(
+            (x is None or (isinstance(x, float) and x != x) for x in values),  # noqa: PLR0124
+            dtype=bool,
+            count=values.size,
+        )
+        numeric = np.fromiter(
+            (
+                isinstance(x, (int, float, np.integer, np.floating)) and not isinstance(x, bool)
+                for x in values
+            ),
+            dtype=bool,
+            count=values.size,
+        )
+        bad = ~(missing | numeric)
+        if not bad.any():
+            out = np.full(values.size, np.nan, dtype=np.float64)
+            out[numeric] = values[numeric].astype(np.float64)
+            return out
+        example = values[int(np.flatnonzero(bad)[0])]
+    else:
+        example = values[0] if values.size else None
+    raise ParameterError(
+        f"{param}={name!r} must be a numeric case attribute; it holds "
+        f"{type(example).__name__} values such as {example!r}. Convert it to numbers "
+        "when building the log, or pick another attribute."
+    )
+
+
+def stage_mapping(
+    param: str, value: object, stages: Sequence[str], open_stages: Sequence[str]
+) -> dict[str, object]:
+    """Check a ``{stage: value}`` option whose keys must be open stages; return it as a dict.
+
+    Raises:
+        ParameterError: If `value` is not a mapping, or a key is an outcome.
+        UnknownStageError: If a key is not a stage of the funnel.
+    """
+    if not isinstance(value, Mapping):
+        raise ParameterError(
+            f"{param} must be a mapping from stage name to value; got {type(value).__name__}. "
+            f"Pass e.g. {param}={{{open_stages[0]!r}: ...}}."
+        )
+    out = dict(value)
+    known_names("stage", out, stages)
+    for key in out:
+        if key not in open_stages:
+            raise ParameterError(
+                f"{param} names {key!r}, an outcome; it applies to the open stages "
+                f"({listing(open_stages)})."
+            )
+    return out
+
+
+def result_stage(name: object, stages: Sequence[str], outcomes: Collection[str] = ()) -> int:
+    """Index of `name` among the open `stages` a result has rows for.
+
+    Raises:
+        UnknownStageError: If `name` is not one of them (an outcome is named as one).
+    """
+    for i, stage in enumerate(stages):
+        if name == stage:
+            return i
+    if isinstance(name, str) and name in outcomes:
+        raise UnknownStageError(
+            f"stage {name!r} is an outcome; the result has rows for the open stages "
+            f"({listing(stages)})."
+        )
+    raise UnknownStageError(
+        f"stage {name!r} is not an open stage of the funnel ({listing(stages)})."
+        + did_you_mean(name, stages)
+    )
+
+
+def result_label(kind: str, value: object, labels: Sequence[object], *, fix: str) -> int:
+    """Index of `value` among a result's row labels of one kind (its groups or periods).
+
+    Raises:
+        ParameterError: If `value` is not one of them; the message ends with `fix`.
+    """
+    for i, label in enumerate(labels):
+        if label is value or (label is not None and value is not None and bool(label == value)):
+            return i
+    raise ParameterError(
+        f"{kind} {value!r} is not in the result ({listing(labels)}); {fix}."
+        + did_you_mean(value, labels)
+    )
+
+
+def not_split(name: str, value: object, option: str) -> ParameterError:
+    """The error for selecting a row by `name` in a result not split by `option`."""
+    return ParameterError(
+        f"{name}={value!r} was given, but the result was computed with {option}=None; "
+        f"leave {name} out, or recompute with {option}=... ."
+    )
+
+
+def non_empty(name: str, values: Collection[object], *, example: str) -> None:
+    """Raise `ParameterError` if the collection option `name` is empty."""
+    if not values:
+        raise ParameterError(f"{name} must hold at least one value; got none. Pass e.g. {example}.")

@@ -2,8 +2,10 @@
 
 ``salesstd report FILE --case C --activity A --time T`` reads a CSV, Parquet or XES file
 (chosen by its extension) and prints cases, events, time span, activities and the
-directly-follows transition table; ``salesstd report --example`` does the same for the bundled
-CRM example. Bad input prints one line on stderr and exits with status 2.
+directly-follows transition table; given a funnel (``--stages`` and ``--lost``, or
+``--funnel funnel.json``) it adds stage conversion and time in stage, with open deals
+censored. ``salesstd report --example`` does all of it for the bundled CRM example. Bad
+input prints one line on stderr and exits with status 2.
 """
 
 from __future__ import annotations
@@ -19,7 +21,9 @@ import numpy as np
 
 from salesstd._version import __version__
 from salesstd.errors import SalesStdError
+from salesstd.funnel import Funnel
 from salesstd.log import EventLog
+from salesstd.metrics import conversion, time_in_stage
 from salesstd.transitions import transitions
 
 __all__ = ["main"]
@@ -50,6 +54,13 @@ def _parser() -> argparse.ArgumentParser:
     report.add_argument(
         "--lifecycle", help="XES only: keep only this lifecycle transition, e.g. complete"
     )
+    report.add_argument(
+        "--stages",
+        help="funnel stages in order, comma-separated, the won outcome last: lead,qualified,won",
+    )
+    report.add_argument("--lost", help="lost outcome(s), comma-separated: lost or lost,no_budget")
+    report.add_argument("--funnel", help="funnel as JSON (Funnel.to_json), instead of --stages")
+    report.add_argument("--as-of", dest="as_of", help="censoring time for open deals (log end)")
     report.add_argument("--top", type=int, default=20, help="transition rows to show (20)")
     report.add_argument("--json", action="store_true", help="print JSON instead of text")
     return parser
@@ -71,13 +82,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0 if args.command is None else EXIT_USAGE
     try:
         log, source = _load(args)
+        funnel = _funnel(args)
         if args.top < 0:
             _fail("--top must be 0 or more")
         if args.json:
-            json.dump(_report_dict(log, source), sys.stdout, indent=2)
+            json.dump(_report_dict(log, source, funnel, args.as_of), sys.stdout, indent=2)
             sys.stdout.write("\n")
         else:
-            write_report(log, source=source, top=args.top, out=sys.stdout)
+            write_report(
+                log, source=source, top=args.top, out=sys.stdout, funnel=funnel, as_of=args.as_of
+            )
     except (SalesStdError, _UsageError) as err:
         sys.stderr.write(f"salesstd: error: {err}\n")
         return EXIT_USAGE
@@ -90,6 +104,31 @@ class _UsageError(Exception):
 
 def _fail(message: str) -> None:
     raise _UsageError(message)
+
+
+#: The funnel of the bundled Maven CRM example (see `load_crm_opportunities`).
+EXAMPLE_FUNNEL = ("Engaging", "Won")
+EXAMPLE_LOST = "Lost"
+
+
+def _funnel(args: argparse.Namespace) -> Funnel | None:
+    if args.funnel and args.stages:
+        _fail("give either --funnel or --stages, not both")
+    if args.lost and not args.stages:
+        _fail("--lost goes with --stages")
+    if args.funnel:
+        try:
+            text = Path(args.funnel).read_text(encoding="utf-8")
+        except OSError as err:
+            _fail(f"cannot read the funnel file {args.funnel!r}: {err.strerror}")
+        return Funnel.from_json(text)
+    if args.stages:
+        stages = [s.strip() for s in args.stages.split(",") if s.strip()]
+        lost = [s.strip() for s in (args.lost or "").split(",") if s.strip()]
+        return Funnel.linear(stages, lost=lost or None)
+    if args.example:
+        return Funnel.linear(list(EXAMPLE_FUNNEL), lost=EXAMPLE_LOST)
+    return None
 
 
 def _load(args: argparse.Namespace) -> tuple[EventLog, str]:
@@ -138,9 +177,11 @@ def _activity_counts(log: EventLog) -> list[tuple[str, int, int]]:
     return [(str(log.activity_names[i]), int(events[i]), int(cases[i])) for i in order]
 
 
-def _report_dict(log: EventLog, source: str) -> dict[str, object]:
+def _report_dict(
+    log: EventLog, source: str, funnel: Funnel | None, as_of: str | None
+) -> dict[str, object]:
     tr = transitions(log)
-    return {
+    out: dict[str, object] = {
         "source": source,
         "cases": log.n_cases,
         "events": log.n_events,
@@ -153,9 +194,22 @@ def _report_dict(log: EventLog, source: str) -> dict[str, object]:
         "start_activities": tr.start_activities,
         "end_activities": tr.end_activities,
     }
+    if funnel is not None:
+        out["funnel"] = funnel.to_dict()
+        out["conversion"] = conversion(log, funnel, as_of=as_of).to_dict()
+        out["time_in_stage"] = time_in_stage(log, funnel, as_of=as_of).to_dict()
+    return out
 
 
-def write_report(log: EventLog, *, source: str, top: int = 20, out: TextIO) -> None:
+def write_report(
+    log: EventLog,
+    *,
+    source: str,
+    top: int = 20,
+    out: TextIO,
+    funnel: Funnel | None = None,
+    as_of: str | None = None,
+) -> None:
     """Write the plain-text report of `log` to `out`.
 
     Args:
@@ -163,6 +217,8 @@ def write_report(log: EventLog, *, source: str, top: int = 20, out: TextIO) -> N
         source: Where the log came from, printed in the heading.
         top: Number of transition rows to print, most frequent first.
         out: Text stream to write to.
+        funnel: With a funnel, the report adds stage conversion and time in stage.
+        as_of: Censoring time for open deals (the log's end by default).
     """
     tr = transitions(log)
     span_days = log.span.total_seconds() / _SECONDS_PER_DAY
@@ -199,7 +255,63 @@ def write_report(log: EventLog, *, source: str, top: int = 20, out: TextIO) -> N
     starts = ", ".join(f"{k} ({c:,})" for k, c in list(tr.start_activities.items())[:5])
     ends = ", ".join(f"{k} ({c:,})" for k, c in list(tr.end_activities.items())[:5])
     lines += ["", f"start activities: {starts}", f"end activities:   {ends}", ""]
+    if funnel is not None:
+        lines += _funnel_sections(log, funnel, as_of)
     out.write("\n".join(lines))
+
+
+def _funnel_sections(log: EventLog, funnel: Funnel, as_of: str | None) -> list[str]:
+    conv = conversion(log, funnel, as_of=as_of)
+    lines = [
+        f"Funnel: {' -> '.join(funnel.stage_names[: funnel.n_open])} -> {funnel.won.name}"
+        + (f"; lost: {', '.join(s.name for s in funnel.lost)}" if funnel.lost else ""),
+        "",
+        "Stage conversion (first entries; skipped stages implied; open deals are not lost;",
+        f"rate = advanced / (advanced + lost), {conv.confidence_level:.0%} Wilson interval)",
+    ]
+    rows = [
+        [
+            str(conv.stage[i]),
+            f"{int(conv.entered[i]):,}",
+            f"{int(conv.advanced[i]):,}",
+            f"{int(conv.lost[i]):,}",
+            f"{int(conv.open[i]):,}",
+            _pct(float(conv.rate[i])),
+            f"{_pct(float(conv.low[i]))}-{_pct(float(conv.high[i]))}",
+            _pct(float(conv.win_rate[i])),
+        ]
+        for i in range(conv.stage.size)
+    ]
+    lines += _table(
+        ["stage", "entered", "advanced", "lost", "open", "rate", "interval", "win_rate"], rows
+    )
+    dwell = time_in_stage(log, funnel, as_of=as_of)
+    lines += [
+        "",
+        "Time in stage, days (Kaplan-Meier; deals still in a stage are censored, not dropped)",
+    ]
+    rows = [
+        [
+            str(dwell.stage[i]),
+            f"{int(dwell.n[i]):,}",
+            f"{int(dwell.censored[i]):,}",
+            _num(float(dwell.median_days[i])),
+            f"{_num(float(dwell.median_low_days[i]))}-{_num(float(dwell.median_high_days[i]))}",
+            _num(float(dwell.q25_days[i])),
+            _num(float(dwell.q75_days[i])),
+        ]
+        for i in range(dwell.stage.size)
+    ]
+    lines += _table(["stage", "stays", "open", "median", "interval", "q25", "q75"], rows)
+    return [*lines, ""]
+
+
+def _pct(value: float) -> str:
+    return "n/a" if value != value else f"{value:.1%}"  # noqa: PLR0124 - NaN check
+
+
+def _num(value: float) -> str:
+    return "n/a" if value != value else f"{value:,.1f}"  # noqa: PLR0124 - NaN check
 
 
 def _days(seconds: float) -> str:

@@ -1,0 +1,119 @@
+"""Helpers shared by the flow metrics: read-only result fields, row layout, calendar periods."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import attrs
+import numpy as np
+from numpy.typing import NDArray
+
+from salesstd import _validate as v
+from salesstd.errors import ParameterError
+from salesstd.metrics._common import period_start
+
+
+def readonly(values: Any) -> NDArray[Any]:  # noqa: ANN401
+    """A read-only copy of `values` (result arrays cannot be changed in place)."""
+    arr = np.array(values, copy=True)
+    arr.flags.writeable = False
+    return arr
+
+
+def same(a: NDArray[Any], b: NDArray[Any]) -> bool:
+    """Array equality for result fields; NaN equals NaN in float arrays."""
+    nan_aware = a.dtype.kind == "f" and b.dtype.kind == "f"
+    return bool(np.array_equal(a, b, equal_nan=nan_aware))
+
+
+eq = attrs.cmp_using(eq=same)
+
+
+def objects(values: Any) -> NDArray[np.object_]:  # noqa: ANN401
+    """An object array of Python values (labels, names), never reshaped by numpy."""
+    items = list(values)
+    out = np.empty(len(items), dtype=object)
+    out[:] = items
+    return out
+
+
+def stamp(ns: int) -> np.datetime64:
+    """Nanoseconds since the epoch as a ``datetime64[ns]`` scalar (UTC)."""
+    return np.datetime64(int(ns), "ns")
+
+
+class Layout:
+    """Lookup of a row in a regular (group, [period,] stage) layout; see the result classes."""
+
+    by: str | None
+    groups: tuple[object, ...]
+    stages: tuple[str, ...]
+
+    def _group_index(self, group: object) -> int:
+        if self.by is None:
+            if group is not None:
+                raise ParameterError(
+                    f"group={group!r} was given but the result is not grouped; "
+                    "compute it with by=<case attribute> to look up a group."
+                )
+            return 0
+        for i, label in enumerate(self.groups):
+            if label == group and isinstance(label, bool) == isinstance(group, bool):
+                return i
+        raise ParameterError(
+            f"group {group!r} is not a value of {self.by!r} in the result "
+            f"({v.listing(repr(g) for g in self.groups)}).{v.did_you_mean(group, self.groups)}"
+        )
+
+    def _stage_index(self, stage: str) -> int:
+        v.known_names("stage", [stage], self.stages)
+        return self.stages.index(stage)
+
+    def _by_column(self, group: NDArray[np.object_]) -> dict[str, NDArray[Any]]:
+        return {} if self.by is None else {self.by: group}
+
+
+def layout_rows(
+    n_groups: int, n_periods: int, n_stages: int
+) -> tuple[NDArray[np.intp], NDArray[np.intp], NDArray[np.intp]]:
+    """Group, period and stage index of each row, group-major, then period, then stage."""
+    g = np.repeat(np.arange(n_groups), n_periods * n_stages)
+    p = np.tile(np.repeat(np.arange(n_periods), n_stages), n_groups)
+    s = np.tile(np.arange(n_stages), n_groups * n_periods)
+    return g, p, s
+
+
+STEP: Mapping[str, tuple[str, int]] = {
+    "day": ("D", 1),
+    "week": ("D", 7),
+    "month": ("M", 1),
+    "quarter": ("M", 3),
+    "year": ("Y", 1),
+}
+
+
+def period_edges(first: int, last: int, period: str) -> NDArray[np.int64]:
+    """Starts (ns) of the periods from the one holding `first` to one past the one of `last`."""
+    lo, hi = period_start(np.array([first, last], dtype=np.int64), period).tolist()
+    unit, step = STEP[period]
+    a = np.datetime64(lo, "ns").astype(f"datetime64[{unit}]")
+    b = np.datetime64(hi, "ns").astype(f"datetime64[{unit}]")
+    edges = np.arange(a, b + 2 * step, step)
+    return np.asarray(edges.astype("datetime64[ns]").view(np.int64), dtype=np.int64)
+
+
+def period_index(periods: tuple[str, ...], period: str | None) -> int:
+    """Index of a period label (its first day, ISO); None for the last period.
+
+    Raises:
+        ParameterError: If the label is not one of `periods`.
+    """
+    if period is None:
+        return len(periods) - 1
+    if period in periods:
+        return periods.index(period)
+    raise ParameterError(
+        f"period {period!r} is not in the result ({v.listing(periods)}); pass the ISO date "
+        f"of a period's first day.{v.did_you_mean(period, periods)}"
+    )
