@@ -13,12 +13,35 @@ import math
 from collections.abc import Mapping
 from typing import Any
 
+import attrs
 import numpy as np
 from numpy.typing import NDArray
 
 from salesstd._frames import FrameBackend, make_frame
 
 _HTML_ROWS = 20
+
+
+def frozen_array(values: Any) -> NDArray[Any]:  # noqa: ANN401
+    """A read-only copy of `values`: result arrays cannot be changed in place."""
+    arr = np.array(values, copy=True)
+    arr.flags.writeable = False
+    return arr
+
+
+def same_array(a: NDArray[Any], b: NDArray[Any]) -> bool:
+    """Equality of result arrays: same shape and values, NaN equal to NaN."""
+    if a.shape != b.shape:
+        return False
+    if a.dtype.kind == "f" and b.dtype.kind == "f":
+        return bool(np.array_equal(a, b, equal_nan=True))
+    if a.dtype.kind == "O" or b.dtype.kind == "O":
+        return bool(a.tolist() == b.tolist())
+    return bool(np.array_equal(a, b))
+
+
+#: attrs comparison for array fields of frozen results (``attrs.field(eq=array_eq)``).
+array_eq = attrs.cmp_using(eq=same_array)
 
 
 def plain(value: object) -> object:

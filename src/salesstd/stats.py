@@ -25,6 +25,7 @@ from numpy.typing import ArrayLike, NDArray
 from scipy import special
 
 from salesstd import _validate as v
+from salesstd._results import array_eq as _eq
 from salesstd.errors import ParameterError
 
 __all__ = [
@@ -240,14 +241,6 @@ def _owned(arr: NDArray[Any]) -> NDArray[Any]:
     out = arr if arr.base is None else arr.copy()
     out.flags.writeable = False
     return out
-
-
-def _same(a: NDArray[Any], b: NDArray[Any]) -> bool:
-    nan_aware = a.dtype.kind == "f" and b.dtype.kind == "f"
-    return bool(np.array_equal(a, b, equal_nan=nan_aware))
-
-
-_eq = attrs.cmp_using(eq=_same)
 
 
 class _Table(NamedTuple):

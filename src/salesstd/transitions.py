@@ -18,6 +18,8 @@ from numpy.typing import NDArray
 from salesstd import _validate as v
 from salesstd._frames import FrameBackend, make_frame
 from salesstd._results import ResultMixin
+from salesstd._results import array_eq as _eq
+from salesstd._results import frozen_array as _ro
 from salesstd.log import EventLog
 
 __all__ = ["TransitionStats", "TransitionsResult", "transitions"]
@@ -50,20 +52,6 @@ class TransitionStats:
     max: float
     total: float
     std: float
-
-
-def _ro(values: Any) -> NDArray[Any]:  # noqa: ANN401
-    arr = np.array(values, copy=True)
-    arr.flags.writeable = False
-    return arr
-
-
-def _same(a: NDArray[Any], b: NDArray[Any]) -> bool:
-    nan_aware = a.dtype.kind == "f" and b.dtype.kind == "f"
-    return bool(np.array_equal(a, b, equal_nan=nan_aware))
-
-
-_eq = attrs.cmp_using(eq=_same)
 
 
 @attrs.frozen(repr=False)

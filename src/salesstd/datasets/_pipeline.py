@@ -13,6 +13,8 @@ from numpy.typing import NDArray
 
 from salesstd import _validate as v
 from salesstd._results import ResultMixin
+from salesstd._results import array_eq as _eq
+from salesstd._results import frozen_array as _ro
 from salesstd.datasets._params import DwellDistribution, PilotEffect, odds_scale
 from salesstd.errors import ParameterError
 from salesstd.log import EventLog
@@ -23,17 +25,8 @@ if TYPE_CHECKING:
 __all__ = ["SyntheticPipeline"]
 
 
-def _ro(values: Any) -> NDArray[Any]:  # noqa: ANN401
-    arr = np.array(values, copy=True)
-    arr.flags.writeable = False
-    return arr
-
-
 def _frozen_map(values: Mapping[str, Any]) -> Mapping[str, Any]:
     return types.MappingProxyType(dict(values))
-
-
-_eq = attrs.cmp_using(eq=np.array_equal)
 
 
 @attrs.frozen(repr=False)

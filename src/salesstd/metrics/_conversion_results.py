@@ -13,6 +13,8 @@ from numpy.typing import NDArray
 from salesstd import _validate as v
 from salesstd import stats
 from salesstd._results import ResultMixin
+from salesstd._results import array_eq as _eq
+from salesstd._results import frozen_array as _ro
 from salesstd.metrics import _common
 from salesstd.metrics._episodes import Skips
 
@@ -27,20 +29,6 @@ __all__ = [
 Entries = Literal["first", "every"]
 Method = Literal["wilson", "jeffreys"]
 DenominatorKind = Literal["resolved", "mature"]
-
-
-def _ro(values: Any) -> NDArray[Any]:  # noqa: ANN401
-    arr = np.array(values, copy=True)
-    arr.flags.writeable = False
-    return arr
-
-
-def _same(a: NDArray[Any], b: NDArray[Any]) -> bool:
-    nan_aware = a.dtype.kind == "f" and b.dtype.kind == "f"
-    return bool(np.array_equal(a, b, equal_nan=nan_aware))
-
-
-_eq = attrs.cmp_using(eq=_same)
 
 
 def objects(values: Sequence[object]) -> NDArray[np.object_]:

@@ -5,29 +5,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-import attrs
 import numpy as np
 from numpy.typing import NDArray
 
 from salesstd import _validate as v
 from salesstd.errors import ParameterError
 from salesstd.metrics._common import period_start
-
-
-def readonly(values: Any) -> NDArray[Any]:  # noqa: ANN401
-    """A read-only copy of `values` (result arrays cannot be changed in place)."""
-    arr = np.array(values, copy=True)
-    arr.flags.writeable = False
-    return arr
-
-
-def same(a: NDArray[Any], b: NDArray[Any]) -> bool:
-    """Array equality for result fields; NaN equals NaN in float arrays."""
-    nan_aware = a.dtype.kind == "f" and b.dtype.kind == "f"
-    return bool(np.array_equal(a, b, equal_nan=nan_aware))
-
-
-eq = attrs.cmp_using(eq=same)
 
 
 def objects(values: Any) -> NDArray[np.object_]:  # noqa: ANN401

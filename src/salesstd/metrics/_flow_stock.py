@@ -12,16 +12,16 @@ from numpy.typing import NDArray
 from salesstd import _validate as v
 from salesstd import stats
 from salesstd._results import ResultMixin
+from salesstd._results import array_eq as eq
+from salesstd._results import frozen_array as readonly
 from salesstd.metrics._common import PERIODS, Groups, Period, groups, period_label
 from salesstd.metrics._episodes import NS_PER_DAY, Episodes, Skips, build_episodes
 from salesstd.metrics._flow_common import (
     Layout,
-    eq,
     layout_rows,
     objects,
     period_edges,
     period_index,
-    readonly,
     stamp,
 )
 

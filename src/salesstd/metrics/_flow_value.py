@@ -13,10 +13,12 @@ from numpy.typing import NDArray
 from salesstd import _validate as v
 from salesstd import stats
 from salesstd._results import ResultMixin, plain
+from salesstd._results import array_eq as eq
+from salesstd._results import frozen_array as readonly
 from salesstd.errors import ParameterError
 from salesstd.metrics._common import days, groups
 from salesstd.metrics._episodes import NS_PER_DAY, build_episodes
-from salesstd.metrics._flow_common import Layout, eq, layout_rows, objects, readonly, stamp
+from salesstd.metrics._flow_common import Layout, layout_rows, objects, stamp
 
 if TYPE_CHECKING:
     from salesstd.funnel import Funnel

@@ -14,6 +14,8 @@ from salesstd import _validate as v
 from salesstd import stats
 from salesstd._frames import FrameBackend, make_frame
 from salesstd._results import ResultMixin
+from salesstd._results import array_eq as _eq
+from salesstd._results import frozen_array as _ro
 from salesstd.metrics._episodes import Skips
 
 __all__ = [
@@ -25,25 +27,6 @@ __all__ = [
 ]
 
 Entries = Literal["first", "every"]
-
-
-def _ro(values: Any) -> NDArray[Any]:  # noqa: ANN401
-    arr = np.array(values, copy=True)
-    arr.flags.writeable = False
-    return arr
-
-
-def _same(a: NDArray[Any], b: NDArray[Any]) -> bool:
-    if a.shape != b.shape:
-        return False
-    if a.dtype.kind == "f" and b.dtype.kind == "f":
-        return bool(np.array_equal(a, b, equal_nan=True))
-    if a.dtype.kind == "O" or b.dtype.kind == "O":
-        return bool(a.tolist() == b.tolist())
-    return bool(np.array_equal(a, b))
-
-
-_eq = attrs.cmp_using(eq=_same)
 
 
 def _group_index(by: str | None, group: object, labels: tuple[object, ...]) -> int:
