@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from salesstd import datasets
 from salesstd._version import __version__
+from salesstd.bottleneck import BottleneckReport, Finding, bottlenecks
 from salesstd.errors import (
     DroppedEventsWarning,
     FunnelError,
@@ -19,9 +20,25 @@ from salesstd.errors import (
     SmallSampleWarning,
     UnknownStageError,
 )
+from salesstd.forecast import (
+    BacktestResult,
+    BacktestRow,
+    ForecastResult,
+    StageForecast,
+    backtest_forecast,
+    forecast,
+)
 from salesstd.funnel import Funnel, Stage
 from salesstd.io import read_csv, read_parquet, read_xes
 from salesstd.log import EventLog
+from salesstd.markov import (
+    MarkovBootstrap,
+    MarkovFunnel,
+    MarkovStage,
+    MarkovStageInterval,
+    SensitivityResult,
+    TransitionSensitivity,
+)
 from salesstd.metrics import (
     ConversionCurves,
     ConversionResult,
@@ -60,6 +77,9 @@ from salesstd.metrics import (
 from salesstd.transitions import TransitionsResult, TransitionStats, transitions
 
 __all__ = [
+    "BacktestResult",
+    "BacktestRow",
+    "BottleneckReport",
     "ConversionCurves",
     "ConversionResult",
     "CycleTime",
@@ -67,12 +87,18 @@ __all__ = [
     "DroppedEventsWarning",
     "DwellTable",
     "EventLog",
+    "Finding",
+    "ForecastResult",
     "Funnel",
     "FunnelError",
     "IncidenceCurve",
     "IncidencePoint",
     "InvalidLogError",
     "LittlesLawResult",
+    "MarkovBootstrap",
+    "MarkovFunnel",
+    "MarkovStage",
+    "MarkovStageInterval",
     "MissingDependencyError",
     "ParameterError",
     "PipelineResult",
@@ -80,17 +106,20 @@ __all__ = [
     "PipelineTotal",
     "SalesStdError",
     "SalesStdWarning",
+    "SensitivityResult",
     "SmallSampleWarning",
     "Stage",
     "StageConversion",
     "StageDwell",
     "StageFlow",
+    "StageForecast",
     "StageThroughput",
     "StageWip",
     "StuckResult",
     "StuckStage",
     "ThroughputResult",
     "TimeInStageResult",
+    "TransitionSensitivity",
     "TransitionStats",
     "TransitionsResult",
     "UnknownStageError",
@@ -98,10 +127,13 @@ __all__ = [
     "VelocityResult",
     "WipResult",
     "__version__",
+    "backtest_forecast",
+    "bottlenecks",
     "conversion",
     "conversion_curves",
     "cycle_time",
     "datasets",
+    "forecast",
     "littles_law",
     "read_csv",
     "read_parquet",

@@ -259,3 +259,14 @@ def non_empty(name: str, values: Collection[object], *, example: str) -> None:
     """Raise `ParameterError` if the collection option `name` is empty."""
     if not values:
         raise ParameterError(f"{name} must hold at least one value; got none. Pass e.g. {example}.")
+
+
+def random_seed(name: str, value: object) -> int | None:
+    """Return `value` if it is None or a whole number >= 0 (a seed for numpy's generator)."""
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 0:
+        raise ParameterError(
+            f"{name} must be a whole number >= 0, or None for fresh randomness; got {value!r}."
+        )
+    return int(value)

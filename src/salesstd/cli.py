@@ -20,9 +20,11 @@ from typing import TextIO
 import numpy as np
 
 from salesstd._version import __version__
+from salesstd.bottleneck import bottlenecks
 from salesstd.errors import SalesStdError
 from salesstd.funnel import Funnel
 from salesstd.log import EventLog
+from salesstd.markov import MarkovFunnel
 from salesstd.metrics import conversion, time_in_stage
 from salesstd.transitions import transitions
 
@@ -61,6 +63,9 @@ def _parser() -> argparse.ArgumentParser:
     report.add_argument("--lost", help="lost outcome(s), comma-separated: lost or lost,no_budget")
     report.add_argument("--funnel", help="funnel as JSON (Funnel.to_json), instead of --stages")
     report.add_argument("--as-of", dest="as_of", help="censoring time for open deals (log end)")
+    report.add_argument(
+        "--by", help="case attribute naming the reps (or teams) that set bottleneck benchmarks"
+    )
     report.add_argument("--top", type=int, default=20, help="transition rows to show (20)")
     report.add_argument("--json", action="store_true", help="print JSON instead of text")
     return parser
@@ -83,14 +88,24 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         log, source = _load(args)
         funnel = _funnel(args)
+        by = args.by or (EXAMPLE_BY if args.example else None)
+        if by is not None and funnel is None:
+            _fail("--by needs a funnel (--stages or --funnel)")
         if args.top < 0:
             _fail("--top must be 0 or more")
         if args.json:
-            json.dump(_report_dict(log, source, funnel, args.as_of), sys.stdout, indent=2)
+            report = _report_dict(log, source, funnel, args.as_of, by)
+            json.dump(report, sys.stdout, indent=2)
             sys.stdout.write("\n")
         else:
             write_report(
-                log, source=source, top=args.top, out=sys.stdout, funnel=funnel, as_of=args.as_of
+                log,
+                source=source,
+                top=args.top,
+                out=sys.stdout,
+                funnel=funnel,
+                as_of=args.as_of,
+                by=by,
             )
     except (SalesStdError, _UsageError) as err:
         sys.stderr.write(f"salesstd: error: {err}\n")
@@ -109,6 +124,7 @@ def _fail(message: str) -> None:
 #: The funnel of the bundled Maven CRM example (see `load_crm_opportunities`).
 EXAMPLE_FUNNEL = ("Engaging", "Won")
 EXAMPLE_LOST = "Lost"
+EXAMPLE_BY = "sales_agent"
 
 
 def _funnel(args: argparse.Namespace) -> Funnel | None:
@@ -178,7 +194,7 @@ def _activity_counts(log: EventLog) -> list[tuple[str, int, int]]:
 
 
 def _report_dict(
-    log: EventLog, source: str, funnel: Funnel | None, as_of: str | None
+    log: EventLog, source: str, funnel: Funnel | None, as_of: str | None, by: str | None
 ) -> dict[str, object]:
     tr = transitions(log)
     out: dict[str, object] = {
@@ -198,6 +214,9 @@ def _report_dict(
         out["funnel"] = funnel.to_dict()
         out["conversion"] = conversion(log, funnel, as_of=as_of).to_dict()
         out["time_in_stage"] = time_in_stage(log, funnel, as_of=as_of).to_dict()
+        out["markov"] = MarkovFunnel.from_log(log, funnel, as_of=as_of).to_dict()
+        if by is not None:
+            out["bottlenecks"] = bottlenecks(log, funnel, by=by, as_of=as_of).to_dict()
     return out
 
 
@@ -209,6 +228,7 @@ def write_report(
     out: TextIO,
     funnel: Funnel | None = None,
     as_of: str | None = None,
+    by: str | None = None,
 ) -> None:
     """Write the plain-text report of `log` to `out`.
 
@@ -219,6 +239,8 @@ def write_report(
         out: Text stream to write to.
         funnel: With a funnel, the report adds stage conversion and time in stage.
         as_of: Censoring time for open deals (the log's end by default).
+        by: Case attribute naming the reps or teams whose top quartile sets the bottleneck
+            benchmarks; without it the bottleneck ranking is left out.
     """
     tr = transitions(log)
     span_days = log.span.total_seconds() / _SECONDS_PER_DAY
@@ -257,7 +279,44 @@ def write_report(
     lines += ["", f"start activities: {starts}", f"end activities:   {ends}", ""]
     if funnel is not None:
         lines += _funnel_sections(log, funnel, as_of)
+        lines += _markov_section(log, funnel, as_of)
+        if by is not None:
+            lines += _bottleneck_section(log, funnel, as_of, by)
     out.write("\n".join(lines))
+
+
+def _markov_section(log: EventLog, funnel: Funnel, as_of: str | None) -> list[str]:
+    chain = MarkovFunnel.from_log(log, funnel, as_of=as_of)
+    win = chain.win_probability()
+    steps = chain.expected_steps()
+    close = chain.expected_time_to_close()
+    to_win = chain.expected_time_to_close(given="won")
+    lines = [
+        "Markov funnel (open deals censored in their stage): from each stage, the chance of",
+        "winning and the expected days to close (any outcome) and to win (given a win)",
+    ]
+    rows = [
+        [
+            str(chain.states[i]),
+            _pct(float(win[i])),
+            _num(float(steps[i])),
+            _num(float(close[i])),
+            _num(float(to_win[i])),
+        ]
+        for i in range(chain.n_open)
+    ]
+    lines += _table(["stage", "P(win)", "steps", "days_to_close", "days_to_win"], rows)
+    return [*lines, ""]
+
+
+def _bottleneck_section(log: EventLog, funnel: Funnel, as_of: str | None, by: str) -> list[str]:
+    report = bottlenecks(log, funnel, by=by, as_of=as_of)
+    found = report.top(5)
+    lines = [f"Bottlenecks (benchmark: top quartile of {by}, shrunk for noise; best first)"]
+    if not found:
+        return [*lines, "no stage falls short of the benchmark by more than noise", ""]
+    lines += [f"{k}. {finding.explanation}" for k, finding in enumerate(found, start=1)]
+    return [*lines, ""]
 
 
 def _funnel_sections(log: EventLog, funnel: Funnel, as_of: str | None) -> list[str]:
