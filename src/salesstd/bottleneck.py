@@ -451,14 +451,16 @@ def _dwell_lens(
     stages = [s.name for s in funnel.open_stages]
     n_s = len(stages)
     overall = time_in_stage(log, funnel, as_of=as_of, confidence_level=level)
-    every = time_in_stage(log, funnel, as_of=as_of, entries="every", confidence_level=level)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        observed = np.where(overall.n > 0, every.n / np.maximum(overall.n, 1), np.nan)
     try:
         visits = np.diag(chain.fundamental_matrix()).astype(np.float64)
     except (np.linalg.LinAlgError, ValueError):
         visits = np.full(n_s, np.nan)
-    visits = np.where(np.isfinite(visits), visits, observed)
+    if not np.isfinite(visits).all():
+        # Where the chain cannot say, count stays per entering deal directly.
+        every = time_in_stage(log, funnel, as_of=as_of, entries="every", confidence_level=level)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            observed = np.where(overall.n > 0, every.n / np.maximum(overall.n, 1), np.nan)
+        visits = np.where(np.isfinite(visits), visits, observed)
     bench = np.full(n_s, np.nan)
     if sla is not None:
         for name, days in sla.items():

@@ -16,7 +16,9 @@ Everything is vectorised over the sorted arrays of the log: no loop per case or 
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Literal
+import weakref
+from collections import OrderedDict
+from typing import TYPE_CHECKING, Literal, TypeVar
 
 import attrs
 import numpy as np
@@ -149,6 +151,16 @@ def segmented_cummax(values: NDArray[np.int32], case: NDArray[np.int32]) -> NDAr
     return np.maximum.accumulate(shifted) - case.astype(np.int64) * big + lo
 
 
+# Recently built episodes, by (log identity, funnel, as_of, skips). Logs and funnels are
+# immutable and the cached arrays are read-only, so a hit is the same answer without the
+# work: a report that asks for conversion, dwell, flow and the Markov chain of one log cuts
+# it into episodes once per skips rule instead of once per metric.
+_CACHE_SIZE = 8
+_cache: OrderedDict[tuple[int, Funnel, int, str], tuple[weakref.ref[EventLog], Episodes]] = (
+    OrderedDict()
+)
+
+
 def build_episodes(
     log: EventLog, funnel: Funnel, *, as_of: object = None, skips: Skips = "implied"
 ) -> Episodes:
@@ -160,6 +172,19 @@ def build_episodes(
     """
     v.choice("skips", skips, ("implied", "strict"))
     cutoff = resolve_as_of(log, as_of)
+    key = (id(log), funnel, cutoff, str(skips))
+    hit = _cache.get(key)
+    if hit is not None and hit[0]() is log:
+        _cache.move_to_end(key)
+        return hit[1]
+    episodes = _build(log, funnel, cutoff, skips)
+    _cache[key] = (weakref.ref(log), episodes)
+    while len(_cache) > _CACHE_SIZE:
+        _cache.popitem(last=False)
+    return episodes
+
+
+def _build(log: EventLog, funnel: Funnel, cutoff: int, skips: Skips) -> Episodes:
     n_open = funnel.n_open
     n_stages = funnel.n_stages
     stage_of_event = funnel.stage_codes(log)[log.activity]
@@ -213,21 +238,31 @@ def build_episodes(
 
     entry = _entry_numbers(case, stage, n_stages)
     return Episodes(
-        case=case,
-        stage=stage,
-        enter=enter,
-        exit=exit_,
-        moved=moved,
-        next_stage=next_stage,
-        implied=implied,
-        entry=entry,
+        case=_sealed(case),
+        stage=_sealed(stage),
+        enter=_sealed(enter),
+        exit=_sealed(exit_),
+        moved=_sealed(moved),
+        next_stage=_sealed(next_stage),
+        implied=_sealed(implied),
+        entry=_sealed(entry),
         n_open=n_open,
         n_stages=n_stages,
         n_cases=log.n_cases,
-        in_scope=in_scope,
-        first_time=first_time,
+        in_scope=_sealed(in_scope),
+        first_time=_sealed(first_time),
         as_of=cutoff,
     )
+
+
+_T = TypeVar("_T", bound=np.generic)
+
+
+def _sealed(arr: NDArray[_T]) -> NDArray[_T]:
+    """Read-only, so episodes shared through the cache cannot be changed by a caller."""
+    out = arr if arr.flags.owndata else arr.copy()
+    out.flags.writeable = False
+    return out
 
 
 def _segmented_exclusive_cumsum(
