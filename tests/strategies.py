@@ -222,3 +222,272 @@ def stage_logs(
         names=("case", "activity", "time", "segment"),
         case_attributes=["segment"],
     )
+
+
+# --------------------------------------------------------------------- standards
+
+KPI_METRICS = (
+    "stage_conversion",
+    "win_rate",
+    "cycle_time",
+    "dwell",
+    "activities_per_deal",
+    "compliance_rate",
+    "deals_handled",
+    "won_value",
+    "velocity",
+)
+# Letters outside `STAGE_NAMES`' alphabet, so these never clash with a stage or an alias.
+ACTIVITY_NAMES = ("Call", "Email", "Meeting")
+_AMOUNTS = st.floats(min_value=0.001, max_value=1e6, allow_nan=False, allow_infinity=False)
+
+
+@st.composite
+def standards(draw: st.DrawFn, funnel: ss.Funnel, *, max_kpis: int = 6) -> ss.Standard:
+    """Random valid standards over `funnel`: rules on random open stages, random KPIs."""
+    opened = [s.name for s in funnel.open_stages]
+    activities = list(funnel.activities) if funnel.activities is not None else ACTIVITY_NAMES
+    some_stages = st.lists(st.sampled_from(opened), unique=True)
+    sla = draw(st.dictionaries(st.sampled_from(opened), _AMOUNTS))
+    counts = (
+        st.dictionaries(st.sampled_from(activities), st.integers(1, 9), min_size=1)
+        if activities
+        else st.just({})
+    )
+    required = draw(st.dictionaries(st.sampled_from(opened), counts)) if activities else {}
+    rules = ss.Rules(
+        required_stages=tuple(draw(some_stages)),
+        allow_backward=draw(st.booleans()),
+        max_dwell_days=sla,
+        first_response_days=draw(st.none() | _AMOUNTS),
+        required_activities={k: x for k, x in required.items() if x},
+        no_events_after_close=draw(st.booleans()),
+    )
+    kpis = []
+    for i in range(draw(st.integers(0, max_kpis))):
+        metric = draw(st.sampled_from(KPI_METRICS))
+        if metric == "activities_per_deal" and not activities:
+            metric = "deals_handled"
+        rate = metric in ("stage_conversion", "win_rate", "compliance_rate")
+        target = draw(st.floats(0, 1) if rate else st.floats(0, 1e6))
+        stage = draw(st.sampled_from(opened)) if metric in ("stage_conversion", "dwell") else None
+        activity = None
+        if metric == "activities_per_deal":
+            stage = draw(st.sampled_from(opened))
+            activity = draw(st.sampled_from(activities))
+        kpis.append(
+            ss.KPI(
+                name=f"kpi {i} {draw(st.text('abc é', max_size=3))}",
+                metric=metric,  # type: ignore[arg-type]
+                target=target,
+                direction=draw(st.sampled_from(("higher", "lower"))),
+                tolerance=draw(st.floats(0, 10)),
+                weight=draw(st.floats(0, 10)),
+                stage=stage,
+                activity=activity,
+            )
+        )
+    name = draw(st.text("FYQ0123 -é", min_size=1, max_size=8).filter(str.strip))
+    return ss.Standard(funnel, rules, tuple(kpis), name=name)
+
+
+# --------------------------------------------------------------------- conforming logs
+
+#: The non-stage activity of `conforming_cases` (letters outside `STAGE_NAMES`' alphabet).
+CALL = "call"
+SLA_DAYS = 25.0
+RESPONSE_DAYS = 1.0
+_HOUR = 3600
+_DAY = 86_400
+INJECTIONS = (
+    "disallowed_transition",
+    "skipped_stage",
+    "backward_move",
+    "sla_breach",
+    "missing_activity",
+    "first_response",
+    "event_after_close",
+)
+
+
+@attrs.define
+class Stay:
+    """One stay of a generated case: its stage, entry second and `CALL` second (or None)."""
+
+    stage: str
+    at: int
+    call: int | None
+
+
+def unskippable(funnel: ss.Funnel) -> tuple[str, ...]:
+    """Open stages every walk along `funnel` that gets past them must record.
+
+    No edge jumps over them (lost outcomes go nowhere forward) and no entry stage lies after
+    them.
+    """
+    pos = {s.name: (s.position if s.kind != "lost" else -1) for s in funnel.stages}
+    entries = [pos[s.name] for s in funnel.entry]
+    return tuple(
+        s.name
+        for s in funnel.open_stages
+        if all(not (pos[a] < s.position < pos[b]) for a, b in funnel.edges)
+        and all(e <= s.position for e in entries)
+    )
+
+
+def conforming_standard(funnel: ss.Funnel) -> ss.Standard:
+    """Every rule on: the logs of `conforming_cases` meet it (`CALL` is a declared activity)."""
+    funnel = funnel.with_activities(None)
+    opened = [s.name for s in funnel.open_stages]
+    rules = ss.Rules(
+        required_stages=unskippable(funnel),
+        allow_backward=False,
+        max_dwell_days=dict.fromkeys(opened, SLA_DAYS),
+        first_response_days=RESPONSE_DAYS,
+        required_activities={s: {CALL: 1} for s in opened},
+        no_events_after_close=True,
+    )
+    return ss.Standard(funnel, rules, name="conforming")
+
+
+@st.composite
+def conforming_cases(
+    draw: st.DrawFn, funnel: ss.Funnel, *, min_cases: int = 1, max_cases: int = 6
+) -> list[list[Stay]]:
+    """Cases that meet `conforming_standard(funnel)`: walks from `paths(funnel)`.
+
+    Stage events of a case are 6 hours to 20 days apart (shorter than the SLA); every stay
+    in an open stage has one `CALL` an hour after its entry (so the first response comes
+    after an hour and every stay that ends has its call); nothing follows an outcome. Open
+    deals are shifted to end within 10 days of the last stage event of the log, so their
+    open stays stay within the SLA at the log's end.
+    """
+    cases: list[list[Stay]] = []
+    for _ in range(draw(st.integers(min_cases, max_cases))):
+        at = draw(st.integers(0, 60 * _DAY))
+        stays = []
+        for stage in draw(paths(funnel, max_steps=8)):
+            is_open = funnel.stage(stage).kind == "open"
+            stays.append(Stay(stage, at, at + _HOUR if is_open else None))
+            at += draw(st.integers(6 * _HOUR, 20 * _DAY))
+        cases.append(stays)
+    end = max(s.at for stays in cases for s in stays)
+    for stays in cases:
+        if funnel.stage(stays[-1].stage).kind == "open":
+            shift = max(0, end - 10 * _DAY - stays[-1].at)
+            for s in stays:
+                s.at += shift
+                s.call = None if s.call is None else s.call + shift
+    return cases
+
+
+def case_rows(cases: list[list[Stay]]) -> list[tuple[str, str, dt.datetime]]:
+    """The rows ``(case, activity, time)`` of generated cases (case ids ``c0``, ``c1``, ...)."""
+    rows = []
+    for i, stays in enumerate(cases):
+        for s in stays:
+            rows.append((f"c{i}", s.stage, T0 + dt.timedelta(seconds=s.at)))
+            if s.call is not None:
+                rows.append((f"c{i}", CALL, T0 + dt.timedelta(seconds=s.call)))
+    return rows
+
+
+def _forward_outcomes(funnel: ss.Funnel, stage: str, required: tuple[str, ...]) -> list[str]:
+    """Outcomes a move from `stage` may not take that skip no required stage."""
+    here = funnel.stage(stage).position
+    later_required = any(funnel.stage(r).position > here for r in required)
+    return [
+        o.name
+        for o in (funnel.won, *funnel.lost)
+        if not funnel.allows(stage, o.name) and (o.kind == "lost" or not later_required)
+    ]
+
+
+@st.composite
+def injected(
+    draw: st.DrawFn, funnel: ss.Funnel, kind: str, cases: list[list[Stay]]
+) -> tuple[list[list[Stay]], list[tuple[str, str, dt.datetime]], str] | None:
+    """One violation of rule `kind` planted in `cases` (changed in place).
+
+    Returns the cases, extra rows and the case id changed, or None when the cases offer no
+    place for this kind (the caller rejects the example).
+    """
+    required = unskippable(funnel)
+    is_open = {s.name: s.kind == "open" for s in funnel.stages}
+    extra: list[tuple[str, str, dt.datetime]] = []
+    spots: list[tuple[int, int]] = []
+    if kind == "disallowed_transition":
+        # End the case at stay i with an outcome its stage may not move to.
+        spots = [
+            (c, i)
+            for c, stays in enumerate(cases)
+            for i, s in enumerate(stays)
+            if is_open[s.stage] and _forward_outcomes(funnel, s.stage, required)
+        ]
+    elif kind == "skipped_stage":
+        # Drop the first stay of a case that starts in a required stage and moves forward.
+        spots = [
+            (c, 0)
+            for c, stays in enumerate(cases)
+            if len(stays) > 1 and stays[0].stage in required and is_open[stays[1].stage]
+        ]
+    elif kind == "backward_move":
+        # ..., s, d, [s, d], ...: a move back from d to s and on to d again.
+        spots = [
+            (c, i)
+            for c, stays in enumerate(cases)
+            for i in range(len(stays) - 1)
+            if is_open[stays[i].stage] and is_open[stays[i + 1].stage]
+        ]
+    elif kind == "sla_breach":
+        # Move stays 0..i 30 days earlier: stay i (which ended) lasts 30 days longer.
+        spots = [
+            (c, i)
+            for c, stays in enumerate(cases)
+            for i in range(len(stays) - 1)
+            if is_open[stays[i].stage]
+        ]
+    elif kind == "missing_activity":
+        # Remove the call of a stay that ended (not the first: that call is the response).
+        spots = [
+            (c, i)
+            for c, stays in enumerate(cases)
+            for i in range(1, len(stays) - 1)
+            if is_open[stays[i].stage]
+        ]
+    elif kind == "first_response":
+        # Move the first stage event 2 days earlier; its call stays put.
+        spots = [(c, 0) for c in range(len(cases))]
+    elif kind == "event_after_close":
+        # A call an hour after the outcome.
+        spots = [
+            (c, len(stays) - 1) for c, stays in enumerate(cases) if not is_open[stays[-1].stage]
+        ]
+    if not spots:
+        return None
+    c, i = draw(st.sampled_from(spots))
+    stays = cases[c]
+    if kind == "disallowed_transition":
+        outcome = draw(st.sampled_from(_forward_outcomes(funnel, stays[i].stage, required)))
+        end = stays[i + 1].at if i + 1 < len(stays) else stays[i].at + 6 * _HOUR
+        del stays[i + 1 :]
+        stays.append(Stay(outcome, end, None))
+    elif kind == "skipped_stage":
+        del stays[0]
+    elif kind == "backward_move":
+        t = stays[i + 1].at
+        stays[i + 2 : i + 2] = [
+            Stay(stays[i].stage, t + 2 * _HOUR, t + 3 * _HOUR),
+            Stay(stays[i + 1].stage, t + 4 * _HOUR, t + 5 * _HOUR),
+        ]
+    elif kind == "sla_breach":
+        for s in stays[: i + 1]:
+            s.at -= 30 * _DAY
+            s.call = None if s.call is None else s.call - 30 * _DAY
+    elif kind == "missing_activity":
+        stays[i].call = None
+    elif kind == "first_response":
+        stays[0].at -= 2 * _DAY
+    else:
+        extra.append((f"c{c}", CALL, T0 + dt.timedelta(seconds=stays[i].at + _HOUR)))
+    return cases, extra, f"c{c}"

@@ -270,3 +270,40 @@ def random_seed(name: str, value: object) -> int | None:
             f"{name} must be a whole number >= 0, or None for fresh randomness; got {value!r}."
         )
     return int(value)
+
+
+def unknown_key(where: str, key: object, allowed: Sequence[str]) -> ParameterError:
+    """The error for a key of a definition (a dict, a TOML table) that is not one of `allowed`.
+
+    `where` is the key path of the table (``"rules"``, ``"kpis[2]"``; ``""`` at the top).
+    """
+    path = f"{where}.{key}" if where else str(key)
+    table = f"the {where!r} table" if where else "the top level"
+    return ParameterError(
+        f"{path} is not a known key; {table} takes {listing(allowed)}." + did_you_mean(key, allowed)
+    )
+
+
+def nonnegative_number(name: str, value: object) -> float:
+    """Return `value` as a float if it is a finite number >= 0 (bools refused)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
+        raise ParameterError(f"{name} must be a number >= 0; got {value!r}.")
+    number = float(value)
+    if not np.isfinite(number) or number < 0:
+        raise ParameterError(f"{name} must be a finite number >= 0; got {value!r}.")
+    return number
+
+
+def standard(value: object) -> None:
+    """Check that `value` is a `Standard` (which checked its rules against its funnel).
+
+    Raises:
+        ParameterError: If it is not.
+    """
+    from salesstd.standard import Standard  # noqa: PLC0415 - standard imports this module
+
+    if not isinstance(value, Standard):
+        raise ParameterError(
+            f"standard must be a Standard (a funnel with its rules); got {type(value).__name__}. "
+            "Build one with ss.Standard(funnel, ss.Rules(...)) or ss.Standard.from_log(...)."
+        )

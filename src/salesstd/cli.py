@@ -37,37 +37,57 @@ _SECONDS_PER_DAY = 86_400.0
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="salesstd",
-        description="Sales-process standardization: summarise a CRM event log.",
+        description="Sales-process standardization: summarise, check and score a CRM event log.",
     )
     parser.add_argument("--version", action="version", version=f"salesstd {__version__}")
+    files = argparse.ArgumentParser(add_help=False)
+    files.add_argument("file", nargs="?", help="the log: .csv[.gz], .parquet, .xes[.gz]")
+    files.add_argument("--case", help="case (deal) id column (CSV/Parquet)")
+    files.add_argument("--activity", help="activity or stage column (CSV/Parquet)")
+    files.add_argument("--time", help="timestamp column (CSV/Parquet)")
+    files.add_argument("--order", help="column ordering events with equal timestamps")
+    files.add_argument("--tz", help="IANA zone for naive timestamps (default UTC)")
+    files.add_argument(
+        "--lifecycle", help="XES only: keep only this lifecycle transition, e.g. complete"
+    )
+    files.add_argument("--as-of", dest="as_of", help="censoring time for open deals (log end)")
+    files.add_argument("--json", action="store_true", help="print JSON instead of text")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     report = sub.add_parser(
         "report",
-        help="summarise an event log: cases, events, span, activities, transitions",
+        parents=[files],
+        help="summarise an event log: cases, events, span, activities, transitions, funnel",
         description="Summarise an event log (CSV, Parquet or XES, by extension).",
     )
-    report.add_argument("file", nargs="?", help="the log: .csv[.gz], .parquet, .xes[.gz]")
     report.add_argument("--example", action="store_true", help="use the bundled CRM example")
-    report.add_argument("--case", help="case (deal) id column (CSV/Parquet)")
-    report.add_argument("--activity", help="activity or stage column (CSV/Parquet)")
-    report.add_argument("--time", help="timestamp column (CSV/Parquet)")
-    report.add_argument("--order", help="column ordering events with equal timestamps")
-    report.add_argument("--tz", help="IANA zone for naive timestamps (default UTC)")
-    report.add_argument(
-        "--lifecycle", help="XES only: keep only this lifecycle transition, e.g. complete"
-    )
     report.add_argument(
         "--stages",
         help="funnel stages in order, comma-separated, the won outcome last: lead,qualified,won",
     )
     report.add_argument("--lost", help="lost outcome(s), comma-separated: lost or lost,no_budget")
     report.add_argument("--funnel", help="funnel as JSON (Funnel.to_json), instead of --stages")
-    report.add_argument("--as-of", dest="as_of", help="censoring time for open deals (log end)")
     report.add_argument(
         "--by", help="case attribute naming the reps (or teams) that set bottleneck benchmarks"
     )
     report.add_argument("--top", type=int, default=20, help="transition rows to show (20)")
-    report.add_argument("--json", action="store_true", help="print JSON instead of text")
+    for name, text in (
+        ("check", "check deals against a standard; exit status 1 if any deal fails"),
+        ("scorecard", "score reps or teams on the standard's KPIs"),
+    ):
+        cmd = sub.add_parser(name, parents=[files], help=text, description=text)
+        cmd.add_argument("--standard", help="the standard: a .toml or .json file")
+        cmd.add_argument(
+            "--example",
+            action="store_true",
+            help="a synthetic pipeline checked against the bundled example standard",
+        )
+        cmd.add_argument(
+            "--by",
+            default="rep" if name == "scorecard" else None,
+            help="case attribute to break results down by"
+            + (" (default rep)" if name == "scorecard" else ""),
+        )
+        cmd.add_argument("--top", type=int, default=10, help="rows to show (10)")
     return parser
 
 
@@ -82,9 +102,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     """
     parser = _parser()
     args = parser.parse_args(argv)
-    if args.command != "report":
+    if args.command is None:
         parser.print_help(sys.stdout)
-        return 0 if args.command is None else EXIT_USAGE
+        return 0
+    if args.command in ("check", "scorecard"):
+        from salesstd._cli_standard import run_standard_command  # noqa: PLC0415
+
+        return run_standard_command(args)
     try:
         log, source = _load(args)
         funnel = _funnel(args)

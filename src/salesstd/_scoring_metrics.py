@@ -1,0 +1,377 @@
+"""The metrics a scorecard reads, one value per group of deals; see `salesstd.scoring`.
+
+Each function takes the deals' group codes (one per case, -1 for none) and returns the raw
+value, its interval and its sample per group, reusing the landed metrics (`conversion`,
+`cycle_time`, `time_in_stage`, `velocity`, `check_conformance`) or the stage episodes.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Sequence
+from typing import Literal
+
+import attrs
+import numpy as np
+from numpy.typing import NDArray
+from scipy import stats as sps
+
+from salesstd import _validate as v
+from salesstd import stats
+from salesstd.conformance import check_conformance
+from salesstd.errors import ParameterError
+from salesstd.funnel import Funnel
+from salesstd.log import EventLog
+from salesstd.metrics._episodes import Episodes, build_episodes
+from salesstd.metrics.conversion import conversion
+from salesstd.metrics.flow import velocity
+from salesstd.metrics.timing import cycle_time, time_in_stage
+from salesstd.standard import KPI, Standard
+
+Metric = Literal[
+    "stage_conversion",
+    "win_rate",
+    "cycle_time",
+    "dwell",
+    "activities_per_deal",
+    "compliance_rate",
+    "deals_handled",
+    "won_value",
+    "velocity",
+]
+METRICS: tuple[str, ...] = (
+    "stage_conversion",
+    "win_rate",
+    "cycle_time",
+    "dwell",
+    "activities_per_deal",
+    "compliance_rate",
+    "deals_handled",
+    "won_value",
+    "velocity",
+)
+PROPORTIONS = frozenset({"stage_conversion", "win_rate", "compliance_rate"})
+NEEDS_STAGE = frozenset({"stage_conversion", "dwell", "activities_per_deal"})
+RAMP_METRICS: tuple[str, ...] = ("win_rate", "stage_conversion", "cycle_time")
+
+KEY = "__salesstd_scorecard_key__"
+
+
+@attrs.frozen
+class Kpi:
+    name: str
+    metric: str
+    target: float  # NaN: the population value, per period
+    direction: str = "higher"
+    tolerance: float = 0.0
+    weight: float = 1.0
+    stage: str | None = None
+    activity: str | None = None
+
+
+@attrs.frozen
+class Estimate:
+    """A metric per group: the raw value, its interval and sample; counts for proportions."""
+
+    value: NDArray[np.float64]
+    low: NDArray[np.float64]
+    high: NDArray[np.float64]
+    n: NDArray[np.int64]
+    successes: NDArray[np.float64] | None = None
+
+
+@attrs.frozen
+class Context:
+    log: EventLog
+    funnel: Funnel
+    as_of: int
+    level: float
+    value: str
+    standard: Standard
+
+    @property
+    def stamp(self) -> np.datetime64:
+        """`as_of` as a datetime64, the form the metrics accept."""
+        return np.datetime64(self.as_of, "ns")
+
+
+# --------------------------------------------------------------------- checking
+
+
+def check_kpi(kpi: KPI, funnel: Funnel) -> Kpi:
+    metric = v.choice("KPI metric", kpi.metric, METRICS)
+    direction = v.choice("KPI direction", kpi.direction, ("higher", "lower"))
+    stage = kpi.stage
+    if metric in NEEDS_STAGE:
+        if stage is None:
+            raise ParameterError(
+                f"KPI {kpi.name!r} ({metric}) needs a stage; pass stage= one of the open "
+                f"stages ({v.listing(s.name for s in funnel.open_stages)})."
+            )
+        open_names = [s.name for s in funnel.open_stages]
+        v.known_names("stage", [stage], funnel.stage_names)
+        if stage not in open_names:
+            raise ParameterError(
+                f"KPI {kpi.name!r} names {stage!r}, an outcome; {metric} applies to the open "
+                f"stages ({v.listing(open_names)})."
+            )
+    if metric == "activities_per_deal" and not kpi.activity:
+        raise ParameterError(
+            f"KPI {kpi.name!r} (activities_per_deal) needs an activity; pass activity=..."
+        )
+    return Kpi(
+        name=str(kpi.name),
+        metric=metric,
+        target=float(kpi.target),
+        direction=direction,
+        tolerance=float(kpi.tolerance),
+        weight=float(kpi.weight),
+        stage=stage,
+        activity=kpi.activity,
+    )
+
+
+def default_kpis(funnel: Funnel) -> list[Kpi]:
+    nan = float("nan")
+    out = [Kpi(name="win_rate", metric="win_rate", target=nan)]
+    out += [
+        Kpi(name=f"conversion_{s.name}", metric="stage_conversion", target=nan, stage=s.name)
+        for s in funnel.open_stages
+    ]
+    out.append(Kpi(name="cycle_time", metric="cycle_time", target=nan, direction="lower"))
+    return out
+
+
+# --------------------------------------------------------------------- metrics per group
+
+
+def _keyed(log: EventLog, codes: NDArray[np.int64]) -> EventLog:
+    """The log with the group code of each case as an extra case attribute."""
+    return attrs.evolve(log, case_attributes={**log.case_attributes, KEY: codes})
+
+
+def _scatter(
+    labels: Sequence[object], rows: NDArray[np.intp], values: NDArray[np.float64], n: int
+) -> NDArray[np.float64]:
+    """Values of result rows (one per group label) placed at their group codes."""
+    out = np.full(n, np.nan)
+    for row, label in zip(rows.tolist(), labels, strict=True):
+        if isinstance(label, (int, np.integer)) and 0 <= int(label) < n:
+            out[int(label)] = values[row]
+    return out
+
+
+def _nan(n: int) -> NDArray[np.float64]:
+    return np.full(n, np.nan)
+
+
+def _counts(codes: NDArray[np.int64], mask: NDArray[np.bool_], n: int) -> NDArray[np.int64]:
+    pick = mask & (codes >= 0)
+    return np.bincount(codes[pick], minlength=n).astype(np.int64)[:n]
+
+
+def proportion(successes: NDArray[np.int64], trials: NDArray[np.int64], level: float) -> Estimate:
+    low, high = stats.proportion_interval(successes, trials, confidence_level=level)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        rate = successes / trials
+    return Estimate(
+        value=np.asarray(rate, dtype=np.float64),
+        low=np.asarray(low, dtype=np.float64),
+        high=np.asarray(high, dtype=np.float64),
+        n=trials.astype(np.int64),
+        successes=successes.astype(np.float64),
+    )
+
+
+def _win_rate(ctx: Context, kpi: Kpi, codes: NDArray[np.int64], n: int) -> Estimate:
+    del kpi
+    ep = build_episodes(ctx.log, ctx.funnel, as_of=ctx.stamp, skips="strict")
+    outcome = ep.case_outcome()
+    won = _counts(codes, outcome == ep.n_open, n)
+    lost = _counts(codes, outcome > ep.n_open, n)
+    return proportion(won, won + lost, ctx.level)
+
+
+def _stage_conversion(ctx: Context, kpi: Kpi, codes: NDArray[np.int64], n: int) -> Estimate:
+    res = conversion(
+        _keyed(ctx.log, codes), ctx.funnel, by=KEY, as_of=ctx.stamp, confidence_level=ctx.level
+    )
+    rows = np.flatnonzero(res.stage == kpi.stage)
+    labels = res.group[rows].tolist()
+    x = np.nan_to_num(_scatter(labels, rows, res.converted.astype(np.float64), n))
+    t = np.nan_to_num(_scatter(labels, rows, res.denominator.astype(np.float64), n))
+    return proportion(x.astype(np.int64), t.astype(np.int64), ctx.level)
+
+
+def _cycle_time(ctx: Context, kpi: Kpi, codes: NDArray[np.int64], n: int) -> Estimate:
+    del kpi
+    res = cycle_time(
+        _keyed(ctx.log, codes), ctx.funnel, by=KEY, as_of=ctx.stamp, confidence_level=ctx.level
+    )
+    rows = np.arange(res.group.size)
+    labels = res.group.tolist()
+    count = np.nan_to_num(_scatter(labels, rows, res.closed_won.astype(np.float64), n))
+    return Estimate(
+        value=_scatter(labels, rows, res.median_days, n),
+        low=_scatter(labels, rows, res.median_low_days, n),
+        high=_scatter(labels, rows, res.median_high_days, n),
+        n=count.astype(np.int64),
+    )
+
+
+def _dwell(ctx: Context, kpi: Kpi, codes: NDArray[np.int64], n: int) -> Estimate:
+    res = time_in_stage(
+        _keyed(ctx.log, codes), ctx.funnel, by=KEY, as_of=ctx.stamp, confidence_level=ctx.level
+    )
+    rows = np.flatnonzero(res.stage == kpi.stage)
+    labels = res.group[rows].tolist()
+    count = np.nan_to_num(_scatter(labels, rows, res.n.astype(np.float64), n))
+    return Estimate(
+        value=_scatter(labels, rows, res.median_days, n),
+        low=_scatter(labels, rows, res.median_low_days, n),
+        high=_scatter(labels, rows, res.median_high_days, n),
+        n=count.astype(np.int64),
+    )
+
+
+def _activity_counts(
+    log: EventLog, ep: Episodes, stage: int, activity: int
+) -> tuple[NDArray[np.bool_], NDArray[np.int64]]:
+    """Per case: did it stay in `stage`, and how many `activity` events fell in those stays.
+
+    Events and episodes are sorted together by (case, time), episodes first at equal times;
+    carrying the last episode forward gives each event the stay it happened in.
+    """
+    t = log.time.view(np.int64)
+    ev = np.flatnonzero((log.activity == activity) & (t <= ep.as_of))
+    n_ep = ep.size
+    case = np.concatenate([ep.case.astype(np.int64), log.case[ev].astype(np.int64)])
+    time = np.concatenate([ep.enter, t[ev]])
+    kind = np.concatenate([np.zeros(n_ep, np.int8), np.ones(ev.size, np.int8)])
+    order = np.lexsort((kind, time, case))
+    is_ep = order < n_ep
+    last = np.maximum.accumulate(np.where(is_ep, order, -1))
+    of_event = np.empty(ev.size, dtype=np.int64)
+    of_event[order[~is_ep] - n_ep] = last[~is_ep]
+    found = of_event >= 0
+    e = np.where(found, of_event, 0)
+    ev_case = log.case[ev].astype(np.int64)
+    ev_time = t[ev]
+    inside = (
+        found
+        & (ep.case[e] == ev_case)
+        & (ep.stage[e] == stage)
+        & ((ev_time < ep.exit[e]) | (~ep.moved[e] & (ev_time <= ep.exit[e])))
+    )
+    stayed = np.zeros(ep.n_cases, dtype=bool)
+    stayed[ep.case[(ep.stage == stage) & ~ep.implied]] = True
+    per_case = np.bincount(ev_case[inside], minlength=ep.n_cases).astype(np.int64)
+    return stayed, per_case
+
+
+def _activities_per_deal(ctx: Context, kpi: Kpi, codes: NDArray[np.int64], n: int) -> Estimate:
+    stage = ctx.funnel.stage_names.index(str(kpi.stage))
+    activity = ctx.log.activity_code(kpi.activity)
+    ep = build_episodes(ctx.log, ctx.funnel, as_of=ctx.stamp, skips="strict")
+    stayed, per_case = _activity_counts(ctx.log, ep, stage, activity)
+    pick = stayed & (codes >= 0)
+    g = codes[pick]
+    y = per_case[pick].astype(np.float64)
+    deals = np.bincount(g, minlength=n)[:n].astype(np.int64)
+    total = np.bincount(g, weights=y, minlength=n)[:n]
+    squares = np.bincount(g, weights=y * y, minlength=n)[:n]
+    z = float(sps.norm.ppf(0.5 + ctx.level / 2))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        mean = total / deals
+        var = (squares - deals * mean * mean) / (deals - 1)
+        half = z * np.sqrt(np.maximum(var, 0.0) / deals)
+    half = np.where(deals > 1, half, np.nan)
+    return Estimate(value=mean, low=mean - half, high=mean + half, n=deals)
+
+
+def _deals_handled(ctx: Context, kpi: Kpi, codes: NDArray[np.int64], n: int) -> Estimate:
+    del kpi
+    ep = build_episodes(ctx.log, ctx.funnel, as_of=ctx.stamp, skips="strict")
+    count = _counts(codes, np.asarray(ep.in_scope), n)
+    return Estimate(value=count.astype(np.float64), low=_nan(n), high=_nan(n), n=count)
+
+
+def _won_value(ctx: Context, kpi: Kpi, codes: NDArray[np.int64], n: int) -> Estimate:
+    del kpi
+    log = ctx.log
+    values = v.numeric_case_attribute("value", ctx.value, log.case_attributes)
+    ep = build_episodes(log, ctx.funnel, as_of=ctx.stamp, skips="strict")
+    won = ep.case_outcome() == ep.n_open
+    pick = won & (codes >= 0) & ~np.isnan(values)
+    total = np.bincount(codes[pick], weights=values[pick], minlength=n)[:n]
+    return Estimate(
+        value=np.asarray(total, dtype=np.float64),
+        low=_nan(n),
+        high=_nan(n),
+        n=_counts(codes, won, n),
+    )
+
+
+def _velocity(ctx: Context, kpi: Kpi, codes: NDArray[np.int64], n: int) -> Estimate:
+    del kpi
+    res = velocity(
+        _keyed(ctx.log, codes),
+        ctx.funnel,
+        value=ctx.value,
+        by=KEY,
+        as_of=ctx.stamp,
+        confidence_level=ctx.level,
+    )
+    rows = np.arange(res.group.size)
+    labels = res.group.tolist()
+    count = np.nan_to_num(_scatter(labels, rows, res.opportunities.astype(np.float64), n))
+    return Estimate(
+        value=_scatter(labels, rows, res.velocity_per_day, n),
+        low=_nan(n),
+        high=_nan(n),
+        n=count.astype(np.int64),
+    )
+
+
+def _compliance_rate(ctx: Context, kpi: Kpi, codes: NDArray[np.int64], n: int) -> Estimate:
+    del kpi
+    report = check_conformance(ctx.log, ctx.standard, as_of=ctx.stamp)
+    table = report.per_case()  # ungrouped: one row per checked case, in case-code order
+    case = np.asarray(report.case_codes, dtype=np.int64)
+    checked = np.zeros(ctx.log.n_cases, dtype=bool)
+    checked[case] = True
+    fits = np.zeros(ctx.log.n_cases, dtype=bool)
+    fits[case[np.asarray(table.fits, dtype=bool)]] = True
+    return proportion(_counts(codes, fits, n), _counts(codes, checked, n), ctx.level)
+
+
+METRIC_FUNCS: dict[str, Callable[[Context, Kpi, NDArray[np.int64], int], Estimate]] = {
+    "win_rate": _win_rate,
+    "stage_conversion": _stage_conversion,
+    "cycle_time": _cycle_time,
+    "dwell": _dwell,
+    "activities_per_deal": _activities_per_deal,
+    "compliance_rate": _compliance_rate,
+    "deals_handled": _deals_handled,
+    "won_value": _won_value,
+    "velocity": _velocity,
+}
+
+
+def population_target(est: Estimate, kpi: Kpi) -> NDArray[np.float64]:
+    """Target per period for a default KPI: the pooled rate, or the population estimate."""
+    if kpi.metric in PROPORTIONS and est.successes is not None:
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return np.asarray(est.successes / est.n, dtype=np.float64)
+    return est.value
+
+
+def objects(values: Sequence[object]) -> NDArray[np.object_]:
+    out = np.empty(len(values), dtype=object)
+    for i, value in enumerate(values):
+        out[i] = value
+    return out
+
+
+def utc_datetime(ns: int) -> dt.datetime:
+    return dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc) + dt.timedelta(microseconds=ns // 1000)

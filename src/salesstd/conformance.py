@@ -1,0 +1,478 @@
+"""Conformance: check every deal of a log against a `Standard`'s process rules.
+
+`check_conformance` lists each violation (case, rule, stage, time, detail) and scores each
+case by its *fitness*: the share of the checks made on it that it passed.
+
+The rules (a `Standard` holds the funnel and its `Rules`):
+
+- ``disallowed_transition``: a recorded move between stages that is not an edge of the
+  funnel. Moves are between the stages actually recorded (consecutive events of one stage
+  are one stay; nothing after the first won or lost counts as a move). A backward move (to
+  an earlier open stage) is judged by ``allow_backward`` instead, never by the edges: the
+  edges describe the forward process.
+- ``backward_move``: a move back to an earlier open stage, when ``allow_backward`` is False.
+- ``skipped_stage``: a required stage that a deal passed without a recorded stay: it jumped
+  over it on a forward move, or it first appeared past it. A deal is past a stage once it
+  reaches a later open stage or won (a loss is not a step forward).
+- ``sla_breach``: a stay in a stage longer than ``max_dwell_days`` for that stage. A stay
+  still open at `as_of` breaches once its limit has passed by `as_of`.
+- ``missing_activity``: fewer than the required count of an activity logged while the deal
+  was in a stage, counted per stay and only for stays that have ended (the deal moved on).
+- ``first_response``: no non-stage activity within ``first_response_days`` of the deal's
+  first event. A deal with no activity yet breaches once the limit has passed by `as_of`.
+- ``event_after_close``: any event logged after the deal's first won or lost event.
+
+Non-stage activities (calls, meetings: activities that are not a stage or an alias) belong
+to the stage the deal is in at their time: the latest recorded stage entered at or before it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TYPE_CHECKING
+
+import numpy as np
+from numpy.typing import NDArray
+
+from salesstd import _time
+from salesstd import _validate as v
+from salesstd._conformance_results import (
+    RULES,
+    CaseConformance,
+    CaseFitnessTable,
+    ConformanceRates,
+    ConformanceResult,
+    RuleRate,
+)
+from salesstd.metrics._episodes import NS_PER_DAY, Episodes, build_episodes, segment_starts
+
+if TYPE_CHECKING:
+    from salesstd.funnel import Funnel
+    from salesstd.log import EventLog
+    from salesstd.standard import Rules, Standard
+
+__all__ = [
+    "RULES",
+    "CaseConformance",
+    "CaseFitnessTable",
+    "ConformanceRates",
+    "ConformanceResult",
+    "RuleRate",
+    "check_conformance",
+]
+
+
+_Part = tuple[
+    int,
+    NDArray[np.int32],
+    NDArray[np.int32],
+    NDArray[np.int64],
+    NDArray[np.float64],
+    NDArray[np.float64],
+    NDArray[np.str_],
+]
+
+
+class _Found:
+    """Violations and checks collected rule by rule (arrays, one entry per violation)."""
+
+    def __init__(self, n_cases: int) -> None:
+        self.n_cases = n_cases
+        self.checks = np.zeros((n_cases, len(RULES)), dtype=np.int64)
+        self.parts: list[_Part] = []
+
+    def add_checks(self, rule: str, case: NDArray[np.int32]) -> None:
+        self.checks[:, RULES.index(rule)] += np.bincount(case, minlength=self.n_cases)
+
+    def add(
+        self,
+        rule: str,
+        case: NDArray[np.int32],
+        stage: NDArray[np.int32],
+        time: NDArray[np.int64],
+        observed: NDArray[np.float64],
+        limit: NDArray[np.float64],
+        detail: NDArray[np.str_],
+    ) -> None:
+        if case.size:
+            self.parts.append((RULES.index(rule), case, stage, time, observed, limit, detail))
+
+
+def check_conformance(
+    log: EventLog, standard: Standard, *, as_of: object = None
+) -> ConformanceResult:
+    """Check each deal of `log` against the process rules of `standard`.
+
+    Every rule of the module docstring that the standard sets is checked (the funnel's
+    allowed transitions always are), over the events at or before `as_of`. Each violation is
+    one row of the result; each case gets a count of the checks made on it and of the ones
+    it failed. Checks made, per case:
+
+    - ``disallowed_transition``: one per recorded move that is not backward;
+    - ``backward_move`` (``allow_backward=False``): one per recorded backward move;
+    - ``skipped_stage``: one per required stage the deal reached or passed;
+    - ``sla_breach``: one per stay (ended or open) in a stage with a limit;
+    - ``missing_activity``: one per ended stay in a stage with requirements, per required
+      activity of that stage;
+    - ``first_response``: one per deal;
+    - ``event_after_close``: one per deal that reached won or lost.
+
+    A violation always fails one check, so the *fitness* of a case,
+    ``1 - violations / checks``, lies in [0, 1]; a case with no checks has fitness 1. A
+    case *fits* when it has no violation. Cases with no event by `as_of` are left out.
+
+    Args:
+        log: Events to check.
+        standard: The `Standard` (its funnel and rules; KPI targets are not used here).
+        as_of: Time the log is seen at (default: its last event); later events are ignored
+            and open stays are measured up to it.
+
+    Returns:
+        The violations, one row each, and the per-case checks and fitness.
+
+    Raises:
+        UnknownStageError: If the funnel declares its activities and the log has another.
+        ParameterError: If `standard` is not a `Standard`, or `as_of` is before the log
+            starts.
+
+    Examples:
+        >>> f = ss.Funnel.linear(["lead", "qualified", "proposal", "won"], lost="lost")
+        >>> log = ss.EventLog.from_records(
+        ...     [("d1", "lead", "2024-01-01"), ("d1", "call", "2024-01-02"),
+        ...      ("d1", "qualified", "2024-01-05"), ("d1", "proposal", "2024-01-09"),
+        ...      ("d1", "won", "2024-01-20"),
+        ...      ("d2", "lead", "2024-01-01"), ("d2", "proposal", "2024-01-03"),
+        ...      ("d2", "lost", "2024-01-04"), ("d2", "call", "2024-01-06")])
+        >>> std = ss.Standard(f, ss.Rules(required_stages=("qualified",),
+        ...                               max_dwell_days={"proposal": 10}))
+        >>> res = ss.check_conformance(log, std)
+        >>> res
+        ConformanceResult(cases=2, violations=4, fitting_share=0)
+        >>> res.rule.tolist()
+        ['sla_breach', 'disallowed_transition', 'skipped_stage', 'event_after_close']
+        >>> res.detail[2]
+        "jumped from 'lead' to 'proposal'"
+        >>> [(r.case, r.checks, r.violations) for r in map(res.for_case, res.cases)]
+        [('d1', 6, 1), ('d2', 5, 3)]
+    """
+    v.standard(standard)
+    funnel, rules = standard.funnel, standard.rules
+    stage_of_event = funnel.stage_codes(log)[log.activity]
+    ep = build_episodes(log, funnel, as_of=as_of, skips="strict")
+    names = np.array(funnel.stage_names, dtype=str)
+    found = _Found(log.n_cases)
+
+    _moves(ep, funnel, names, found, allow_backward=rules.allow_backward)
+    if rules.required_stages:
+        implied = build_episodes(log, funnel, as_of=as_of, skips="implied")
+        required = [funnel.stage(s).position for s in rules.required_stages]
+        _skips(implied, required, names, found)
+    if rules.max_dwell_days:
+        _sla(ep, funnel, rules.max_dwell_days, names, found)
+    t = log.time.view(np.int64)
+    activity_idx = np.flatnonzero((t <= ep.as_of) & (stage_of_event < 0))
+    if rules.required_activities:
+        _activities(ep, log, activity_idx, funnel, rules.required_activities, found)
+    if rules.first_response_days is not None:
+        _first_response(ep, log, activity_idx, float(rules.first_response_days), found)
+    if rules.no_events_after_close:
+        _after_close(ep, log, stage_of_event, names, log.activity_names.astype(str), found)
+
+    return _result(log, standard, funnel, rules, ep, found)
+
+
+# --------------------------------------------------------------------- rules
+
+
+def _moves(
+    ep: Episodes, funnel: Funnel, names: NDArray[np.str_], found: _Found, *, allow_backward: bool
+) -> None:
+    """``disallowed_transition`` and ``backward_move``: one check per recorded move."""
+    idx = np.flatnonzero(ep.moved)
+    case, src, dst = ep.case[idx], ep.stage[idx], ep.next_stage[idx]
+    when = ep.enter[idx + 1]
+    backward = (dst < ep.n_open) & (dst < src)
+    forward = ~backward
+    found.add_checks("disallowed_transition", case[forward])
+    bad = forward & ~funnel.adjacency[src, dst]
+    nan = np.full(int(bad.sum()), np.nan)
+    found.add(
+        "disallowed_transition", case[bad], src[bad], when[bad], nan, nan,
+        _moved_text(names, src[bad], dst[bad], "moved"),
+    )  # fmt: skip
+    if not allow_backward:
+        found.add_checks("backward_move", case[backward])
+        nan = np.full(int(backward.sum()), np.nan)
+        found.add(
+            "backward_move", case[backward], src[backward], when[backward], nan, nan,
+            _moved_text(names, src[backward], dst[backward], "moved back"),
+        )  # fmt: skip
+
+
+def _moved_text(
+    names: NDArray[np.str_], src: NDArray[np.int32], dst: NDArray[np.int32], verb: str
+) -> NDArray[np.str_]:
+    return _join(f"{verb} from '", names[src], "' to '", names[dst], "'")
+
+
+def _skips(implied: Episodes, required: list[int], names: NDArray[np.str_], found: _Found) -> None:
+    """``skipped_stage``: one check per required stage reached or passed (implied stays)."""
+    is_required = np.zeros(implied.n_stages, dtype=bool)
+    is_required[required] = True
+    reached = is_required[implied.stage] & (implied.entry == 0)
+    found.add_checks("skipped_stage", implied.case[reached])
+    hit = np.flatnonzero(reached & implied.implied)
+    # The jump that implied a stay: from the case's last real stay before it (if any) to
+    # the real stay after it (implied stays sit just before the stay that caused them).
+    real = np.flatnonzero(~implied.implied)
+    after = np.searchsorted(real, hit)
+    cause = real[after]
+    prev = real[np.maximum(after - 1, 0)]
+    starts = (after == 0) | (implied.case[prev] != implied.case[hit])
+    src = names[implied.stage[prev]]
+    dst = names[implied.stage[cause]]
+    detail = np.where(
+        starts,
+        _join("first recorded in '", dst, "'"),
+        _join("jumped from '", src, "' to '", dst, "'"),
+    )
+    nan = np.full(hit.size, np.nan)
+    found.add(
+        "skipped_stage", implied.case[hit], implied.stage[hit], implied.enter[hit], nan, nan,
+        detail,
+    )  # fmt: skip
+
+
+def _sla(
+    ep: Episodes,
+    funnel: Funnel,
+    limits: Mapping[str, float],
+    names: NDArray[np.str_],
+    found: _Found,
+) -> None:
+    """``sla_breach``: one check per stay (ended or open) in a stage with a limit."""
+    limit_days = np.full(ep.n_stages, np.nan)
+    for stage, days in limits.items():
+        limit_days[funnel.stage(stage).position] = float(days)
+    lim = limit_days[ep.stage]
+    has = np.isfinite(lim)
+    found.add_checks("sla_breach", ep.case[has])
+    stayed = ep.duration_days()
+    with np.errstate(invalid="ignore"):
+        bad = np.flatnonzero(has & (stayed > lim))
+    deadline = ep.enter[bad] + _ns(lim[bad])
+    still = ep.censored[bad]
+    detail = _join(
+        np.where(still, "in '", "stayed in '"),
+        names[ep.stage[bad]],
+        "' for ",
+        _days(stayed[bad]),
+        np.where(still, " days so far (limit ", " days (limit "),
+        np.char.mod("%g", lim[bad]),
+        ")",
+    )
+    found.add("sla_breach", ep.case[bad], ep.stage[bad], deadline, stayed[bad], lim[bad], detail)
+
+
+def _activities(
+    ep: Episodes,
+    log: EventLog,
+    activity_idx: NDArray[np.intp],
+    funnel: Funnel,
+    needs: Mapping[str, Mapping[str, int]],
+    found: _Found,
+) -> None:
+    """``missing_activity``: per ended stay in a stage, one check per required activity."""
+    t = log.time.view(np.int64)
+    home = locate(ep, log.case[activity_idx], t[activity_idx])
+    inside = home >= 0
+    home, acts = home[inside], log.activity[activity_idx][inside]
+    codes = {str(a): i for i, a in enumerate(log.activity_names.tolist())}
+    for stage, counts in needs.items():
+        position = funnel.stage(stage).position
+        stays = np.flatnonzero(ep.moved & (ep.stage == position))
+        for activity, minimum in counts.items():
+            found.add_checks("missing_activity", ep.case[stays])
+            code = codes.get(activity, -1)
+            logged = np.bincount(home[acts == code], minlength=ep.size)[stays]
+            bad = logged < int(minimum)
+            where = stays[bad]
+            detail = _join(
+                logged[bad].astype(str),
+                f" x '{activity}' in '{stage}' (needs {int(minimum)})",
+            )
+            found.add(
+                "missing_activity", ep.case[where], ep.stage[where], ep.exit[where],
+                logged[bad].astype(np.float64), np.full(where.size, float(minimum)), detail,
+            )  # fmt: skip
+
+
+def _first_response(
+    ep: Episodes, log: EventLog, activity_idx: NDArray[np.intp], days: float, found: _Found
+) -> None:
+    """``first_response``: one check per case."""
+    scope = np.flatnonzero(ep.in_scope).astype(np.int32)
+    found.add_checks("first_response", scope)
+    t = log.time.view(np.int64)
+    first_activity = np.full(ep.n_cases, _time.NAT, dtype=np.int64)
+    firsts = activity_idx[segment_starts(log.case[activity_idx])]
+    first_activity[log.case[firsts]] = t[firsts]
+    start = ep.first_time[scope]
+    answered = first_activity[scope] != _time.NAT
+    waited = np.where(answered, first_activity[scope], ep.as_of) - start
+    limit_ns = days * NS_PER_DAY
+    bad = waited > limit_ns
+    case = scope[bad]
+    deadline = start[bad] + _ns(np.full(case.size, days))
+    home = locate(ep, case, deadline)
+    stage = np.where(home >= 0, ep.stage[np.maximum(home, 0)], -1).astype(np.int32)
+    observed = np.where(answered[bad], waited[bad] / NS_PER_DAY, np.nan)
+    detail = np.where(
+        answered[bad],
+        _join("first activity after ", _days(observed), f" days (limit {days:g})"),
+        _join(f"no activity in the first {days:g} days"),
+    )
+    found.add("first_response", case, stage, deadline, observed, np.full(case.size, days), detail)
+
+
+def _after_close(
+    ep: Episodes,
+    log: EventLog,
+    stage_of_event: NDArray[np.int32],
+    names: NDArray[np.str_],
+    activity_names: NDArray[np.str_],
+    found: _Found,
+) -> None:
+    """``event_after_close``: one check per case that reached won or lost."""
+    t = log.time.view(np.int64)
+    seen = t <= ep.as_of
+    closing = np.flatnonzero(seen & (stage_of_event >= ep.n_open))
+    firsts = closing[segment_starts(log.case[closing])]
+    close_at = np.full(log.n_cases, log.n_events, dtype=np.int64)
+    close_at[log.case[firsts]] = firsts
+    found.add_checks("event_after_close", log.case[firsts])
+    after = np.flatnonzero(seen & (np.arange(log.n_events) > close_at[log.case]))
+    if not after.size:
+        return
+    first_after = after[segment_starts(log.case[after])]
+    case = log.case[first_after]
+    count = np.bincount(log.case[after], minlength=log.n_cases)[case]
+    outcome = stage_of_event[close_at[case]]
+    detail = _join(
+        count.astype(str),
+        np.where(count == 1, " event after '", " events after '"),
+        names[outcome],
+        "' (first: '",
+        activity_names[log.activity[first_after]],
+        "')",
+    )
+    found.add(
+        "event_after_close", case, outcome.astype(np.int32), t[first_after],
+        count.astype(np.float64), np.full(case.size, np.nan), detail,
+    )  # fmt: skip
+
+
+# --------------------------------------------------------------------- helpers
+
+
+def locate(ep: Episodes, case: NDArray[np.int32], time: NDArray[np.int64]) -> NDArray[np.intp]:
+    """Index of the stay each (case, time) falls in; -1 before the case's first stage.
+
+    The stay is the case's latest one entered at or before `time`. The episodes are sorted by
+    (case, enter), so one `searchsorted` on the composite key ``case * span + time`` finds
+    them all when that key fits in int64; otherwise (many cases over a long span) the cases'
+    ranges of episodes are found by `searchsorted` on the case codes and bisected on time for
+    all queries at once, one step per bit of the longest range.
+    """
+    if not ep.size or not case.size:
+        return np.full(case.size, -1, dtype=np.intp)
+    lo_t = min(int(ep.enter.min()), int(time.min()))
+    span = max(int(ep.enter.max()), int(time.max())) - lo_t + 1
+    first = np.searchsorted(ep.case, case, side="left")
+    if ep.n_cases * span < 2**62:
+        keys = ep.case.astype(np.int64) * span + (ep.enter - lo_t)
+        wanted = case.astype(np.int64) * span + (time - lo_t)
+        home = np.searchsorted(keys, wanted, side="right") - 1
+    else:
+        lo = first.copy()
+        hi = np.searchsorted(ep.case, case, side="right")
+        last = ep.size - 1
+        for _ in range(int((hi - lo).max()).bit_length()):
+            mid = (lo + hi) // 2
+            right = (lo < hi) & (ep.enter[np.minimum(mid, last)] <= time)
+            left = (lo < hi) & ~right
+            lo = np.where(right, mid + 1, lo)
+            hi = np.where(left, mid, hi)
+        home = lo - 1
+    return np.where(home >= first, home, -1)
+
+
+def _ns(days: NDArray[np.float64]) -> NDArray[np.int64]:
+    """Days as whole nanoseconds, rounded up; capped at 2**62 (146 years: never reached)."""
+    return np.minimum(np.ceil(days * NS_PER_DAY), 2.0**62).astype(np.int64)
+
+
+def _days(values: NDArray[np.float64]) -> NDArray[np.str_]:
+    """Day counts as short text: at most one decimal."""
+    return np.char.mod("%.1f", values)
+
+
+def _join(*parts: object) -> NDArray[np.str_]:
+    """Element-wise concatenation of strings and string arrays (numpy, no Python loop)."""
+    out: NDArray[np.str_] = np.asarray(parts[0], dtype=str)
+    for part in parts[1:]:
+        out = np.char.add(out, np.asarray(part, dtype=str))
+    return out
+
+
+def _result(
+    log: EventLog,
+    standard: Standard,
+    funnel: Funnel,
+    rules: Rules,
+    ep: Episodes,
+    found: _Found,
+) -> ConformanceResult:
+    scope = np.flatnonzero(ep.in_scope)
+    if found.parts:
+        rule, case, stage, time, observed, limit, detail = (
+            np.concatenate([np.broadcast_to(p[0], p[1].shape) for p in found.parts]),
+            *(np.concatenate([p[k] for p in found.parts]) for k in range(1, 7)),
+        )
+    else:
+        rule = np.empty(0, dtype=np.int64)
+        case = stage = np.empty(0, dtype=np.int32)
+        time = np.empty(0, dtype=np.int64)
+        observed = limit = np.empty(0, dtype=np.float64)
+        detail = np.empty(0, dtype=str)
+    order = np.lexsort((rule, time, case))
+    rule, case, stage, time = rule[order], case[order], stage[order], time[order]
+    violations = np.zeros((log.n_cases, len(RULES)), dtype=np.int64)
+    np.add.at(violations, (case, rule), 1)
+    stage_names = np.array([*funnel.stage_names, None], dtype=object)
+    active = [
+        "disallowed_transition",
+        *(["skipped_stage"] if rules.required_stages else []),
+        *(["backward_move"] if not rules.allow_backward else []),
+        *(["sla_breach"] if rules.max_dwell_days else []),
+        *(["missing_activity"] if rules.required_activities else []),
+        *(["first_response"] if rules.first_response_days is not None else []),
+        *(["event_after_close"] if rules.no_events_after_close else []),
+    ]
+    return ConformanceResult(
+        case=log.case_names[case],
+        rule=np.array(RULES, dtype=object)[rule],
+        stage=stage_names[stage],
+        time=time.view("datetime64[ns]"),
+        observed=observed[order],
+        limit=limit[order],
+        detail=np.asarray(detail[order], dtype=object),
+        cases=log.case_names[scope],
+        rule_checks=found.checks[scope],
+        rule_violations=violations[scope],
+        rules=tuple(r for r in RULES if r in active),
+        standard=standard.name,
+        as_of=np.datetime64(ep.as_of, "ns"),
+        log=log,
+        case_codes=scope.astype(np.int32),
+    )

@@ -1,0 +1,634 @@
+"""Standard: the declared sales process, its operating rules and the KPI targets.
+
+A `Standard` is what a sales organisation agrees its deals should look like:
+
+* the **process**, a `Funnel`: the open stages in order, the outcomes and the moves allowed
+  between them;
+* the **operating rules**, `Rules`: stages no deal may skip, whether backward moves are
+  allowed, the longest allowed stay per stage (an SLA), how soon after a deal appears the
+  first activity must happen, activities required in a stage before leaving it, and no
+  events after a deal is closed;
+* the **performance targets**, a tuple of `KPI`: a metric, its target, which side of it is
+  better, a tolerance band and a weight.
+
+``Standard(funnel=f)`` alone is a valid standard: only the funnel's allowed transitions.
+A standard is a frozen value: compare it, hash it, change it with
+``attrs.evolve(std, name="FY25")``. It is written and read as a dict, JSON or TOML (see
+`Standard.from_dict` for the format and `example_standard_path` for a complete commented
+file), or learned from last year's deals with `Standard.from_log`.
+
+Errors: a bad definition raises `ParameterError` (a bad key or value), `UnknownStageError`
+(a stage or activity the funnel lacks) or `FunnelError` (an inconsistent funnel). Each
+message starts with the key path (``rules.max_dwell_days.Lead``, ``kpis[2].target``); read
+from a file, it starts with the file name (``standard.toml: kpis[2].target ...``).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from collections.abc import Mapping
+from importlib import resources
+from pathlib import Path
+from typing import Literal
+
+import attrs
+
+from salesstd import _standard_check as c
+from salesstd.errors import ParameterError, SalesStdError
+from salesstd.funnel import Funnel
+from salesstd.log import EventLog
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - Python 3.10
+    import tomli as tomllib  # type: ignore[import-not-found, unused-ignore]
+
+__all__ = ["KPI", "Rules", "Standard", "example_standard_path"]
+
+Metric = Literal[
+    "stage_conversion",
+    "win_rate",
+    "cycle_time",
+    "dwell",
+    "activities_per_deal",
+    "compliance_rate",
+    "deals_handled",
+    "won_value",
+    "velocity",
+]
+Direction = Literal["higher", "lower"]
+
+
+@attrs.frozen
+class KPI:
+    """One performance target: a metric, the value to reach and which side is better.
+
+    The metrics, each measured per rep / team / segment by the scorecard:
+
+    * ``stage_conversion`` (needs `stage`): the share of deals entering the open stage
+      that advance past it (`salesstd.conversion`, step rate), 0 to 1.
+    * ``win_rate``: the share of closed deals that were won, ``won / (won + lost)``; open
+      deals are left out, 0 to 1.
+    * ``cycle_time``: median days from a deal's first event to its close as won
+      (`salesstd.cycle_time`).
+    * ``dwell`` (needs `stage`): median days a deal stays in the open stage, open stays
+      censored (`salesstd.time_in_stage`).
+    * ``activities_per_deal`` (needs `stage` and `activity`): mean number of `activity`
+      events per deal while the deal is in `stage`.
+    * ``compliance_rate``: the share of deals that break none of the standard's rules, 0
+      to 1.
+    * ``deals_handled``: the number of deals.
+    * ``won_value``: the total amount of the deals won (the log's amount attribute).
+    * ``velocity``: sales velocity, value won per day (`salesstd.velocity`).
+
+    A value *meets* the target when it is within `tolerance` of it, or beyond it on the
+    better side; `direction` says which side is better.
+
+    Attributes:
+        name: Label of the KPI, unique within a standard.
+        metric: One of the metrics above.
+        target: The value to reach, >= 0, in the metric's unit (a share 0..1 for the rates,
+            days for times).
+        direction: ``"higher"`` (default) or ``"lower"``: which side of the target is better.
+        tolerance: Half-width of the "meets" band around the target, >= 0, metric's unit.
+        weight: Weight in the composite score, >= 0.
+        stage: The open stage measured, required for ``stage_conversion``, ``dwell`` and
+            ``activities_per_deal`` and refused for the others.
+        activity: The non-stage activity counted, required for ``activities_per_deal``.
+
+    Raises:
+        ParameterError: If a value is of the wrong kind or out of range; the message names
+            the field (``KPI.target``).
+
+    Examples:
+        >>> ss.KPI("qualify", "stage_conversion", 0.7, stage="Lead")
+        KPI(name='qualify', metric='stage_conversion', target=0.7, direction='higher', \
+tolerance=0.0, weight=1.0, stage='Lead', activity=None)
+        >>> ss.KPI("win", "win_rate", 35)
+        Traceback (most recent call last):
+        ...
+        salesstd.errors.ParameterError: KPI.target of a win_rate KPI is a share between 0 \
+and 1; got 35.0. For 35% write 0.35.
+    """
+
+    name: str
+    metric: Metric
+    target: float = attrs.field(converter=c.as_float)
+    direction: Direction = "higher"
+    tolerance: float = attrs.field(default=0.0, converter=c.as_float)
+    weight: float = attrs.field(default=1.0, converter=c.as_float)
+    stage: str | None = None
+    activity: str | None = None
+
+    def __attrs_post_init__(self) -> None:
+        c.check_kpi("KPI", self)
+
+    def to_dict(self) -> dict[str, object]:
+        """The KPI as a dict of plain values (`stage` and `activity` may be None)."""
+        return {
+            "name": self.name,
+            "metric": self.metric,
+            "target": self.target,
+            "direction": self.direction,
+            "tolerance": self.tolerance,
+            "weight": self.weight,
+            "stage": self.stage,
+            "activity": self.activity,
+        }
+
+
+@attrs.frozen(repr=False)
+class Rules:
+    """The operating rules of a standard: what every deal must do (or not do).
+
+    Allowed transitions are not listed here: they are the funnel's edges
+    (`Funnel.allows`).
+
+    Attributes:
+        required_stages: Open stages a deal may not skip: a deal that moves past one
+            without an event in it breaks the rule.
+        allow_backward: Whether a move to an earlier open stage is allowed.
+        max_dwell_days: SLA per open stage: the longest allowed stay, days, > 0.
+        first_response_days: Days from a deal's first event to its first non-stage
+            activity (a call, an e-mail), > 0; None for no such rule.
+        required_activities: Per open stage, the non-stage activities a deal must log while
+            in that stage, before leaving it, and how many of each (>= 1).
+        no_events_after_close: Whether logging anything after won or lost breaks a rule.
+
+    Raises:
+        ParameterError: If a value is of the wrong kind or out of range (an SLA <= 0, a
+            count < 1); the message names the field (``Rules.max_dwell_days.Lead``).
+
+    Examples:
+        >>> ss.Rules(required_stages=("Qualified",), max_dwell_days={"Lead": 14})
+        Rules(required_stages=('Qualified',), max_dwell_days={'Lead': 14.0})
+        >>> ss.Rules(max_dwell_days={"Lead": 0})
+        Traceback (most recent call last):
+        ...
+        salesstd.errors.ParameterError: Rules.max_dwell_days.Lead must be a positive \
+number; got 0.0.
+    """
+
+    required_stages: tuple[str, ...] = attrs.field(default=(), converter=c.as_tuple)
+    allow_backward: bool = True
+    max_dwell_days: Mapping[str, float] = attrs.field(
+        factory=dict, converter=c.float_map, hash=False
+    )
+    first_response_days: float | None = attrs.field(default=None, converter=c.as_float)
+    required_activities: Mapping[str, Mapping[str, int]] = attrs.field(
+        factory=dict, converter=c.count_map, hash=False
+    )
+    no_events_after_close: bool = True
+
+    def __attrs_post_init__(self) -> None:
+        c.check_rules("Rules", self)
+
+    def to_dict(self) -> dict[str, object]:
+        """The rules as a dict of plain values (`first_response_days` may be None)."""
+        return {
+            "required_stages": list(self.required_stages),
+            "allow_backward": self.allow_backward,
+            "max_dwell_days": dict(self.max_dwell_days),
+            "first_response_days": self.first_response_days,
+            "required_activities": {k: dict(x) for k, x in self.required_activities.items()},
+            "no_events_after_close": self.no_events_after_close,
+        }
+
+    def __repr__(self) -> str:
+        default = Rules()
+        parts = []
+        for field in attrs.fields(Rules):
+            value = getattr(self, field.name)
+            if value == getattr(default, field.name):
+                continue
+            if field.name == "required_activities":
+                value = {k: dict(x) for k, x in value.items()}
+            elif isinstance(value, Mapping):
+                value = dict(value)
+            parts.append(f"{field.name}={value!r}")
+        return f"Rules({', '.join(parts)})"
+
+
+def _kpi_tuple(value: object) -> object:
+    return c.as_tuple(value)
+
+
+@attrs.frozen(repr=False)
+class Standard:
+    """A sales standard: the funnel, the operating rules and the KPI targets.
+
+    Build one directly, from a dict / JSON / TOML definition (`from_dict`, `from_json`,
+    `from_toml`), from the bundled example (`example`), or from a log (`from_log`).
+
+    Attributes:
+        funnel: The process: stages, outcomes and allowed transitions.
+        rules: The operating rules; default none beyond the funnel's transitions.
+        kpis: The performance targets, each with its own name.
+        name: A label for the standard.
+
+    Raises:
+        UnknownStageError: If a rule or KPI names a stage the funnel lacks, or an activity a
+            funnel that declares its activities does not declare ("Did you mean ...?").
+        ParameterError: If a rule or KPI names an outcome where an open stage is needed, an
+            activity that is a stage, or two KPIs share a name.
+
+    Examples:
+        >>> f = ss.Funnel.linear(["Lead", "Qualified", "Won"], lost="Lost")
+        >>> std = ss.Standard(f, ss.Rules(required_stages=("Qualified",)),
+        ...                   (ss.KPI("win", "win_rate", 0.3),), name="FY24")
+        >>> std
+        Standard(name='FY24', stages=2, rules=2, kpis=1)
+        >>> import attrs
+        >>> attrs.evolve(std, name="FY25").name
+        'FY25'
+        >>> ss.Standard(f, ss.Rules(required_stages=("Qualifed",)))
+        Traceback (most recent call last):
+        ...
+        salesstd.errors.UnknownStageError: rules.required_stages[0] names stage \
+'Qualifed', which is not in the funnel (Lead, Qualified, Won, Lost). Did you mean \
+'Qualified'?
+    """
+
+    funnel: Funnel
+    rules: Rules = attrs.field(factory=Rules)
+    kpis: tuple[KPI, ...] = attrs.field(default=(), converter=_kpi_tuple)
+    name: str = "standard"
+
+    def __attrs_post_init__(self) -> None:
+        if not isinstance(self.funnel, Funnel):
+            raise ParameterError(
+                f"funnel must be a Funnel; got {type(self.funnel).__name__}. Build one with "
+                "Funnel.linear(...) or Funnel.from_dict(...)."
+            )
+        if not isinstance(self.rules, Rules):
+            raise ParameterError(f"rules must be a Rules; got {type(self.rules).__name__}.")
+        if not isinstance(self.kpis, tuple):
+            raise ParameterError(f"kpis must be a list of KPI; got {self.kpis!r}.")
+        for i, kpi in enumerate(self.kpis):
+            if not isinstance(kpi, KPI):
+                raise ParameterError(f"kpis[{i}] must be a KPI; got {kpi!r}.")
+        c.name_text("name", self.name)
+        c.check_against_funnel(self.funnel, self.rules, self.kpis)
+
+    def __repr__(self) -> str:
+        rules = self.rules
+        n_rules = (
+            len(rules.required_stages)
+            + (not rules.allow_backward)
+            + len(rules.max_dwell_days)
+            + (rules.first_response_days is not None)
+            + sum(len(x) for x in rules.required_activities.values())
+            + rules.no_events_after_close
+        )
+        return (
+            f"Standard(name={self.name!r}, stages={self.funnel.n_open}, rules={n_rules}, "
+            f"kpis={len(self.kpis)})"
+        )
+
+    def kpi(self, name: str) -> KPI:
+        """The KPI called `name`.
+
+        Raises:
+            ParameterError: If there is none ("Did you mean ...?").
+        """
+        for kpi in self.kpis:
+            if kpi.name == name:
+                return kpi
+        names = [k.name for k in self.kpis]
+        from salesstd import _validate as v  # noqa: PLC0415
+
+        raise ParameterError(
+            f"KPI {name!r} is not in the standard ({v.listing(names) or 'it has none'})."
+            + v.did_you_mean(name, names)
+        )
+
+    # ----------------------------------------------------------------- dict / JSON / TOML
+
+    def to_dict(self) -> dict[str, object]:
+        """The definition as plain values; `from_dict` rebuilds an equal standard from it.
+
+        The funnel is written in `Funnel.to_dict` form; missing values are None.
+
+        Examples:
+            >>> std = ss.Standard.example()
+            >>> ss.Standard.from_dict(std.to_dict()) == std
+            True
+            >>> sorted(std.to_dict())
+            ['funnel', 'kind', 'kpis', 'name', 'rules']
+        """
+        return {
+            "kind": "Standard",
+            "name": self.name,
+            "funnel": self.funnel.to_dict(),
+            "rules": self.rules.to_dict(),
+            "kpis": [k.to_dict() for k in self.kpis],
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, object]) -> Standard:
+        """Build a standard from its dict form (what `to_dict` writes, or a parsed TOML file).
+
+        The form, every key but ``funnel`` optional (``kind = "Standard"`` is allowed):
+
+        * ``name``: a label.
+        * ``funnel``: either the `Funnel.to_dict` form, or the compact form ``stages`` (the
+          open stages in order), ``won``, ``lost`` (one name or a list), optional ``edges``
+          (``[[source, target], ...]``; without them the funnel is linear: each stage to the
+          next, the last to won, every stage to each lost outcome), ``aliases`` (activity ->
+          stage) and ``activities`` (the declared non-stage activities).
+        * ``rules``: ``required_stages``, ``allow_backward``, ``max_dwell_days`` (stage ->
+          days), ``first_response_days``, ``required_activities`` (stage -> {activity:
+          count}), ``no_events_after_close``; see `Rules`.
+        * ``kpis``: a list of tables with ``name``, ``metric``, ``target`` and optionally
+          ``direction``, ``tolerance``, ``weight``, ``stage``, ``activity``; see `KPI`.
+
+        A missing or None value takes the default.
+
+        Args:
+            data: The definition.
+
+        Returns:
+            The standard.
+
+        Raises:
+            ParameterError: If a key is unknown ("Did you mean ...?") or a value is bad; the
+                message starts with the key path, e.g. ``rules.max_dwel_days``.
+            UnknownStageError: If a rule or KPI names a stage the funnel lacks.
+            FunnelError: If the funnel is inconsistent (the message starts ``funnel:``).
+
+        Examples:
+            >>> std = ss.Standard.from_dict({
+            ...     "name": "FY25",
+            ...     "funnel": {"stages": ["Lead", "Qualified"], "won": "Won", "lost": "Lost"},
+            ...     "rules": {"max_dwell_days": {"Lead": 7}},
+            ...     "kpis": [{"name": "win", "metric": "win_rate", "target": 0.3}]})
+            >>> std.rules.max_dwell_days["Lead"], std.kpis[0].target
+            (7.0, 0.3)
+            >>> ss.Standard.from_dict({"funnel": std.funnel.to_dict(),
+            ...                        "rules": {"max_dwel_days": {"Lead": 7}}})
+            Traceback (most recent call last):
+            ...
+            salesstd.errors.ParameterError: rules.max_dwel_days is not a known key; the \
+'rules' table takes required_stages, allow_backward, max_dwell_days, first_response_days, \
+required_activities, no_events_after_close. Did you mean 'max_dwell_days'?
+        """
+        top = c.keys("", data, c.TOP_KEYS)
+        if top.get("kind", "Standard") != "Standard":
+            raise ParameterError(f"kind must be 'Standard'; got {top['kind']!r}.")
+        if "funnel" not in top:
+            raise ParameterError(
+                "funnel is missing; a standard needs a funnel table with stages, won and lost."
+            )
+        funnel = c.parse_funnel(top["funnel"])
+        rules = _rules_from(top.get("rules"))
+        kpis_data = top.get("kpis")
+        kpis_data = [] if kpis_data is None else kpis_data
+        if isinstance(kpis_data, (str, Mapping)) or not isinstance(kpis_data, (list, tuple)):
+            raise ParameterError(f"kpis must be a list of tables; got {kpis_data!r}.")
+        kpis = tuple(_kpi_from(f"kpis[{i}]", item) for i, item in enumerate(kpis_data))
+        name = top.get("name")
+        return cls(
+            funnel=funnel,
+            rules=rules,
+            kpis=kpis,
+            name="standard" if name is None else c.name_text("name", name),
+        )
+
+    def to_json(self, *, indent: int | None = 2) -> str:
+        """The `to_dict` definition as JSON text (non-ASCII kept as is)."""
+        return json.dumps(self.to_dict(), indent=indent, ensure_ascii=False)
+
+    @classmethod
+    def from_json(cls, text: str) -> Standard:
+        """Build a standard from `to_json` text (or any JSON of the `from_dict` form).
+
+        Raises:
+            ParameterError: If the text is not valid JSON, or see `from_dict`.
+        """
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as err:
+            raise ParameterError(
+                f"standard JSON is not valid JSON: {err.msg} at line {err.lineno}, "
+                f"column {err.colno}."
+            ) from err
+        return cls.from_dict(data)
+
+    @classmethod
+    def from_toml(cls, source: str | os.PathLike[str]) -> Standard:
+        """Build a standard from a TOML file, or from TOML text.
+
+        `source` is read as a file when it is a path object, or a one-line string ending in
+        ``.toml`` or naming an existing file; otherwise it is the TOML text itself. The
+        tables are those of `from_dict`: ``name``, ``[funnel]``, ``[rules]`` (with
+        ``[rules.max_dwell_days]`` and ``[rules.required_activities.<stage>]``) and
+        ``[[kpis]]``; see the commented `example_standard_path` file.
+
+        Args:
+            source: A path, or TOML text.
+
+        Returns:
+            The standard.
+
+        Raises:
+            ParameterError: If the file is missing, the text is not valid TOML, or a key or
+                value is bad. Read from a file, every error message starts with the file
+                name: ``standard.toml: rules.max_dwel_days is not a known key; ...``.
+            UnknownStageError: If a rule or KPI names a stage the funnel lacks.
+            FunnelError: If the funnel is inconsistent.
+
+        Examples:
+            >>> std = ss.Standard.from_toml('''
+            ... name = "mini"
+            ... [funnel]
+            ... stages = ["Lead", "Qualified"]
+            ... won = "Won"
+            ... lost = "Lost"
+            ... [rules.max_dwell_days]
+            ... Lead = 10
+            ... [[kpis]]
+            ... name = "win"
+            ... metric = "win_rate"
+            ... target = 0.25
+            ... ''')
+            >>> std
+            Standard(name='mini', stages=2, rules=2, kpis=1)
+        """
+        path = _as_path(source)
+        if path is None:
+            text = str(source)
+            label = "standard TOML"
+        else:
+            label = str(path)
+            try:
+                text = path.read_text(encoding="utf-8")
+            except FileNotFoundError as err:
+                raise ParameterError(f"{label}: no such file.") from err
+            except (OSError, UnicodeDecodeError) as err:
+                raise ParameterError(f"{label}: cannot be read as UTF-8 text ({err}).") from err
+        try:
+            data = tomllib.loads(text)
+        except tomllib.TOMLDecodeError as err:
+            raise ParameterError(f"{label}: not valid TOML: {err}.") from err
+        if path is None:
+            return cls.from_dict(data)
+        try:
+            return cls.from_dict(data)
+        except SalesStdError as err:
+            raise c.with_prefix(err, f"{label}: ") from err
+
+    @classmethod
+    def example(cls) -> Standard:
+        """The bundled example standard for the synthetic pipeline's funnel.
+
+        The file is at `example_standard_path`; its funnel equals
+        ``ss.datasets.synthetic_pipeline(...).funnel``.
+
+        Examples:
+            >>> std = ss.Standard.example()
+            >>> std.funnel.stage_names[:3], std.kpi("Win rate").target
+            (('Lead', 'Qualified', 'Discovery'), 0.15)
+        """
+        return cls.from_toml(example_standard_path())
+
+    @classmethod
+    def from_log(
+        cls,
+        log: EventLog,
+        funnel: Funnel,
+        *,
+        quantile: float = 0.75,
+        by: str | None = "rep",
+    ) -> Standard:
+        """Derive a standard from the best performers in a log (see `salesstd._standard_learn`).
+
+        For each entity (each value of the case attribute `by`: a rep, a team; all deals
+        together with ``by=None``) the landed metrics give:
+
+        * the step conversion of every open stage (`salesstd.conversion`, first entries,
+          skips implied), shrunk toward the population with
+          `salesstd.stats.beta_binomial_shrinkage` so that a rep with three lucky deals is
+          not the benchmark;
+        * the win rate, ``won / (won + lost)`` over closed deals, shrunk the same way;
+        * the Kaplan-Meier median dwell of every open stage (`salesstd.time_in_stage`; open
+          stays censored) and the median cycle time to a win (`salesstd.cycle_time`), from
+          entities with at least 5 observations (stays, or won deals).
+
+        **KPI targets** are the `quantile` of each metric across entities (entities without
+        data for it left out): the 0.75 quantile of conversions and win rates ("as good as
+        the top quarter"), and the ``1 - quantile`` quantile of times, where lower is better.
+        Rates are rounded to 4 decimals, days to 2. KPIs: ``Win rate``, ``Cycle time``,
+        ``<stage> conversion`` and ``<stage> dwell`` for each open stage with data.
+
+        **Rules.** The best performers are the entities whose shrunk win rate is at least its
+        `quantile` across entities. The SLA of each open stage (``max_dwell_days``) is the
+        Kaplan-Meier 90th percentile of the best performers' first stays in it (open stays
+        censored), rounded up to 0.01 day; a stage whose curve never falls to 0.1 gets no
+        SLA. ``required_stages`` are the open stages that at least 90% of the won deals have
+        a recorded event in (skips not implied). Backward moves stay allowed, events after
+        close are not; no activity rules are derived.
+
+        Args:
+            log: Last period's events.
+            funnel: The process.
+            quantile: Which quantile across entities is the target, in (0, 1).
+            by: The case attribute naming the entity, or None for all deals as one.
+
+        Returns:
+            The standard, named ``"from_log"``.
+
+        Raises:
+            ParameterError: If `quantile` is not in (0, 1) or `by` is not a case attribute
+                ("Did you mean ...?").
+            UnknownStageError: If the funnel declares its activities and the log has another.
+
+        Note:
+            Shrinkage: Efron, B. and Morris, C. (1975), "Data analysis using Stein's estimator
+            and its generalizations", *JASA* 70(350), 311-319. Kaplan, E. L. and Meier, P.
+            (1958), *JASA* 53(282), 457-481.
+
+        Examples:
+            >>> log = ss.EventLog.from_records(
+            ...     [("d1", "Lead", "2024-01-01"), ("d1", "Won", "2024-01-05"),
+            ...      ("d2", "Lead", "2024-01-01"), ("d2", "Lost", "2024-01-03"),
+            ...      ("d3", "Lead", "2024-01-02"), ("d3", "Won", "2024-01-04")])
+            >>> f = ss.Funnel.linear(["Lead", "Won"], lost="Lost")
+            >>> std = ss.Standard.from_log(log, f, by=None)
+            >>> std.kpi("Win rate").target, std.rules.required_stages
+            (0.6667, ('Lead',))
+        """
+        from salesstd._standard_learn import learn  # noqa: PLC0415
+
+        parts = learn(log, funnel, quantile=quantile, by=by)
+        return cls(
+            funnel=funnel,
+            rules=Rules(
+                required_stages=parts.required_stages,
+                max_dwell_days=parts.max_dwell_days,
+                allow_backward=True,
+                no_events_after_close=True,
+            ),
+            kpis=tuple(KPI(**k) for k in parts.kpis),  # type: ignore[arg-type]
+            name="from_log",
+        )
+
+
+def _rules_from(data: object) -> Rules:
+    if data is None:
+        return Rules()
+    table = c.keys("rules", data, c.RULES_KEYS)
+    values = {k: x for k, x in table.items() if x is not None}
+    for key in ("required_stages",):
+        if key in values and isinstance(values[key], str):
+            raise ParameterError(
+                f"rules.{key} must be a list of stage names; got {values[key]!r}. Write "
+                f"[{values[key]!r}]."
+            )
+    try:
+        return Rules(**values)  # type: ignore[arg-type]
+    except ParameterError as err:
+        text = str(err)
+        if text.startswith("Rules."):
+            raise ParameterError("rules." + text[len("Rules.") :]) from err
+        raise
+
+
+def _kpi_from(path: str, data: object) -> KPI:
+    table = c.keys(path, data, c.KPI_KEYS)
+    for key in ("name", "metric", "target"):
+        if key not in table:
+            raise ParameterError(
+                f"{path}.{key} is missing; each KPI needs a name, a metric and a target."
+            )
+    values = {k: x for k, x in table.items() if x is not None}
+    try:
+        return KPI(**values)  # type: ignore[arg-type]
+    except ParameterError as err:
+        text = str(err)
+        if text.startswith("KPI."):
+            raise ParameterError(path + text[len("KPI") :]) from err
+        raise
+
+
+def _as_path(source: object) -> Path | None:
+    if isinstance(source, os.PathLike):
+        return Path(source)
+    if not isinstance(source, str):
+        raise ParameterError(f"source must be a path or TOML text; got {type(source).__name__}.")
+    if "\n" in source:
+        return None
+    if source.endswith(".toml") or ("=" not in source and Path(source).is_file()):
+        return Path(source)
+    return None
+
+
+def example_standard_path() -> Path:
+    """Path of the bundled, commented example standard (TOML) for the synthetic pipeline.
+
+    Examples:
+        >>> ss.example_standard_path().name
+        'example_standard.toml'
+    """
+    return Path(str(resources.files("salesstd").joinpath("data").joinpath("example_standard.toml")))
