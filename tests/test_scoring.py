@@ -107,9 +107,8 @@ def test_row_layout_and_records() -> None:
     assert card.entity.tolist() == ["ann"] * 10 + ["bob"] * 10
     row = card.at("lead_conv", "bob")
     assert (row.stage, row.metric, row.period) == ("lead", "stage_conversion", None)
-    assert (row.low, row.high) == pytest.approx(
-        ss.stats.proportion_interval(1, 2, confidence_level=0.9)
-    )
+    expected = ss.stats.proportion_interval(1, 2, confidence_level=0.9)
+    assert (row.low, row.high) == pytest.approx((float(expected.low), float(expected.high)))
     assert math.isnan(card.at("deals", "bob").low)
     assert repr(card) == "ScorecardResult(entities=2, kpis=10, best='bob')"
 
