@@ -8,6 +8,7 @@ value, its interval and its sample per group, reusing the landed metrics (`conve
 from __future__ import annotations
 
 import datetime as dt
+import weakref
 from collections.abc import Callable, Sequence
 from typing import Literal
 
@@ -145,9 +146,26 @@ def default_kpis(funnel: Funnel) -> list[Kpi]:
 # --------------------------------------------------------------------- metrics per group
 
 
+_last_keyed: list[tuple[weakref.ref[EventLog], NDArray[np.int64], EventLog]] = []
+
+
 def _keyed(log: EventLog, codes: NDArray[np.int64]) -> EventLog:
-    """The log with the group code of each case as an extra case attribute."""
-    return attrs.evolve(log, case_attributes={**log.case_attributes, KEY: codes})
+    """The log with the group code of each case as an extra case attribute.
+
+    The metrics of one scorecard all ask for the same keyed log; handing back the same
+    object lets them share its cached episodes instead of cutting the log once per KPI.
+    """
+    for ref, seen_codes, keyed in _last_keyed:
+        if ref() is log and seen_codes is codes:
+            return keyed
+    keyed = attrs.evolve(log, case_attributes={**log.case_attributes, KEY: codes})
+    _last_keyed[:] = [(weakref.ref(log), codes, keyed)]
+    return keyed
+
+
+def forget_keyed() -> None:
+    """Drop the remembered keyed log (it shares the caller's arrays)."""
+    _last_keyed.clear()
 
 
 def _scatter(

@@ -34,6 +34,7 @@ from salesstd._scoring_metrics import (
     Kpi,
     check_kpi,
     default_kpis,
+    forget_keyed,
     objects,
     population_target,
     utc_datetime,
@@ -158,6 +159,43 @@ def _period_codes(
     codes = np.full(first.size, -1, dtype=np.int64)
     codes[in_scope] = inverse.reshape(-1)
     return codes, tuple(_common.period_label(int(s)) for s in uniques)
+
+
+def _score_kpis(
+    ctx: Context,
+    kpis: Sequence[Kpi],
+    keys: NDArray[np.int64],
+    pcodes: NDArray[np.int64],
+    shape: tuple[int, int],
+    chosen: str,
+    level: float,
+    cols: dict[str, NDArray[np.float64]],
+    count: NDArray[np.int64],
+) -> None:
+    """Fill `cols` and `count` with each KPI's values, intervals, targets and weights."""
+    n_p, n_e = shape
+    n_k = len(kpis)
+    n_rows = n_p * n_e * n_k
+    for j, kpi in enumerate(kpis):
+        func = METRIC_FUNCS[kpi.metric]
+        est = func(ctx, kpi, keys, n_p * n_e)
+        rows = np.arange(j, n_rows, n_k)
+        cols["raw"][rows] = est.value
+        count[rows] = est.n
+        if kpi.metric in PROPORTIONS and chosen == "empirical_bayes":
+            val, lo, hi = _shrink(est, n_p, n_e, level)
+        else:
+            val, lo, hi = est.value, est.low, est.high
+        cols["value"][rows] = np.where(est.n > 0, val, np.nan)
+        cols["low"][rows], cols["high"][rows] = lo, hi
+        if np.isnan(kpi.target):
+            pop = population_target(func(ctx, kpi, pcodes, n_p), kpi)
+            cols["target"][rows] = np.repeat(pop, n_e)
+        else:
+            cols["target"][rows] = kpi.target
+        cols["weight"][rows] = kpi.weight
+        cols["tol"][rows] = kpi.tolerance
+        cols["sign"][rows] = 1.0 if kpi.direction == "higher" else -1.0
 
 
 def scorecard(
@@ -305,26 +343,10 @@ def scorecard(
         for k in ("value", "raw", "target", "low", "high", "weight", "tol", "sign")
     }
     count = np.zeros(n_rows, dtype=np.int64)
-    for j, kpi in enumerate(kpis):
-        func = METRIC_FUNCS[kpi.metric]
-        est = func(ctx, kpi, keys, n_p * n_e)
-        rows = np.arange(j, n_rows, n_k)
-        cols["raw"][rows] = est.value
-        count[rows] = est.n
-        if kpi.metric in PROPORTIONS and chosen == "empirical_bayes":
-            val, lo, hi = _shrink(est, n_p, n_e, level)
-        else:
-            val, lo, hi = est.value, est.low, est.high
-        cols["value"][rows] = np.where(est.n > 0, val, np.nan)
-        cols["low"][rows], cols["high"][rows] = lo, hi
-        if np.isnan(kpi.target):
-            pop = population_target(func(ctx, kpi, pcodes, n_p), kpi)
-            cols["target"][rows] = np.repeat(pop, n_e)
-        else:
-            cols["target"][rows] = kpi.target
-        cols["weight"][rows] = kpi.weight
-        cols["tol"][rows] = kpi.tolerance
-        cols["sign"][rows] = 1.0 if kpi.direction == "higher" else -1.0
+    try:
+        _score_kpis(ctx, kpis, keys, pcodes, (n_p, n_e), chosen, level, cols, count)
+    finally:
+        forget_keyed()  # the keyed log shares this log's arrays: do not keep them alive
 
     val, target, sign = cols["value"], cols["target"], cols["sign"]
     gap = sign * (val - target) + 0.0  # no -0.0
