@@ -10,7 +10,6 @@ from __future__ import annotations
 import datetime as dt
 import weakref
 from collections.abc import Callable, Sequence
-from typing import Literal
 
 import attrs
 import numpy as np
@@ -19,6 +18,7 @@ from scipy import stats as sps
 
 from salesstd import _validate as v
 from salesstd import stats
+from salesstd._standard_check import METRICS, RATE_METRICS, STAGE_METRICS
 from salesstd.conformance import check_conformance
 from salesstd.errors import ParameterError
 from salesstd.funnel import Funnel
@@ -29,30 +29,9 @@ from salesstd.metrics.flow import velocity
 from salesstd.metrics.timing import cycle_time, time_in_stage
 from salesstd.standard import KPI, Standard
 
-Metric = Literal[
-    "stage_conversion",
-    "win_rate",
-    "cycle_time",
-    "dwell",
-    "activities_per_deal",
-    "compliance_rate",
-    "deals_handled",
-    "won_value",
-    "velocity",
-]
-METRICS: tuple[str, ...] = (
-    "stage_conversion",
-    "win_rate",
-    "cycle_time",
-    "dwell",
-    "activities_per_deal",
-    "compliance_rate",
-    "deals_handled",
-    "won_value",
-    "velocity",
-)
-PROPORTIONS = frozenset({"stage_conversion", "win_rate", "compliance_rate"})
-NEEDS_STAGE = frozenset({"stage_conversion", "dwell", "activities_per_deal"})
+# The metric names and their kinds are the standard's own (one list for both modules).
+PROPORTIONS = frozenset(RATE_METRICS)
+NEEDS_STAGE = frozenset(STAGE_METRICS)
 RAMP_METRICS: tuple[str, ...] = ("win_rate", "stage_conversion", "cycle_time")
 
 KEY = "__salesstd_scorecard_key__"
