@@ -1,10 +1,13 @@
 from __future__ import annotations
 
+import attrs
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import salesstd as ss
-from salesstd.metrics._episodes import build_episodes
+from salesstd.metrics._episodes import build_episodes, event_stays
 
 FUNNEL = ss.Funnel.linear(["lead", "qual", "prop", "neg", "won"], lost="lost")
 LOG = ss.EventLog.from_records(
@@ -71,3 +74,42 @@ def test_as_of_cuts_events_and_censors() -> None:
     # d1 is in prop at the cut (entered Jan 5), d2 lost on Jan 6, d3 still in lead.
     assert ep.case_outcome().tolist() == [-1, FUNNEL.n_open + 1, -1]
     assert int(ep.censored.sum()) == 2
+
+
+# --------------------------------------------------------------------- event_stays
+
+TIE_FUNNEL = ss.Funnel.linear(["a", "b", "c", "won"], lost="lost")
+
+
+@st.composite
+def tied_logs(draw: st.DrawFn) -> ss.EventLog:
+    """Stages and calls on few distinct days, so events often share a timestamp."""
+    rows = [
+        (
+            f"c{draw(st.integers(0, 3))}",
+            draw(st.sampled_from(["a", "b", "c", "won", "lost", "call", "mail"])),
+            f"2024-01-0{draw(st.integers(1, 4))}",
+        )
+        for _ in range(draw(st.integers(1, 30)))
+    ]
+    return ss.EventLog.from_records(rows)
+
+
+@settings(max_examples=200, deadline=None)
+@given(log=tied_logs(), skips=st.sampled_from(["strict", "implied"]))
+def test_event_stays_is_the_latest_stay_entered_by_the_event(log: ss.EventLog, skips: str) -> None:
+    ep = build_episodes(log, TIE_FUNNEL, skips=skips)  # type: ignore[arg-type]
+    events = np.arange(log.n_events)
+    got = event_stays(log, ep, events).tolist()
+    t = log.time.view(np.int64)
+    real = [j for j in range(ep.size) if not ep.implied[j]]
+    for i in events.tolist():
+        candidates = [j for j in real if ep.case[j] == log.case[i] and ep.enter[j] <= t[i]]
+        assert got[i] == (candidates[-1] if candidates else -1), i
+
+
+def test_a_log_copy_with_more_case_attributes_shares_the_cached_episodes() -> None:
+    first = build_episodes(LOG, FUNNEL)
+    extra = attrs.evolve(LOG, case_attributes={**LOG.case_attributes, "k": np.arange(LOG.n_cases)})
+    assert build_episodes(extra, FUNNEL) is first
+    assert build_episodes(LOG.where(activity=list(LOG.activities)), FUNNEL) is not first

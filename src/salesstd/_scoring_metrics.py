@@ -19,11 +19,12 @@ from scipy import stats as sps
 from salesstd import _validate as v
 from salesstd import stats
 from salesstd._standard_check import METRICS, RATE_METRICS, STAGE_METRICS
-from salesstd.conformance import check_conformance
+from salesstd.conformance import case_fits
 from salesstd.errors import ParameterError
 from salesstd.funnel import Funnel
 from salesstd.log import EventLog
-from salesstd.metrics._episodes import Episodes, build_episodes
+from salesstd.metrics._conversion_results import ConversionResult
+from salesstd.metrics._episodes import Episodes, build_episodes, event_stays
 from salesstd.metrics.conversion import conversion
 from salesstd.metrics.flow import velocity
 from salesstd.metrics.timing import cycle_time, time_in_stage
@@ -68,6 +69,18 @@ class Context:
     level: float
     value: str
     standard: Standard
+    # Results shared by the KPIs of one scorecard (two stage conversions read one
+    # `conversion`), keyed by the metric and the identity of the group codes.
+    memo: dict[tuple[str, int], object] = attrs.field(factory=dict, eq=False, repr=False)
+
+    def outcome(self) -> NDArray[np.int32]:
+        """Per case: the outcome reached by `as_of` (`Episodes.case_outcome`), computed once."""
+        key = ("outcome", 0)
+        if key not in self.memo:
+            ep = build_episodes(self.log, self.funnel, as_of=self.stamp, skips="strict")
+            self.memo[key] = ep.case_outcome()
+        out: NDArray[np.int32] = self.memo[key]  # type: ignore[assignment]
+        return out
 
     @property
     def stamp(self) -> np.datetime64:
@@ -182,17 +195,20 @@ def proportion(successes: NDArray[np.int64], trials: NDArray[np.int64], level: f
 
 def _win_rate(ctx: Context, kpi: Kpi, codes: NDArray[np.int64], n: int) -> Estimate:
     del kpi
-    ep = build_episodes(ctx.log, ctx.funnel, as_of=ctx.stamp, skips="strict")
-    outcome = ep.case_outcome()
-    won = _counts(codes, outcome == ep.n_open, n)
-    lost = _counts(codes, outcome > ep.n_open, n)
+    outcome = ctx.outcome()
+    n_open = ctx.funnel.n_open
+    won = _counts(codes, outcome == n_open, n)
+    lost = _counts(codes, outcome > n_open, n)
     return proportion(won, won + lost, ctx.level)
 
 
 def _stage_conversion(ctx: Context, kpi: Kpi, codes: NDArray[np.int64], n: int) -> Estimate:
-    res = conversion(
-        _keyed(ctx.log, codes), ctx.funnel, by=KEY, as_of=ctx.stamp, confidence_level=ctx.level
-    )
+    key = ("conversion", id(codes))
+    if key not in ctx.memo:
+        ctx.memo[key] = conversion(
+            _keyed(ctx.log, codes), ctx.funnel, by=KEY, as_of=ctx.stamp, confidence_level=ctx.level
+        )
+    res: ConversionResult = ctx.memo[key]  # type: ignore[assignment]
     rows = np.flatnonzero(res.stage == kpi.stage)
     labels = res.group[rows].tolist()
     x = np.nan_to_num(_scatter(labels, rows, res.converted.astype(np.float64), n))
@@ -236,27 +252,18 @@ def _activity_counts(
 ) -> tuple[NDArray[np.bool_], NDArray[np.int64]]:
     """Per case: did it stay in `stage`, and how many `activity` events fell in those stays.
 
-    Events and episodes are sorted together by (case, time), episodes first at equal times;
-    carrying the last episode forward gives each event the stay it happened in.
+    Each event belongs to the case's latest stay entered at or before it
+    (`event_stays`); it counts when that stay is in `stage` and had not ended by then.
     """
     t = log.time.view(np.int64)
     ev = np.flatnonzero((log.activity == activity) & (t <= ep.as_of))
-    n_ep = ep.size
-    case = np.concatenate([ep.case.astype(np.int64), log.case[ev].astype(np.int64)])
-    time = np.concatenate([ep.enter, t[ev]])
-    kind = np.concatenate([np.zeros(n_ep, np.int8), np.ones(ev.size, np.int8)])
-    order = np.lexsort((kind, time, case))
-    is_ep = order < n_ep
-    last = np.maximum.accumulate(np.where(is_ep, order, -1))
-    of_event = np.empty(ev.size, dtype=np.int64)
-    of_event[order[~is_ep] - n_ep] = last[~is_ep]
+    of_event = event_stays(log, ep, ev)
     found = of_event >= 0
     e = np.where(found, of_event, 0)
     ev_case = log.case[ev].astype(np.int64)
     ev_time = t[ev]
     inside = (
         found
-        & (ep.case[e] == ev_case)
         & (ep.stage[e] == stage)
         & ((ev_time < ep.exit[e]) | (~ep.moved[e] & (ev_time <= ep.exit[e])))
     )
@@ -297,8 +304,7 @@ def _won_value(ctx: Context, kpi: Kpi, codes: NDArray[np.int64], n: int) -> Esti
     del kpi
     log = ctx.log
     values = v.numeric_case_attribute("value", ctx.value, log.case_attributes)
-    ep = build_episodes(log, ctx.funnel, as_of=ctx.stamp, skips="strict")
-    won = ep.case_outcome() == ep.n_open
+    won = ctx.outcome() == ctx.funnel.n_open
     pick = won & (codes >= 0) & ~np.isnan(values)
     total = np.bincount(codes[pick], weights=values[pick], minlength=n)[:n]
     return Estimate(
@@ -332,13 +338,7 @@ def _velocity(ctx: Context, kpi: Kpi, codes: NDArray[np.int64], n: int) -> Estim
 
 def _compliance_rate(ctx: Context, kpi: Kpi, codes: NDArray[np.int64], n: int) -> Estimate:
     del kpi
-    report = check_conformance(ctx.log, ctx.standard, as_of=ctx.stamp)
-    table = report.per_case()  # ungrouped: one row per checked case, in case-code order
-    case = np.asarray(report.case_codes, dtype=np.int64)
-    checked = np.zeros(ctx.log.n_cases, dtype=bool)
-    checked[case] = True
-    fits = np.zeros(ctx.log.n_cases, dtype=bool)
-    fits[case[np.asarray(table.fits, dtype=bool)]] = True
+    checked, fits = case_fits(ctx.log, ctx.standard, as_of=ctx.stamp)
     return proportion(_counts(codes, fits, n), _counts(codes, checked, n), ctx.level)
 
 

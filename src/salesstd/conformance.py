@@ -28,7 +28,8 @@ to the stage the deal is in at their time: the latest recorded stage entered at 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import functools
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -44,7 +45,13 @@ from salesstd._conformance_results import (
     ConformanceResult,
     RuleRate,
 )
-from salesstd.metrics._episodes import NS_PER_DAY, Episodes, build_episodes, segment_starts
+from salesstd.metrics._episodes import (
+    NS_PER_DAY,
+    Episodes,
+    build_episodes,
+    event_stays,
+    segment_starts,
+)
 
 if TYPE_CHECKING:
     from salesstd.funnel import Funnel
@@ -69,16 +76,22 @@ _Part = tuple[
     NDArray[np.int64],
     NDArray[np.float64],
     NDArray[np.float64],
-    NDArray[np.str_],
+    Callable[[], NDArray[np.str_]],
 ]
 
 
 class _Found:
-    """Violations and checks collected rule by rule (arrays, one entry per violation)."""
+    """Checks and violations counted per case and rule.
 
-    def __init__(self, n_cases: int) -> None:
+    With `keep`, also the violations themselves (arrays, one entry per violation; the detail
+    text is built only when the table is).
+    """
+
+    def __init__(self, n_cases: int, *, keep: bool = True) -> None:
         self.n_cases = n_cases
+        self.keep = keep
         self.checks = np.zeros((n_cases, len(RULES)), dtype=np.int64)
+        self.violations = np.zeros((n_cases, len(RULES)), dtype=np.int64)
         self.parts: list[_Part] = []
 
     def add_checks(self, rule: str, case: NDArray[np.int32]) -> None:
@@ -92,9 +105,12 @@ class _Found:
         time: NDArray[np.int64],
         observed: NDArray[np.float64],
         limit: NDArray[np.float64],
-        detail: NDArray[np.str_],
+        detail: Callable[[], NDArray[np.str_]],
     ) -> None:
-        if case.size:
+        if not case.size:
+            return
+        self.violations[:, RULES.index(rule)] += np.bincount(case, minlength=self.n_cases)
+        if self.keep:
             self.parts.append((RULES.index(rule), case, stage, time, observed, limit, detail))
 
 
@@ -156,11 +172,31 @@ def check_conformance(
         [('d1', 6, 1), ('d2', 5, 3)]
     """
     v.standard(standard)
+    ep, found = _check(log, standard, as_of, keep=True)
+    return _result(log, standard, standard.funnel, standard.rules, ep, found)
+
+
+def case_fits(
+    log: EventLog, standard: Standard, as_of: object = None
+) -> tuple[NDArray[np.bool_], NDArray[np.bool_]]:
+    """Per case of `log`: was it checked (an event by `as_of`), and does it fit.
+
+    The counts of `check_conformance` without building its table: what a compliance rate
+    needs.
+    """
+    ep, found = _check(log, standard, as_of, keep=False)
+    checked = np.asarray(ep.in_scope)
+    return checked, checked & (found.violations.sum(axis=1) == 0)
+
+
+def _check(
+    log: EventLog, standard: Standard, as_of: object, *, keep: bool
+) -> tuple[Episodes, _Found]:
     funnel, rules = standard.funnel, standard.rules
     stage_of_event = funnel.stage_codes(log)[log.activity]
     ep = build_episodes(log, funnel, as_of=as_of, skips="strict")
     names = np.array(funnel.stage_names, dtype=str)
-    found = _Found(log.n_cases)
+    found = _Found(log.n_cases, keep=keep)
 
     _moves(ep, funnel, names, found, allow_backward=rules.allow_backward)
     if rules.required_stages:
@@ -176,9 +212,8 @@ def check_conformance(
     if rules.first_response_days is not None:
         _first_response(ep, log, activity_idx, float(rules.first_response_days), found)
     if rules.no_events_after_close:
-        _after_close(ep, log, stage_of_event, names, log.activity_names.astype(str), found)
-
-    return _result(log, standard, funnel, rules, ep, found)
+        _after_close(ep, log, stage_of_event, names, log.activity_names, found)
+    return ep, found
 
 
 # --------------------------------------------------------------------- rules
@@ -198,14 +233,14 @@ def _moves(
     nan = np.full(int(bad.sum()), np.nan)
     found.add(
         "disallowed_transition", case[bad], src[bad], when[bad], nan, nan,
-        _moved_text(names, src[bad], dst[bad], "moved"),
+        lambda: _moved_text(names, src[bad], dst[bad], "moved"),
     )  # fmt: skip
     if not allow_backward:
         found.add_checks("backward_move", case[backward])
         nan = np.full(int(backward.sum()), np.nan)
         found.add(
             "backward_move", case[backward], src[backward], when[backward], nan, nan,
-            _moved_text(names, src[backward], dst[backward], "moved back"),
+            lambda: _moved_text(names, src[backward], dst[backward], "moved back"),
         )  # fmt: skip
 
 
@@ -224,18 +259,21 @@ def _skips(implied: Episodes, required: list[int], names: NDArray[np.str_], foun
     hit = np.flatnonzero(reached & implied.implied)
     # The jump that implied a stay: from the case's last real stay before it (if any) to
     # the real stay after it (implied stays sit just before the stay that caused them).
-    real = np.flatnonzero(~implied.implied)
-    after = np.searchsorted(real, hit)
-    cause = real[after]
-    prev = real[np.maximum(after - 1, 0)]
-    starts = (after == 0) | (implied.case[prev] != implied.case[hit])
-    src = names[implied.stage[prev]]
-    dst = names[implied.stage[cause]]
-    detail = np.where(
-        starts,
-        _join("first recorded in '", dst, "'"),
-        _join("jumped from '", src, "' to '", dst, "'"),
-    )
+
+    def detail() -> NDArray[np.str_]:
+        real = np.flatnonzero(~implied.implied)
+        after = np.searchsorted(real, hit)
+        cause = real[after]
+        prev = real[np.maximum(after - 1, 0)]
+        starts = (after == 0) | (implied.case[prev] != implied.case[hit])
+        src = names[implied.stage[prev]]
+        dst = names[implied.stage[cause]]
+        return np.where(
+            starts,
+            _join("first recorded in '", dst, "'"),
+            _join("jumped from '", src, "' to '", dst, "'"),
+        )
+
     nan = np.full(hit.size, np.nan)
     found.add(
         "skipped_stage", implied.case[hit], implied.stage[hit], implied.enter[hit], nan, nan,
@@ -261,16 +299,19 @@ def _sla(
     with np.errstate(invalid="ignore"):
         bad = np.flatnonzero(has & (stayed > lim))
     deadline = ep.enter[bad] + _ns(lim[bad])
-    still = ep.censored[bad]
-    detail = _join(
-        np.where(still, "in '", "stayed in '"),
-        names[ep.stage[bad]],
-        "' for ",
-        _days(stayed[bad]),
-        np.where(still, " days so far (limit ", " days (limit "),
-        np.char.mod("%g", lim[bad]),
-        ")",
-    )
+
+    def detail() -> NDArray[np.str_]:
+        still = ep.censored[bad]
+        return _join(
+            np.where(still, "in '", "stayed in '"),
+            names[ep.stage[bad]],
+            "' for ",
+            _days(stayed[bad]),
+            np.where(still, " days so far (limit ", " days (limit "),
+            np.char.mod("%g", lim[bad]),
+            ")",
+        )
+
     found.add("sla_breach", ep.case[bad], ep.stage[bad], deadline, stayed[bad], lim[bad], detail)
 
 
@@ -283,8 +324,7 @@ def _activities(
     found: _Found,
 ) -> None:
     """``missing_activity``: per ended stay in a stage, one check per required activity."""
-    t = log.time.view(np.int64)
-    home = locate(ep, log.case[activity_idx], t[activity_idx])
+    home = event_stays(log, ep, activity_idx)
     inside = home >= 0
     home, acts = home[inside], log.activity[activity_idx][inside]
     codes = {str(a): i for i, a in enumerate(log.activity_names.tolist())}
@@ -297,14 +337,17 @@ def _activities(
             logged = np.bincount(home[acts == code], minlength=ep.size)[stays]
             bad = logged < int(minimum)
             where = stays[bad]
-            detail = _join(
-                logged[bad].astype(str),
-                f" x '{activity}' in '{stage}' (needs {int(minimum)})",
-            )
+            short = logged[bad]
+            text = f" x '{activity}' in '{stage}' (needs {int(minimum)})"
             found.add(
                 "missing_activity", ep.case[where], ep.stage[where], ep.exit[where],
-                logged[bad].astype(np.float64), np.full(where.size, float(minimum)), detail,
+                short.astype(np.float64), np.full(where.size, float(minimum)),
+                functools.partial(_count_text, short, text),
             )  # fmt: skip
+
+
+def _count_text(counts: NDArray[np.int64], text: str) -> NDArray[np.str_]:
+    return _join(counts.astype(str), text)
 
 
 def _first_response(
@@ -327,11 +370,14 @@ def _first_response(
     home = locate(ep, case, deadline)
     stage = np.where(home >= 0, ep.stage[np.maximum(home, 0)], -1).astype(np.int32)
     observed = np.where(answered[bad], waited[bad] / NS_PER_DAY, np.nan)
-    detail = np.where(
-        answered[bad],
-        _join("first activity after ", _days(observed), f" days (limit {days:g})"),
-        _join(f"no activity in the first {days:g} days"),
-    )
+
+    def detail() -> NDArray[np.str_]:
+        return np.where(
+            answered[bad],
+            _join("first activity after ", _days(observed), f" days (limit {days:g})"),
+            _join(f"no activity in the first {days:g} days"),
+        )
+
     found.add("first_response", case, stage, deadline, observed, np.full(case.size, days), detail)
 
 
@@ -340,7 +386,7 @@ def _after_close(
     log: EventLog,
     stage_of_event: NDArray[np.int32],
     names: NDArray[np.str_],
-    activity_names: NDArray[np.str_],
+    activity_names: NDArray[np.object_],
     found: _Found,
 ) -> None:
     """``event_after_close``: one check per case that reached won or lost."""
@@ -358,14 +404,17 @@ def _after_close(
     case = log.case[first_after]
     count = np.bincount(log.case[after], minlength=log.n_cases)[case]
     outcome = stage_of_event[close_at[case]]
-    detail = _join(
-        count.astype(str),
-        np.where(count == 1, " event after '", " events after '"),
-        names[outcome],
-        "' (first: '",
-        activity_names[log.activity[first_after]],
-        "')",
-    )
+
+    def detail() -> NDArray[np.str_]:
+        return _join(
+            count.astype(str),
+            np.where(count == 1, " event after '", " events after '"),
+            names[outcome],
+            "' (first: '",
+            activity_names[log.activity[first_after]].astype(str),
+            "')",
+        )
+
     found.add(
         "event_after_close", case, outcome.astype(np.int32), t[first_after],
         count.astype(np.float64), np.full(case.size, np.nan), detail,
@@ -437,7 +486,8 @@ def _result(
     if found.parts:
         rule, case, stage, time, observed, limit, detail = (
             np.concatenate([np.broadcast_to(p[0], p[1].shape) for p in found.parts]),
-            *(np.concatenate([p[k] for p in found.parts]) for k in range(1, 7)),
+            *(np.concatenate([p[k] for p in found.parts]) for k in range(1, 6)),
+            np.concatenate([p[6]() for p in found.parts]),
         )
     else:
         rule = np.empty(0, dtype=np.int64)
@@ -447,8 +497,7 @@ def _result(
         detail = np.empty(0, dtype=str)
     order = np.lexsort((rule, time, case))
     rule, case, stage, time = rule[order], case[order], stage[order], time[order]
-    violations = np.zeros((log.n_cases, len(RULES)), dtype=np.int64)
-    np.add.at(violations, (case, rule), 1)
+    violations = found.violations
     stage_names = np.array([*funnel.stage_names, None], dtype=object)
     active = [
         "disallowed_transition",

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import weakref
 from collections import OrderedDict
-from typing import TYPE_CHECKING, Literal, TypeVar
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 import attrs
 import numpy as np
@@ -57,6 +57,8 @@ class Episodes:
         in_scope: Per case: it has an event at or before `as_of`.
         first_time: Per case: time of its first event of any activity (ns), NaT if none.
         as_of: The censoring time, ns UTC.
+        event: Index in the log of the event that started each recorded episode (-1 for an
+            implied one).
     """
 
     case: NDArray[np.int32]
@@ -73,6 +75,7 @@ class Episodes:
     in_scope: NDArray[np.bool_]
     first_time: NDArray[np.int64]
     as_of: int
+    event: NDArray[np.int64]
 
     @property
     def size(self) -> int:
@@ -151,14 +154,20 @@ def segmented_cummax(values: NDArray[np.int32], case: NDArray[np.int32]) -> NDAr
     return np.maximum.accumulate(shifted) - case.astype(np.int64) * big + lo
 
 
-# Recently built episodes, by (log identity, funnel, as_of, skips). Logs and funnels are
-# immutable and the cached arrays are read-only, so a hit is the same answer without the
-# work: a report that asks for conversion, dwell, flow and the Markov chain of one log cuts
-# it into episodes once per skips rule instead of once per metric.
+# Recently built episodes, keyed by the identity of the log's event arrays (not of the log
+# object, so a copy that only adds case attributes, as `attrs.evolve` makes, shares them), the
+# funnel, as_of and skips. Logs and funnels are immutable and the cached arrays are read-only,
+# so a hit is the same answer without the work: a report that asks for conversion, dwell,
+# flow and the Markov chain of one log cuts it into episodes once instead of once per metric,
+# and the implied episodes are derived from the cached strict ones.
 _CACHE_SIZE = 8
-_cache: OrderedDict[tuple[int, Funnel, int, str], tuple[weakref.ref[EventLog], Episodes]] = (
-    OrderedDict()
-)
+_Key = tuple[tuple[int, ...], "Funnel", int, str]
+_cache: OrderedDict[_Key, tuple[tuple[weakref.ref[NDArray[Any]], ...], Episodes]] = OrderedDict()
+
+
+def _event_arrays(log: EventLog) -> tuple[NDArray[Any], ...]:
+    """The arrays episodes are cut from: equal identities mean equal episodes."""
+    return (log.case, log.activity, log.time, log.activity_names, log.offsets)
 
 
 def build_episodes(
@@ -172,21 +181,26 @@ def build_episodes(
     """
     v.choice("skips", skips, ("implied", "strict"))
     cutoff = resolve_as_of(log, as_of)
-    key = (id(log), funnel, cutoff, str(skips))
+    arrays = _event_arrays(log)
+    key: _Key = (tuple(id(a) for a in arrays), funnel, cutoff, str(skips))
     hit = _cache.get(key)
-    if hit is not None and hit[0]() is log:
+    if hit is not None and all(ref() is a for ref, a in zip(hit[0], arrays, strict=True)):
         _cache.move_to_end(key)
         return hit[1]
-    episodes = _build(log, funnel, cutoff, skips)
-    _cache[key] = (weakref.ref(log), episodes)
+    if skips == "strict":
+        episodes = _build(log, funnel, cutoff)
+    else:
+        strict = build_episodes(log, funnel, as_of=np.datetime64(cutoff, "ns"), skips="strict")
+        episodes = _with_implied(strict)
+    _cache[key] = (tuple(weakref.ref(a) for a in arrays), episodes)
     while len(_cache) > _CACHE_SIZE:
         _cache.popitem(last=False)
     return episodes
 
 
-def _build(log: EventLog, funnel: Funnel, cutoff: int, skips: Skips) -> Episodes:
+def _build(log: EventLog, funnel: Funnel, cutoff: int) -> Episodes:
+    """The recorded (strict) episodes."""
     n_open = funnel.n_open
-    n_stages = funnel.n_stages
     stage_of_event = funnel.stage_codes(log)[log.activity]
     t = log.time.view(np.int64)
     in_time = t <= cutoff
@@ -200,28 +214,55 @@ def _build(log: EventLog, funnel: Funnel, cutoff: int, skips: Skips) -> Episodes
     idx = np.flatnonzero(in_time & (stage_of_event >= 0))
     case = log.case[idx]
     stage = stage_of_event[idx].astype(np.int32)
-    enter = t[idx]
-    del idx
 
     # Outcomes are absorbing: keep each case's events up to and including its first outcome.
     is_out = (stage >= n_open).astype(np.int32)
     outcomes_before = _segmented_exclusive_cumsum(is_out, case)
     keep = outcomes_before == 0
-    case, stage, enter = case[keep], stage[keep], enter[keep]
+    case, stage, idx = case[keep], stage[keep], idx[keep]
 
     # Consecutive events of the same stage are one stay.
-    starts = segment_starts(case)
-    change = starts.copy()
+    change = segment_starts(case)
     if stage.size > 1:
         change[1:] |= stage[1:] != stage[:-1]
-    case, stage, enter = case[change], stage[change], enter[change]
-    starts = segment_starts(case)
-
+    case, stage, idx = case[change], stage[change], idx[change]
     implied = np.zeros(case.size, dtype=bool)
-    if skips == "implied" and case.size:
-        case, stage, enter, implied = _add_implied(case, stage, enter, n_open)
-        starts = segment_starts(case)
+    return _assemble(
+        log.n_cases, funnel.n_open, funnel.n_stages, cutoff, in_scope, first_time,
+        case, stage, t[idx], implied, idx.astype(np.int64),
+    )  # fmt: skip
 
+
+def _with_implied(strict: Episodes) -> Episodes:
+    """The strict episodes with the implied stays of skipped stages inserted."""
+    if not strict.size:
+        return strict
+    case, stage, enter, implied = _add_implied(
+        strict.case, strict.stage, strict.enter, strict.n_open
+    )
+    event = np.full(case.size, -1, dtype=np.int64)
+    event[~implied] = strict.event
+    return _assemble(
+        strict.n_cases, strict.n_open, strict.n_stages, strict.as_of, strict.in_scope,
+        strict.first_time, case, stage, enter, implied, event,
+    )  # fmt: skip
+
+
+def _assemble(
+    n_cases: int,
+    n_open: int,
+    n_stages: int,
+    cutoff: int,
+    in_scope: NDArray[np.bool_],
+    first_time: NDArray[np.int64],
+    case: NDArray[np.int32],
+    stage: NDArray[np.int32],
+    enter: NDArray[np.int64],
+    implied: NDArray[np.bool_],
+    event: NDArray[np.int64],
+) -> Episodes:
+    """Episodes from their (case, stage, enter) rows: exits, moves and entry numbers."""
+    starts = segment_starts(case)
     n = case.size
     last = np.empty(n, dtype=bool)
     if n:
@@ -248,11 +289,64 @@ def _build(log: EventLog, funnel: Funnel, cutoff: int, skips: Skips) -> Episodes
         entry=_sealed(entry),
         n_open=n_open,
         n_stages=n_stages,
-        n_cases=log.n_cases,
+        n_cases=n_cases,
         in_scope=_sealed(in_scope),
         first_time=_sealed(first_time),
         as_of=cutoff,
+        event=_sealed(event),
     )
+
+
+def event_stays(log: EventLog, ep: Episodes, events: NDArray[np.intp]) -> NDArray[np.int64]:
+    """The episode each event falls in; -1 before the case's first stage.
+
+    `events` are event indices of `log` at or before ``ep.as_of`` (any order). An event's
+    episode is the case's latest one entered at or before the event's time.
+    """
+    return _all_stays(log, ep)[events].astype(np.int64)
+
+
+# The episode of every event, for the last (log, episodes) asked: a scorecard asks twice.
+_stays_cache: list[tuple[weakref.ref[NDArray[Any]], weakref.ref[Episodes], NDArray[np.int32]]] = []
+
+
+def _all_stays(log: EventLog, ep: Episodes) -> NDArray[np.int32]:
+    """`event_stays` of every event of the log.
+
+    Linear in the log, no sort: events and the recorded episodes' starting events share the
+    log's (case, time) order, so a running count of episode starts gives each event the
+    latest episode started at or before it in that order; an episode entered at the same
+    time but recorded later in the log is then taken too (the rule is by time).
+    """
+    for case_ref, ep_ref, out in _stays_cache:
+        if case_ref() is log.case and ep_ref() is ep:
+            return out
+    if not ep.size:
+        return np.full(log.n_events, -1, dtype=np.int32)
+    real = np.flatnonzero(~ep.implied)
+    marks = np.zeros(log.n_events, dtype=np.int32)
+    marks[ep.event[real]] = 1
+    home = np.cumsum(marks, dtype=np.int32)
+    home -= 1  # rank among the recorded episodes
+    t = log.time.view(np.int64)
+    # Ties in time: step forward while the next recorded episode is the same case's and was
+    # entered at or before the event. Only possible where an episode's starting event has an
+    # event of the same case at the same time just before it (rare; usually never).
+    start = ep.event[real]
+    before = np.maximum(start - 1, 0)
+    tied = (start > 0) & (log.case[before] == ep.case[real]) & (t[before] == ep.enter[real])
+    todo = np.flatnonzero(home + 1 < real.size) if tied.any() else np.empty(0, np.intp)
+    while todo.size:
+        nxt = real[home[todo] + 1]
+        step = (ep.case[nxt] == log.case[todo]) & (ep.enter[nxt] <= t[todo])
+        todo = todo[step]
+        home[todo] += 1
+        todo = todo[home[todo] + 1 < real.size]
+    full = real[np.maximum(home, 0)].astype(np.int32)
+    out = np.where((home >= 0) & (ep.case[full] == log.case), full, -1).astype(np.int32)
+    out = _sealed(out)
+    _stays_cache[:] = [(weakref.ref(log.case), weakref.ref(ep), out)]
+    return out
 
 
 _T = TypeVar("_T", bound=np.generic)
