@@ -90,12 +90,23 @@ class _Found:
     def __init__(self, n_cases: int, *, keep: bool = True) -> None:
         self.n_cases = n_cases
         self.keep = keep
-        self.checks = np.zeros((n_cases, len(RULES)), dtype=np.int64)
-        self.violations = np.zeros((n_cases, len(RULES)), dtype=np.int64)
+        # One row per rule (contiguous), read as (cases, rules) through the properties.
+        self._checks = np.zeros((len(RULES), n_cases), dtype=np.int64)
+        self._violations = np.zeros((len(RULES), n_cases), dtype=np.int64)
         self.parts: list[_Part] = []
 
+    @property
+    def checks(self) -> NDArray[np.int64]:
+        """Checks per case (rows) and rule (columns, as `RULES`)."""
+        return np.asarray(self._checks.T)
+
+    @property
+    def violations(self) -> NDArray[np.int64]:
+        """Violations per case (rows) and rule (columns, as `RULES`)."""
+        return np.asarray(self._violations.T)
+
     def add_checks(self, rule: str, case: NDArray[np.int32]) -> None:
-        self.checks[:, RULES.index(rule)] += np.bincount(case, minlength=self.n_cases)
+        self._checks[RULES.index(rule)] += np.bincount(case, minlength=self.n_cases)
 
     def add(
         self,
@@ -109,7 +120,7 @@ class _Found:
     ) -> None:
         if not case.size:
             return
-        self.violations[:, RULES.index(rule)] += np.bincount(case, minlength=self.n_cases)
+        self._violations[RULES.index(rule)] += np.bincount(case, minlength=self.n_cases)
         if self.keep:
             self.parts.append((RULES.index(rule), case, stage, time, observed, limit, detail))
 
@@ -186,7 +197,7 @@ def case_fits(
     """
     ep, found = _check(log, standard, as_of, keep=False)
     checked = np.asarray(ep.in_scope)
-    return checked, checked & (found.violations.sum(axis=1) == 0)
+    return checked, checked & ~found.violations.any(axis=1)
 
 
 def _check(
@@ -208,7 +219,7 @@ def _check(
     t = log.time.view(np.int64)
     activity_idx = np.flatnonzero((t <= ep.as_of) & (stage_of_event < 0))
     if rules.required_activities:
-        _activities(ep, log, activity_idx, funnel, rules.required_activities, found)
+        _activities(ep, log, funnel, rules.required_activities, found)
     if rules.first_response_days is not None:
         _first_response(ep, log, activity_idx, float(rules.first_response_days), found)
     if rules.no_events_after_close:
@@ -318,23 +329,23 @@ def _sla(
 def _activities(
     ep: Episodes,
     log: EventLog,
-    activity_idx: NDArray[np.intp],
     funnel: Funnel,
     needs: Mapping[str, Mapping[str, int]],
     found: _Found,
 ) -> None:
     """``missing_activity``: per ended stay in a stage, one check per required activity."""
-    home = event_stays(log, ep, activity_idx)
-    inside = home >= 0
-    home, acts = home[inside], log.activity[activity_idx][inside]
-    codes = {str(a): i for i, a in enumerate(log.activity_names.tolist())}
+    # Only non-stage activities count (a stage's name never is one).
+    is_stage = funnel.stage_codes(log) >= 0
+    codes = {str(a): i for i, a in enumerate(log.activity_names.tolist()) if not is_stage[i]}
+    t = log.time.view(np.int64)
     for stage, counts in needs.items():
         position = funnel.stage(stage).position
         stays = np.flatnonzero(ep.moved & (ep.stage == position))
         for activity, minimum in counts.items():
             found.add_checks("missing_activity", ep.case[stays])
-            code = codes.get(activity, -1)
-            logged = np.bincount(home[acts == code], minlength=ep.size)[stays]
+            events = np.flatnonzero(log.activity == codes.get(activity, -1))
+            home = event_stays(log, ep, events[t[events] <= ep.as_of])
+            logged = np.bincount(home[home >= 0], minlength=ep.size)[stays]
             bad = logged < int(minimum)
             where = stays[bad]
             short = logged[bad]

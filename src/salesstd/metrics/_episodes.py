@@ -416,16 +416,12 @@ def _entry_numbers(
 ) -> NDArray[np.int32]:
     """0 for a case's first episode in a stage, 1 for its second, ..."""
     n = case.size
-    if n == 0:
-        return np.empty(0, dtype=np.int32)
-    key = case.astype(np.int64) * n_stages + stage
-    order = np.argsort(key, kind="stable")
-    sorted_key = key[order]
-    group_start = np.empty(n, dtype=bool)
-    group_start[0] = True
-    np.not_equal(sorted_key[1:], sorted_key[:-1], out=group_start[1:])
-    first_index = np.maximum.accumulate(np.where(group_start, np.arange(n), 0))
-    rank = np.arange(n) - first_index
-    out = np.empty(n, dtype=np.int32)
-    out[order] = rank
+    out = np.zeros(n, dtype=np.int32)
+    # One pass per stage (few) instead of a sort: within the episodes of one stage, still
+    # sorted by case, the entry number is the rank within the run of equal case codes.
+    for s in np.flatnonzero(np.bincount(stage, minlength=n_stages)).tolist():
+        idx = np.flatnonzero(stage == s)
+        starts = segment_starts(case[idx])
+        position = np.arange(idx.size, dtype=np.int32)
+        out[idx] = position - np.maximum.accumulate(np.where(starts, position, 0))
     return out
