@@ -504,3 +504,42 @@ def test_maven_agent_win_rates_match_the_raw_table() -> None:
     for agent in shrunk.entities:
         r, s = raw.at("win", agent).value, shrunk.at("win", agent).value
         assert min(r, pooled) - 1e-12 <= s <= max(r, pooled) + 1e-12
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_kpi_values_equal_the_public_metrics_per_rep(seed: int) -> None:
+    """The scorecard reads its own fast paths; they must give the public metrics' numbers."""
+    sim = ss.datasets.synthetic_pipeline(800, seed=seed, skip=0.15, backward=0.1)
+    log, funnel = sim.log, sim.funnel
+    stages = [s.name for s in funnel.open_stages]
+    as_of = log.start + (log.end - log.start) * 0.7  # plenty of open deals
+    std = ss.Standard(
+        funnel,
+        kpis=[
+            K("cycle", "cycle_time", 30, direction="lower"),
+            *(K(f"dwell {s}", "dwell", 5, stage=s, direction="lower") for s in stages),
+            K("win", "win_rate", 0.2),
+            K(f"conv {stages[1]}", "stage_conversion", 0.5, stage=stages[1]),
+        ],
+    )
+    card = ss.scorecard(log, std, by="rep", shrinkage="none", as_of=as_of, confidence_level=0.9)
+    cycle = ss.cycle_time(log, funnel, by="rep", as_of=as_of)
+    dwell = ss.time_in_stage(log, funnel, by="rep", as_of=as_of, confidence_level=0.9)
+    conv = ss.conversion(log, funnel, by="rep", as_of=as_of)
+    checked = 0
+    for rep in cycle.groups:
+        row = card.at("cycle", rep)
+        assert row.raw_value == pytest.approx(cycle.at(rep).median_days, nan_ok=True)
+        assert row.n == cycle.at(rep).closed_won
+        for s in stages:
+            got, want = card.at(f"dwell {s}", rep), dwell.at(s, rep)
+            assert got.raw_value == pytest.approx(want.median_days, nan_ok=True)
+            assert (got.low, got.high) == pytest.approx(
+                (want.median_low_days, want.median_high_days), nan_ok=True
+            )
+            assert got.n == want.n
+            checked += 1
+        c = conv.at(stages[1], rep)
+        assert card.at(f"conv {stages[1]}", rep).raw_value == pytest.approx(c.rate, nan_ok=True)
+    assert checked >= 5 * len(stages)
+    assert np.isfinite(np.asarray(card.raw_value, dtype=float)).mean() > 0.8  # numbers, not NaN

@@ -24,10 +24,16 @@ from salesstd.errors import ParameterError
 from salesstd.funnel import Funnel
 from salesstd.log import EventLog
 from salesstd.metrics._conversion_results import ConversionResult
-from salesstd.metrics._episodes import Episodes, build_episodes, event_stays
+from salesstd.metrics._episodes import (
+    NS_PER_DAY,
+    Episodes,
+    build_episodes,
+    event_stays,
+    segment_starts,
+)
 from salesstd.metrics.conversion import conversion
 from salesstd.metrics.flow import velocity
-from salesstd.metrics.timing import cycle_time, time_in_stage
+from salesstd.metrics.timing import _at_last_step, _first_reaching
 from salesstd.standard import KPI, Standard
 
 # The metric names and their kinds are the standard's own (one list for both modules).
@@ -217,33 +223,52 @@ def _stage_conversion(ctx: Context, kpi: Kpi, codes: NDArray[np.int64], n: int) 
 
 
 def _cycle_time(ctx: Context, kpi: Kpi, codes: NDArray[np.int64], n: int) -> Estimate:
+    """`cycle_time` (outcome won) per group: the median of ``CIF(t) / CIF(t_max)``.
+
+    The same Aalen-Johansen estimate as `salesstd.cycle_time`, without the intervals of the
+    share that the scorecard does not use (the conditional median has none).
+    """
     del kpi
-    res = cycle_time(
-        _keyed(ctx.log, codes), ctx.funnel, by=KEY, as_of=ctx.stamp, confidence_level=ctx.level
-    )
-    rows = np.arange(res.group.size)
-    labels = res.group.tolist()
-    count = np.nan_to_num(_scatter(labels, rows, res.closed_won.astype(np.float64), n))
-    return Estimate(
-        value=_scatter(labels, rows, res.median_days, n),
-        low=_scatter(labels, rows, res.median_low_days, n),
-        high=_scatter(labels, rows, res.median_high_days, n),
-        n=count.astype(np.int64),
-    )
+    ep = build_episodes(ctx.log, ctx.funnel, as_of=ctx.stamp)
+    scope = np.flatnonzero(ep.in_scope & (codes >= 0))
+    reached = ctx.outcome()[scope]
+    closed = reached >= 0
+    end = np.where(closed, ep.case_close_time()[scope], ep.as_of)
+    days = (end - ep.first_time[scope]) / NS_PER_DAY
+    group = codes[scope]
+    won = reached == ctx.funnel.n_open
+    cause = np.where(won, 1, np.where(closed, 2, 0))
+    cif = stats.cumulative_incidence(days, cause, group, n_groups=n, n_causes=2)
+    incidence = np.ascontiguousarray(cif.incidence[:, 0])
+    count = np.bincount(group, minlength=n).astype(np.int64)
+    share = _at_last_step(incidence, cif.group_offsets, np.where(count > 0, 0.0, np.nan))
+    median = _nan(n)
+    with np.errstate(invalid="ignore"):
+        first = _first_reaching(incidence, 0.5 * share, cif.group_offsets)
+    median[first >= 0] = cif.time[first[first >= 0]]
+    return Estimate(value=median, low=_nan(n), high=_nan(n), n=np.bincount(group[won], minlength=n))
 
 
 def _dwell(ctx: Context, kpi: Kpi, codes: NDArray[np.int64], n: int) -> Estimate:
-    res = time_in_stage(
-        _keyed(ctx.log, codes), ctx.funnel, by=KEY, as_of=ctx.stamp, confidence_level=ctx.level
-    )
-    rows = np.flatnonzero(res.stage == kpi.stage)
-    labels = res.group[rows].tolist()
-    count = np.nan_to_num(_scatter(labels, rows, res.n.astype(np.float64), n))
+    """`time_in_stage` of the KPI's stage per group: the Kaplan-Meier median of first stays.
+
+    The same stays and estimate as `salesstd.time_in_stage` (implied skips, first entries),
+    for the one stage the KPI names.
+    """
+    ep = build_episodes(ctx.log, ctx.funnel, as_of=ctx.stamp)
+    stage = ctx.funnel.stage_names.index(str(kpi.stage))
+    idx = np.flatnonzero((ep.stage == stage) & ~ep.implied)
+    idx = idx[segment_starts(ep.case[idx])]  # first recorded stay of each case
+    idx = idx[codes[ep.case[idx]] >= 0]
+    group = codes[ep.case[idx]]
+    days = (ep.exit[idx] - ep.enter[idx]) / NS_PER_DAY
+    km = stats.kaplan_meier(days, ep.moved[idx], group, n_groups=n)
+    median = km.quantile(0.5, confidence_level=ctx.level)
     return Estimate(
-        value=_scatter(labels, rows, res.median_days, n),
-        low=_scatter(labels, rows, res.median_low_days, n),
-        high=_scatter(labels, rows, res.median_high_days, n),
-        n=count.astype(np.int64),
+        value=median.value[:n],
+        low=median.low[:n],
+        high=median.high[:n],
+        n=np.bincount(group, minlength=n).astype(np.int64),
     )
 
 

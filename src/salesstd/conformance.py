@@ -223,7 +223,7 @@ def _check(
     if rules.first_response_days is not None:
         _first_response(ep, log, activity_idx, float(rules.first_response_days), found)
     if rules.no_events_after_close:
-        _after_close(ep, log, stage_of_event, names, log.activity_names, found)
+        _after_close(ep, log, names, log.activity_names, found)
     return ep, found
 
 
@@ -395,26 +395,33 @@ def _first_response(
 def _after_close(
     ep: Episodes,
     log: EventLog,
-    stage_of_event: NDArray[np.int32],
     names: NDArray[np.str_],
     activity_names: NDArray[np.object_],
     found: _Found,
 ) -> None:
-    """``event_after_close``: one check per case that reached won or lost."""
+    """``event_after_close``: one check per case that reached won or lost.
+
+    The strict episodes end at each case's first outcome, so that outcome's event is known;
+    the case's events after it (and at or before `as_of`) are the rest of its run in the
+    log, which is sorted by (case, time).
+    """
     t = log.time.view(np.int64)
-    seen = t <= ep.as_of
-    closing = np.flatnonzero(seen & (stage_of_event >= ep.n_open))
-    firsts = closing[segment_starts(log.case[closing])]
-    close_at = np.full(log.n_cases, log.n_events, dtype=np.int64)
-    close_at[log.case[firsts]] = firsts
-    found.add_checks("event_after_close", log.case[firsts])
-    after = np.flatnonzero(seen & (np.arange(log.n_events) > close_at[log.case]))
-    if not after.size:
+    if ep.as_of >= int(t.max()):
+        seen_end = log.offsets[1:]
+    else:
+        seen = np.bincount(log.case[t <= ep.as_of], minlength=log.n_cases)
+        seen_end = log.offsets[:-1] + seen
+    closes = np.flatnonzero(ep.is_outcome)
+    closed_case = ep.case[closes]
+    close_event = ep.event[closes]
+    found.add_checks("event_after_close", closed_case)
+    count = seen_end[closed_case] - close_event - 1
+    bad = count > 0
+    if not bad.any():
         return
-    first_after = after[segment_starts(log.case[after])]
-    case = log.case[first_after]
-    count = np.bincount(log.case[after], minlength=log.n_cases)[case]
-    outcome = stage_of_event[close_at[case]]
+    case, count = closed_case[bad], count[bad]
+    first_after = close_event[bad] + 1
+    outcome = ep.stage[closes][bad]
 
     def detail() -> NDArray[np.str_]:
         return _join(
