@@ -23,7 +23,6 @@ from salesstd.conformance import case_fits
 from salesstd.errors import ParameterError
 from salesstd.funnel import Funnel
 from salesstd.log import EventLog
-from salesstd.metrics._conversion_results import ConversionResult
 from salesstd.metrics._episodes import (
     NS_PER_DAY,
     Episodes,
@@ -31,7 +30,7 @@ from salesstd.metrics._episodes import (
     event_stays,
     segment_starts,
 )
-from salesstd.metrics.conversion import conversion
+from salesstd.metrics.conversion import _first_forward
 from salesstd.metrics.flow import velocity
 from salesstd.metrics.timing import _at_last_step, _first_reaching
 from salesstd.standard import KPI, Standard
@@ -209,17 +208,19 @@ def _win_rate(ctx: Context, kpi: Kpi, codes: NDArray[np.int64], n: int) -> Estim
 
 
 def _stage_conversion(ctx: Context, kpi: Kpi, codes: NDArray[np.int64], n: int) -> Estimate:
-    key = ("conversion", id(codes))
-    if key not in ctx.memo:
-        ctx.memo[key] = conversion(
-            _keyed(ctx.log, codes), ctx.funnel, by=KEY, as_of=ctx.stamp, confidence_level=ctx.level
-        )
-    res: ConversionResult = ctx.memo[key]  # type: ignore[assignment]
-    rows = np.flatnonzero(res.stage == kpi.stage)
-    labels = res.group[rows].tolist()
-    x = np.nan_to_num(_scatter(labels, rows, res.converted.astype(np.float64), n))
-    t = np.nan_to_num(_scatter(labels, rows, res.denominator.astype(np.float64), n))
-    return proportion(x.astype(np.int64), t.astype(np.int64), ctx.level)
+    """`conversion`'s step rate of the KPI's stage per group: advanced / (advanced + lost).
+
+    The same units as `salesstd.conversion` with its defaults (first entries, implied
+    skips), for the one stage the KPI names.
+    """
+    ep = build_episodes(ctx.log, ctx.funnel, as_of=ctx.stamp)
+    stage = ctx.funnel.stage_names.index(str(kpi.stage))
+    unit = np.flatnonzero((ep.stage == stage) & (ep.entry == 0))
+    advanced = _first_forward(ep, unit) >= 0
+    group = codes[ep.case[unit]]
+    lost = ~advanced & (ctx.outcome()[ep.case[unit]] > ctx.funnel.n_open)
+    x = _counts(group, advanced, n)
+    return proportion(x, x + _counts(group, lost, n), ctx.level)
 
 
 def _cycle_time(ctx: Context, kpi: Kpi, codes: NDArray[np.int64], n: int) -> Estimate:
