@@ -14,7 +14,11 @@ from scipy import stats as sps
 import salesstd as ss
 import strategies
 from salesstd import stats
+from salesstd.bottleneck import _fmt, _step_counts
 from salesstd.errors import ParameterError, UnknownStageError
+from salesstd.metrics import _common
+from salesstd.metrics._common import Period
+from salesstd.metrics._episodes import build_episodes
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 
@@ -106,6 +110,56 @@ def test_dwell_current_is_time_in_stage_median_and_visits_scale_impact() -> None
         assert row.current == tis.at(stage).median_days
         assert row.impact == pytest.approx((row.current - 1.0) * visits[i])
     assert visits[1:].max() > 1.0  # backward moves bring deals back
+
+
+@settings(deadline=None)
+@given(strategies.event_records(max_cases=8, max_events=8))
+def test_step_counts_are_the_conversion_counts(rows: list[strategies.Record]) -> None:
+    # Any order of stages and outcomes: skips, backward moves, events after a close.
+    log = strategies.build_log(rows)
+    funnel = ss.Funnel.linear(["lead", "qualified", "proposal", "won"], lost="lost")
+    conv = ss.conversion(log, funnel, by="segment")
+    groups = _common.groups(log, "segment")
+    ep = build_episodes(log, funnel, skips="strict")
+    entered, advanced, lost = _step_counts(ep, groups.of_case, groups.n)
+    assert entered.ravel().tolist() == conv.entered.tolist()
+    assert advanced.ravel().tolist() == conv.advanced.tolist()
+    assert lost.ravel().tolist() == conv.lost.tolist()
+    report = ss.bottlenecks(log, funnel, by="segment", n_boot=5)
+    assert report.n_cases == conv.n_cases
+    pooled = ss.conversion(log, funnel)
+    for stage in funnel.stage_names[: funnel.n_open]:
+        np.testing.assert_equal(report.at(stage, lens="conversion").current, pooled.at(stage).rate)
+
+
+@pytest.mark.parametrize(
+    ("seed", "period", "as_of"),
+    [(1, "month", None), (2, "week", None), (3, "month", "2024-04-10"), (4, "quarter", None)],
+)
+def test_wip_lens_is_wip_and_throughput(seed: int, period: Period, as_of: str | None) -> None:
+    # The lens counts from the episodes directly; it must agree with the public metrics.
+    sim = ss.datasets.synthetic_pipeline(600, seed=seed, backward=0.2, skip=0.2)
+    report = ss.bottlenecks(
+        sim.log, sim.funnel, by=None, benchmark=0.5, period=period, as_of=as_of, n_boot=5
+    )
+    w = ss.wip(sim.log, sim.funnel, period=period, as_of=as_of)
+    tp = ss.throughput(sim.log, sim.funnel, period=period, as_of=as_of)
+    n_p, n_s, n_all = len(w.periods), len(sim.stages), len(tp.stages)
+    k = min(6, n_p)
+    series = np.asarray(w.wip, dtype=np.float64).reshape(n_p, n_s)
+    net = (np.asarray(tp.entries) - np.asarray(tp.exits)).reshape(n_p, n_all)[n_p - k :, :n_s]
+    for i, stage in enumerate(sim.stages):
+        row = report.at(stage, lens="wip")
+        assert row.current == series[-1, i]
+        assert row.impact == net[:, i].mean()
+        if k >= 3:
+            half = sps.t.ppf(0.95, k - 1) * net[:, i].std(ddof=1) / np.sqrt(k)
+            assert (row.impact_low, row.impact_high) == (
+                net[:, i].mean() - half,
+                net[:, i].mean() + half,
+            )
+        before = series[n_p - k - 1, i] if n_p > k else 0.0
+        assert f"up from {_fmt(before)} " in row.explanation
 
 
 def test_wip_lens_known_answer() -> None:
@@ -406,6 +460,58 @@ def test_no_conversion_finding_when_reps_do_not_differ() -> None:
         report = ss.bottlenecks(sim.log, sim.funnel, n_boot=500, seed=seed)
         with_finding += bool(report.top(1, lens="conversion"))
     assert with_finding <= 5
+
+
+def test_no_dwell_finding_when_reps_do_not_differ() -> None:
+    # Dwell never depends on the rep in the generator: any dwell finding is a false one.
+    with_finding = pooled = 0
+    for seed in SEEDS:
+        sim = ss.datasets.synthetic_pipeline(
+            N_DEALS, seed=100 + seed, rep_effect=0.0, activity_rate=0.0
+        )
+        report = ss.bottlenecks(sim.log, sim.funnel, seed=seed)
+        with_finding += bool(report.top(1, lens="dwell"))
+        # When the shrinkage pools the reps, the benchmark is the current median itself.
+        dwell = report.lens == "dwell"
+        pooled += int((report.benchmark[dwell] == report.current[dwell]).sum())
+        assert (report.gap[dwell] >= 0).all()
+    assert with_finding <= 1
+    assert pooled >= len(SEEDS)  # about half of the stages
+
+
+def _reps_differ_in_dwell(seed: int, factors: tuple[float, ...]) -> ss.EventLog:
+    """Twenty reps in four blocks of five; block i stays `factors[i]` x as long in Discovery.
+
+    Each block's deals come from its own simulated pipeline (every other parameter alike).
+    """
+    parts = []
+    for i, factor in enumerate(factors):
+        sim = ss.datasets.synthetic_pipeline(
+            N_DEALS, seed=10 * seed + i, rep_effect=0.0, activity_rate=0.0,
+            dwell_mean={"Discovery": 14.0 * factor},
+        )  # fmt: skip
+        log = sim.log
+        rep = np.asarray(log.case_attributes["rep"], dtype=object)[log.case]
+        keep = np.isin(rep, [f"rep-{r:02d}" for r in range(5 * i + 1, 5 * i + 6)])
+        names = np.array([f"{i}-{c}" for c in log.case_names[log.case[keep]]], dtype=object)
+        parts.append((names, log.activity_names[log.activity[keep]], log.time[keep], rep[keep]))
+    case, activity, time, rep = (np.concatenate(column) for column in zip(*parts, strict=True))
+    return ss.EventLog.from_arrays(
+        case=case, activity=activity, time=time, case_attributes={"rep": rep}
+    )
+
+
+def test_top_quartile_dwell_sees_reps_that_differ() -> None:
+    funnel = ss.datasets.synthetic_pipeline(1, seed=0).funnel
+    first = 0
+    for seed in range(10):
+        log = _reps_differ_in_dwell(seed, (0.6, 0.85, 1.15, 1.4))
+        report = ss.bottlenecks(log, funnel, seed=seed)
+        found = report.top(5, lens="dwell")
+        first += bool(found) and found[0].stage == "Discovery" and len(found) == 1
+        row = report.at("Discovery", lens="dwell")
+        assert row.benchmark < row.current
+    assert first >= 9
 
 
 def test_top_quartile_sees_reps_that_differ() -> None:

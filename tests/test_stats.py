@@ -1059,3 +1059,99 @@ def test_many_groups_and_observations_run_as_whole_array_passes() -> None:
     assert np.isfinite(q.value).all()
     ci = stats.cumulative_incidence(durations, observed.astype(int), groups)
     np.testing.assert_allclose(ci.incidence[:, 0], 1 - km.survival, atol=1e-12)
+
+
+# ---------------------------------------------------------------------------------------------
+# the sort behind the curves, and the helpers of the bottleneck benchmarks
+# ---------------------------------------------------------------------------------------------
+
+
+def _curves(km: stats.KaplanMeier) -> list[NDArray[Any]]:
+    return [np.asarray(getattr(km, f.name)) for f in attrs.fields(stats.KaplanMeier)]
+
+
+@pytest.mark.parametrize(("n", "n_groups"), [(3000, 1), (3000, 7), (5000, 120), (200, 90)])
+def test_group_by_group_sort_equals_the_argsort_path(
+    monkeypatch: pytest.MonkeyPatch, n: int, n_groups: int
+) -> None:
+    # The packed-key sort of each group's block must give the curves of the argsort path.
+    rng = np.random.default_rng(n + n_groups)
+    durations = np.round(rng.gamma(2.0, 3.0, n), 1)  # many ties
+    durations[rng.random(n) < 0.05] = 0.0
+    durations[rng.random(n) < 0.01] = -0.0
+    observed = rng.random(n) < 0.7
+    groups = rng.integers(0, n_groups, n)
+    fast = stats.kaplan_meier(durations, observed, groups, n_groups=n_groups)
+    monkeypatch.setattr(stats, "_MAX_GROUP_SORTS", 0)
+    monkeypatch.setattr(stats, "_MIN_PER_GROUP_SORT", 10**9)
+    slow = stats.kaplan_meier(durations, observed, groups, n_groups=n_groups)
+    for a, b in zip(_curves(fast), _curves(slow), strict=True):
+        np.testing.assert_array_equal(a, b)
+    spells = stats._sort_spells(durations, observed, groups, n_groups, 2)
+    assert (np.diff(spells.offsets) == np.bincount(groups, minlength=n_groups)).all()
+
+
+@given(
+    st.lists(
+        st.lists(st.one_of(st.none(), st.floats(-5, 5, allow_nan=False)), min_size=1, max_size=9),
+        min_size=1,
+        max_size=5,
+    ),
+    st.sampled_from([0.1, 0.25, 0.5, 0.75, 0.9]),
+)
+def test_nanquantile_is_numpys(rows: list[list[float | None]], q: float) -> None:
+    width = max(len(r) for r in rows)
+    x = np.array(
+        [[np.nan if v is None else v for v in r] + [np.nan] * (width - len(r)) for r in rows]
+    )
+    with quiet():
+        want = np.nanquantile(x, q, axis=-1)
+    np.testing.assert_array_equal(stats._nanquantile(x, q), want)
+
+
+def test_random_effects_matches_dersimonian_laird_by_hand() -> None:
+    x = np.array([0.1, 0.5, -0.2, 0.9, np.nan])
+    se2 = np.array([0.04, 0.09, 0.01, 0.25, 0.04])
+    fit = stats._random_effects(x, se2)
+    xs, s2 = x[:4], se2[:4]
+    w = 1 / s2
+    mu = (w * xs).sum() / w.sum()
+    q = (w * (xs - mu) ** 2).sum()
+    tau2 = max(0.0, (q - 3) / (w.sum() - (w**2).sum() / w.sum()))
+    w_re = 1 / (s2 + tau2)
+    mu_re = (w_re * xs).sum() / w_re.sum()
+    assert float(fit.q) == pytest.approx(q)
+    assert float(fit.tau2) == pytest.approx(tau2)
+    assert int(fit.k) == 4
+    np.testing.assert_allclose(fit.deviation[:4], tau2 / (tau2 + s2) * (xs - mu_re))
+    assert np.isnan(fit.deviation[4])
+    # Leading axes are separate problems; entities that agree within their noise pool.
+    both = stats._random_effects(np.stack([x, [0.0, 0.01, -0.01, 0.0, 0.0]]), np.stack([se2] * 2))
+    np.testing.assert_allclose(both.deviation[0], fit.deviation, equal_nan=True)
+    assert float(both.tau2[1]) == 0.0
+    assert (both.deviation[1] == 0.0).all()
+    alone = stats._random_effects(np.array([0.3, np.nan]), np.array([0.1, 0.1]))
+    assert np.isnan(alone.tau2)
+
+
+def test_qprofile_draws_solve_the_generalised_q_equation() -> None:
+    rng = np.random.default_rng(3)
+    x = np.stack([rng.normal(0, 0.5, 12), rng.normal(0, 0.05, 12)])
+    se2 = np.full((2, 12), 0.05**2)
+    x[1, 0] = np.nan
+
+    def q_of(tau2: float, row: int) -> float:
+        ok = ~np.isnan(x[row])
+        w = 1 / (se2[row][ok] + tau2)
+        mu = (w * x[row][ok]).sum() / w.sum()
+        return float((w * (x[row][ok] - mu) ** 2).sum())
+
+    u = np.array([[5.0, 30.0], [11.0, 8.0], [20.0, 1e6]])
+    tau2 = stats._qprofile_draws(x, se2, u)
+    for i in range(3):
+        for row in range(2):
+            if u[i, row] >= q_of(0.0, row):
+                assert tau2[i, row] == 0.0
+            else:
+                assert q_of(float(tau2[i, row]), row) == pytest.approx(u[i, row], rel=0.02)
+    assert tau2[0, 0] > tau2[1, 0] > tau2[2, 0] > 0  # larger u, smaller tau2

@@ -14,7 +14,14 @@ figure with an interval:
 
 Everything starts from the same stage episodes as the funnel metrics
 (`salesstd.metrics.conversion`, `time_in_stage`, `wip`, `throughput`), so skips, open deals
-and re-entries mean the same here.
+and re-entries mean the same here; the lenses count from the episodes once instead of
+calling those functions (the tests hold them to the same numbers).
+
+A benchmark taken from the best groups (the top quartile of reps) is corrected for noise:
+the groups' rates or median dwells are shrunk toward the population before the quartile is
+taken, so that when the groups do not really differ there is no shortfall, and the
+benchmark's own uncertainty is carried into the impact interval, so that a finding whose
+interval includes zero never outranks one whose interval excludes it.
 """
 
 from __future__ import annotations
@@ -29,19 +36,28 @@ import numpy as np
 from numpy.typing import NDArray
 from scipy import stats as sps
 
+from salesstd import _markov_chain as mc
 from salesstd import _validate as v
 from salesstd import stats
+from salesstd._markov_results import SensitivityResult
 from salesstd._results import ResultMixin
 from salesstd._results import array_eq as _eq
 from salesstd._results import frozen_array as _ro
 from salesstd.errors import ParameterError
-from salesstd.markov import MarkovFunnel
+from salesstd.markov import _move_probabilities, _sensitivity
 from salesstd.metrics import _common
 from salesstd.metrics._conversion_results import datetime_utc, objects
-from salesstd.metrics._episodes import NS_PER_DAY, build_episodes
-from salesstd.metrics.conversion import _units
-from salesstd.metrics.flow import throughput, wip
-from salesstd.metrics.timing import time_in_stage
+from salesstd.metrics._episodes import NS_PER_DAY, Episodes, build_episodes
+from salesstd.metrics._flow_common import period_edges
+from salesstd.stats import (
+    _kaplan_meier,
+    _nanquantile,
+    _qprofile_draws,
+    _quantile_estimate,
+    _quantile_step,
+    _random_effects,
+    _sort_spells,
+)
 
 if TYPE_CHECKING:
     from salesstd.funnel import Funnel
@@ -137,8 +153,8 @@ class BottleneckReport(ResultMixin):
         as_of: The censoring time (UTC).
         confidence_level: Coverage of the intervals.
         period: The calendar period of the per-period figures.
-        n_boot: Bootstrap replicates behind the conversion intervals.
-        seed: Seed of the bootstrap.
+        n_boot: Bootstrap replicates behind the conversion and top-quartile dwell intervals.
+        seed: Seed of the bootstraps.
         n_cases: Cases that entered an open stage.
     """
 
@@ -325,28 +341,60 @@ def _rates_and_benchmark(
     shrunk = np.where(res_full > 0, shrunk, np.nan)
     some = np.asarray(np.isfinite(shrunk).any(axis=-1), dtype=bool)
     filled = np.where(some[..., None], shrunk, 0.0)  # all-NaN rows: no benchmark
-    bench = np.where(some, np.nanquantile(filled, 0.75, axis=-1), np.nan)
+    bench = np.where(some, _nanquantile(filled, 0.75), np.nan)
     return rate, bench, alpha, beta
+
+
+def _step_counts(
+    ep: Episodes, of_case: NDArray[np.int32], n_groups: int
+) -> tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.int64]]:
+    """First entries, advances and losses per (group, open stage), as `conversion` counts them.
+
+    `conversion`'s default reading (``skips="implied"``, first entries) depends on each
+    case only through the furthest forward position it reached (the stage code for open
+    stages and won, from the strict episodes) and its outcome: a case whose furthest
+    position is ``f`` entered every open stage up to ``f`` (a forward jump passes the
+    stages between), advanced from each stage below ``f`` (the move that reached ``f``
+    came after its first entry into them), and at ``f`` itself is lost if it ended lost
+    and open otherwise. So the counts come from one pass over the episodes and one over
+    the cases, with no implied episodes.
+
+    Returns:
+        ``(entries, advanced, lost)``, each ``(n_groups, n_open)``.
+    """
+    n_open = ep.n_open
+    furthest = np.full(ep.n_cases, -1, dtype=np.int64)
+    if ep.size:
+        # Episodes are sorted by case: each case's block starts where the case changes.
+        starts = np.flatnonzero(np.diff(ep.case, prepend=-1))
+        position = np.where(ep.stage <= n_open, ep.stage, -1)
+        furthest[ep.case[starts]] = np.maximum.reduceat(position, starts)
+    lost_case = ep.case_outcome() > n_open
+    reached = furthest >= 0
+    key = of_case[reached].astype(np.int64) * (n_open + 1) + furthest[reached]
+    size = n_groups * (n_open + 1)
+    at = np.bincount(key, minlength=size).reshape(n_groups, n_open + 1)
+    at_least = np.cumsum(at[:, ::-1], axis=1)[:, ::-1]  # cases whose furthest is >= each
+    lost_key = key[lost_case[reached]]
+    lost = np.bincount(lost_key, minlength=size).reshape(n_groups, n_open + 1)
+    return at_least[:, :n_open], at_least[:, 1:], lost[:, :n_open]
 
 
 def _conversion_lens(
     log: EventLog,
+    ep: Episodes,
     funnel: Funnel,
     *,
     benchmark: object,
     grouping: _common.Groups,
-    as_of: object,
     level: float,
     period: str,
     n_boot: int,
     seed: int,
-) -> tuple[_Rows, int, int]:
-    ep = build_episodes(log, funnel, as_of=as_of, skips="implied")
-    units = _units(ep, "first")
+) -> tuple[_Rows, int]:
     stages = [s.name for s in funnel.open_stages]
     n_s, n_g = len(stages), grouping.n
-    resolved = units.advanced | units.lost
-    key = grouping.of_case[units.case].astype(np.int64) * n_s + units.stage
+    entered, advanced, lost = _step_counts(ep, grouping.of_case, n_g)
     t = log.time.view(np.int64)
     span_periods = max((ep.as_of - int(t.min())) / NS_PER_DAY / PERIOD_DAYS[period], 1.0)
 
@@ -358,10 +406,9 @@ def _conversion_lens(
     elif not isinstance(benchmark, str):
         fixed = np.full(n_s, float(benchmark))  # type: ignore[arg-type]
 
-    size = n_g * n_s
-    adv_g = np.bincount(key[units.advanced], minlength=size).reshape(n_g, n_s).T
-    res_g = np.bincount(key[resolved], minlength=size).reshape(n_g, n_s).T  # (stage, group)
-    entries = np.bincount(units.stage, minlength=n_s).astype(np.float64)
+    adv_g = advanced.T  # (stage, group)
+    res_g = (advanced + lost).T
+    entries = entered.sum(axis=0).astype(np.float64)
     rate, bench, alpha, beta = _rates_and_benchmark(adv_g, res_g, fixed)
     per_period = entries / span_periods
     win_after = _downstream(np.nan_to_num(rate, nan=0.0))
@@ -398,8 +445,6 @@ def _conversion_lens(
             f"add {_fmt(impact[i])} wins per {period} "
             f"({_fmt(low[i])} to {_fmt(high[i])})."
         )
-    reached = np.zeros(ep.n_cases, dtype=bool)
-    reached[units.case] = True
     rows = _Rows(
         lens="conversion",
         stage=stages,
@@ -412,72 +457,164 @@ def _conversion_lens(
         high=high,
         explanation=explanation,
     )
-    return rows, int(reached.sum()), ep.as_of
+    return rows, int(entered[:, 0].sum()) if n_s else 0
 
 
-def _shrunk_log_quantile(
-    median: NDArray[np.float64],
-    low: NDArray[np.float64],
-    high: NDArray[np.float64],
+@attrs.frozen
+class _Stays:
+    """First stays of cases in the open stages, with their Kaplan-Meier curves per stage."""
+
+    case: NDArray[np.int32]
+    stage: NDArray[np.int32]
+    days: NDArray[np.float64]
+    ended: NDArray[np.bool_]
+    km: stats.KaplanMeier
+
+
+def _first_stays(ep: Episodes) -> _Stays:
+    """The first recorded stay of each case in each open stage (`time_in_stage`'s stays)."""
+    first = np.flatnonzero((ep.stage < ep.n_open) & (ep.entry == 0))
+    stage = ep.stage[first]
+    days = (ep.exit[first] - ep.enter[first]) / NS_PER_DAY
+    ended = ep.moved[first]
+    km = _kaplan_meier(_sort_spells(days, ended, stage, ep.n_open, 2), ep.n_open)
+    return _Stays(ep.case[first], stage, days, ended, km)
+
+
+def _median_variance(km: stats.KaplanMeier) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """Per curve: the median and Greenwood's variance of the survival at the median's step."""
+    step, found = _quantile_step(km, 0.5)
+    median = np.full(km.n_groups, np.nan)
+    var = np.full(km.n_groups, np.nan)
+    at = step[found]
+    median[found] = km.time[at]
+    with np.errstate(invalid="ignore"):  # S = 0 there: Greenwood's sum is infinite
+        var[found] = km.survival[at] ** 2 * km.greenwood[at]
+    return median, var
+
+
+def _log_slope(
+    km: stats.KaplanMeier, var: NDArray[np.float64], level: float
+) -> NDArray[np.float64]:
+    """Per stage: the density of log(dwell) at the median, read off the pooled curve.
+
+    The Siddiqui-Bloch-Gastwirth difference quotient ``2h / (log t(0.5 + h) - log t(0.5 -
+    h))`` of the Kaplan-Meier quantiles, with the Hall-Sheather bandwidth ``h`` (capped at
+    0.25); where the curve does not reach ``0.5 + h``, the width of the median's
+    Brookmeyer-Crowley interval stands in (``2 z sd(S(median)) / log(high / low)``, with
+    `var` the variance of the survival at the median).
+    """
+    z = float(sps.norm.ppf(0.5 + level / 2))
+    n = np.asarray(km.n, dtype=np.float64)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        h = np.minimum(
+            n ** (-1 / 3) * z ** (2 / 3) * (1.5 * sps.norm.pdf(0.0) ** 2) ** (1 / 3), 0.25
+        )
+    h = np.nan_to_num(h, nan=0.25, posinf=0.25)
+    ends = []
+    for sign in (-1.0, 1.0):
+        step, found = _quantile_step(km, 0.5 + sign * h)
+        t = np.full(km.n_groups, np.nan)
+        t[found] = km.time[step[found]]
+        ends.append(t)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out = 2 * h / (np.log(ends[1]) - np.log(ends[0]))
+    good = np.isfinite(out) & (out > 0)
+    if not good.all():
+        mid = _quantile_estimate(km, 0.5, km.confidence_band(level))
+        with np.errstate(divide="ignore", invalid="ignore"):
+            band = 2 * z * np.sqrt(var) / (np.log(mid.high) - np.log(mid.low))
+        out = np.where(good, out, band)
+    return np.where(np.isfinite(out) & (out > 0), out, np.nan)
+
+
+def _dwell_benchmark(
+    stays: _Stays,
+    grouping: _common.Groups,
+    median: tuple[NDArray[np.float64], NDArray[np.float64]],
+    *,
     level: float,
-) -> float:
-    """25th percentile of the groups' medians shrunk on the log scale (DerSimonian-Laird)."""
-    z = sps.norm.ppf(0.5 + level / 2)
-    ok = (median > 0) & (low > 0) & (high > low) & np.isfinite(high)
-    if ok.sum() < 2:  # noqa: PLR2004 - no spread to estimate from fewer groups
-        return float("nan")
-    x = np.log(median[ok])
-    se2 = ((np.log(high[ok]) - np.log(low[ok])) / (2 * z)) ** 2
-    w = 1 / se2
-    mu = float((w * x).sum() / w.sum())
-    q = float((w * (x - mu) ** 2).sum())
-    tau2 = max(0.0, (q - (x.size - 1)) / float(w.sum() - (w**2).sum() / w.sum()))
-    w_re = 1 / (se2 + tau2)
-    mu_re = float((w_re * x).sum() / w_re.sum())
-    shrunk = mu_re + tau2 / (tau2 + se2) * (x - mu_re)
-    return float(np.exp(np.quantile(shrunk, 0.25)))
+    visits: NDArray[np.float64],
+    n_boot: int,
+    seed: int,
+) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]]:
+    """Top-quartile dwell benchmark per stage, and the impact interval (see `bottlenecks`).
+
+    Returns the benchmark and the low and high ends of the impact interval.
+    """
+    km = stays.km
+    n_s, n_g = km.n_groups, grouping.n
+    current, var_c = median  # the pooled median and the variance of the survival there
+    slope2 = _log_slope(km, var_c, level) ** 2
+    rows = grouping.of_case[stays.case].astype(np.int64) * n_s + stays.stage
+    km_g = _kaplan_meier(_sort_spells(stays.days, stays.ended, rows, n_g * n_s, 2), n_g * n_s)
+    median_g, var_g = _median_variance(km_g)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        x = np.log(median_g.reshape(n_g, n_s).T)  # (stage, group) log medians
+        se2 = var_g.reshape(n_g, n_s).T / slope2[:, None]
+        se2_c = var_c / slope2
+    x = np.where(np.isfinite(x), x, np.nan)  # a median of 0 days has no log
+    fit = _random_effects(x, se2)
+    ratio = np.exp(_nanquantile(fit.deviation, 0.25))
+    bench = current * ratio
+
+    # Parametric bootstrap of the model, the between-group variance drawn from its
+    # confidence distribution, vectorised over (replicate, stage, group).
+    rng = np.random.default_rng([seed, 1])
+    u = rng.chisquare(np.maximum(fit.k - 1, 1), size=(n_boot, n_s))
+    tau2 = _qprofile_draws(x, se2, u)
+    noise = np.sqrt(se2)[None]
+    truth = rng.standard_normal((n_boot, n_s, n_g)) * np.sqrt(tau2)[:, :, None]
+    x_b = np.where(np.isnan(x)[None], np.nan, truth + rng.standard_normal(truth.shape) * noise)
+    fit_b = _random_effects(x_b, np.broadcast_to(se2, x_b.shape))
+    current_b = current * np.exp(rng.standard_normal((n_boot, n_s)) * np.sqrt(se2_c))
+    reps = current_b * (1 - np.exp(_nanquantile(fit_b.deviation, 0.25))) * visits
+    tail = (1 - level) / 2
+    low, high = np.full(n_s, np.nan), np.full(n_s, np.nan)
+    for s in np.flatnonzero(np.isfinite(bench)).tolist():  # one quantile per stage
+        finite = reps[:, s][np.isfinite(reps[:, s])]
+        if finite.size:
+            low[s], high[s] = np.quantile(finite, [tail, 1 - tail])
+    return bench, low, high
 
 
 def _dwell_lens(
-    log: EventLog,
+    ep: Episodes,
     funnel: Funnel,
     *,
     sla: Mapping[str, float] | None,
-    by: str | None,
-    as_of: object,
+    grouping: _common.Groups | None,
     level: float,
-    chain: MarkovFunnel,
+    visits: NDArray[np.float64],
+    n_boot: int,
+    seed: int,
 ) -> _Rows:
     stages = [s.name for s in funnel.open_stages]
     n_s = len(stages)
-    overall = time_in_stage(log, funnel, as_of=as_of, confidence_level=level)
-    try:
-        visits = np.diag(chain.fundamental_matrix()).astype(np.float64)
-    except (np.linalg.LinAlgError, ValueError):
-        visits = np.full(n_s, np.nan)
+    stays = _first_stays(ep)
+    current, var_c = _median_variance(stays.km)
     if not np.isfinite(visits).all():
         # Where the chain cannot say, count stays per entering deal directly.
-        every = time_in_stage(log, funnel, as_of=as_of, entries="every", confidence_level=level)
+        is_open = ep.stage < n_s
+        every = np.bincount(ep.stage[is_open], minlength=n_s)
+        first = np.asarray(stays.km.n)
         with np.errstate(invalid="ignore", divide="ignore"):
-            observed = np.where(overall.n > 0, every.n / np.maximum(overall.n, 1), np.nan)
+            observed = np.where(first > 0, every / np.maximum(first, 1), np.nan)
         visits = np.where(np.isfinite(visits), visits, observed)
     bench = np.full(n_s, np.nan)
+    low = high = np.full(n_s, np.nan)
     if sla is not None:
         for name, days in sla.items():
             bench[stages.index(name)] = days
-    elif by is not None:
-        grouped = time_in_stage(log, funnel, by=by, as_of=as_of, confidence_level=level)
-        n_g = len(grouped.groups)
-        med = grouped.median_days.reshape(n_g, n_s)
-        lo = grouped.median_low_days.reshape(n_g, n_s)
-        hi = grouped.median_high_days.reshape(n_g, n_s)
-        for s in range(n_s):
-            bench[s] = _shrunk_log_quantile(med[:, s], lo[:, s], hi[:, s], level)
-    current = np.asarray(overall.median_days, dtype=np.float64)
+        mid = _quantile_estimate(stays.km, 0.5, stays.km.confidence_band(level))
+        low = (mid.low - bench) * visits
+        high = (mid.high - bench) * visits
+    elif grouping is not None:
+        bench, low, high = _dwell_benchmark(
+            stays, grouping, (current, var_c), level=level, visits=visits, n_boot=n_boot, seed=seed
+        )
     gap = current - bench
     impact = gap * visits
-    low = (overall.median_low_days - bench) * visits
-    high = (overall.median_high_days - bench) * visits
     explanation = []
     for i, name in enumerate(stages):
         explanation.append(
@@ -500,24 +637,45 @@ def _dwell_lens(
     )
 
 
-def _wip_lens(log: EventLog, funnel: Funnel, *, as_of: object, level: float, period: str) -> _Rows:
+def _wip_lens(log: EventLog, funnel: Funnel, ep: Episodes, *, level: float, period: str) -> _Rows:
+    """WIP growth per open stage over the last periods, as `wip` and `throughput` count it.
+
+    Only the WIP at the ends of the last ``WIP_PERIODS + 1`` periods is needed: the
+    entries and the exits (moves out of a stay) up to each of those ends, counted from the
+    strict episodes (the default of `wip` and `throughput`) in one pass.
+    """
     stages = [s.name for s in funnel.open_stages]
     n_s = len(stages)
-    w = wip(log, funnel, period=period, as_of=as_of)  # type: ignore[arg-type]
-    tp = throughput(log, funnel, period=period, as_of=as_of)  # type: ignore[arg-type]
-    n_p = len(w.periods)
+    edges = period_edges(int(log.time.view(np.int64).min()), ep.as_of, period)
+    ends = np.minimum(edges[1:] - 1, ep.as_of)
+    n_p = ends.size
     k = min(WIP_PERIODS, n_p)
-    series = np.asarray(w.wip, dtype=np.float64).reshape(n_p, n_s)
-    n_all = len(tp.stages)
-    net = (np.asarray(tp.entries) - np.asarray(tp.exits)).reshape(n_p, n_all)[n_p - k :, :n_s]
+    cuts = ends[max(n_p - k - 1, 0) :]  # the period ends the WIP is needed at
+    n_c = cuts.size
+    is_open = ep.stage < n_s
+    leaving = is_open & ep.moved & (ep.next_stage != ep.stage)
+
+    def upto(times: NDArray[np.int64], stage: NDArray[np.int32]) -> NDArray[np.int64]:
+        # Period p holds the times t with end[p-1] < t <= end[p]; cumulated: t <= cut.
+        bins = np.searchsorted(cuts, times, side="left")
+        flat = np.bincount(bins * n_s + stage, minlength=(n_c + 1) * n_s)
+        return np.cumsum(flat.reshape(n_c + 1, n_s)[:n_c], axis=0)
+
+    stock = upto(ep.enter[is_open], ep.stage[is_open]) - upto(
+        ep.exit[leaving], ep.stage[leaving]
+    )  # (cuts, stage): WIP at each cut
+    # Nothing is in progress before the first period.
+    start = np.zeros((0 if n_p > k else 1, n_s), dtype=np.int64)
+    series = np.vstack([start, stock])
+    net = np.diff(series, axis=0)  # entries - exits in each of the last k periods
     growth = net.mean(axis=0)
     low = np.full(n_s, np.nan)
     high = np.full(n_s, np.nan)
     if k >= _MIN_WIP_PERIODS:
         half = sps.t.ppf(0.5 + level / 2, k - 1) * net.std(axis=0, ddof=1) / np.sqrt(k)
         low, high = growth - half, growth + half
-    current = series[-1]
-    before = series[n_p - k - 1] if n_p > k else np.zeros(n_s)
+    current = series[-1].astype(np.float64)
+    before = series[0].astype(np.float64)
     explanation = []
     for i, name in enumerate(stages):
         explanation.append(
@@ -539,8 +697,7 @@ def _wip_lens(log: EventLog, funnel: Funnel, *, as_of: object, level: float, per
     )
 
 
-def _leverage_lens(chain: MarkovFunnel) -> _Rows:
-    sens = chain.sensitivity()
+def _leverage_lens(sens: SensitivityResult) -> _Rows:
     n = int(sens.source.size)
     elastic = np.asarray(sens.elasticity, dtype=np.float64)
     prob = np.asarray(sens.probability, dtype=np.float64)
@@ -636,18 +793,39 @@ def bottlenecks(
 
     **2. Dwell excess** (unit: days per deal). The current value is the Kaplan-Meier median
     dwell of the stage's first stays (`salesstd.time_in_stage`; open stays censored). The
-    benchmark is the stage's `sla` in days when given; otherwise the fastest quartile of
-    the groups of `by`: each group's median is shrunk on the log scale toward the
-    random-effects mean (DerSimonian-Laird, each group's variance read off the width of its
-    Brookmeyer-Crowley interval) and the benchmark is the 25th percentile of the shrunk
-    medians. ``impact = (median - benchmark) x visits``, the days of cycle time saved per
-    deal that enters the stage, where *visits* is the expected number of stays in the
-    stage per deal that enters it: the diagonal of the fundamental matrix of the Markov
-    chain (`salesstd.MarkovFunnel.fundamental_matrix`; 1 without backward moves), or the
-    observed every-stay / first-stay ratio where the chain cannot give it. The interval
-    takes the median's Brookmeyer-Crowley interval, with the benchmark as given: ``(low -
-    benchmark) x visits`` to ``(high - benchmark) x visits`` (its upper end NaN when
-    open).
+    benchmark is the stage's `sla` in days when given; otherwise the dwell of the fastest
+    quartile of the groups of `by`, corrected for noise as the conversion benchmark is:
+
+    * each group's median is compared with the others on the log scale, with a standard
+      error by the delta method: the Greenwood variance of the group's survival at its
+      median over the squared density of log(dwell) there. The density is read off the
+      pooled curve of the stage (the difference quotient ``2h / log(t(0.5 + h) / t(0.5 -
+      h))`` of its quantiles, Hall-Sheather bandwidth ``h``; the width of its
+      Brookmeyer-Crowley interval where the curve stops short of ``0.5 + h``): groups
+      that differ by a scale factor share it, and a small group's own curve is too ragged
+      to give it;
+    * the log medians are shrunk by the normal-normal empirical-Bayes model: between-group
+      variance ``tau²`` by DerSimonian-Laird, each group's deviation from the
+      random-effects mean multiplied by ``tau² / (tau² + se²)``. The benchmark is the
+      stage's median times ``exp`` of the 25th percentile of the shrunk deviations. When
+      the groups do not differ beyond their noise (``tau² = 0``) every deviation shrinks
+      to 0: the benchmark is the current median itself and the excess 0.
+
+    ``impact = (median - benchmark) x visits``, the days of cycle time saved per deal that
+    enters the stage, where *visits* is the expected number of stays in the stage per deal
+    that enters it: the diagonal of the fundamental matrix of the Markov chain
+    (`salesstd.MarkovFunnel.fundamental_matrix`; 1 without backward moves), or the
+    observed every-stay / first-stay ratio where the chain cannot give it. With `sla`, the
+    interval takes the median's Brookmeyer-Crowley interval, with the benchmark as given:
+    ``(low - sla) x visits`` to ``(high - sla) x visits`` (its upper end NaN when open).
+    With the top quartile, the benchmark is uncertain too, and the interval says so: it is
+    the percentile interval of a parametric bootstrap of the model, `n_boot` replicates,
+    each drawing ``tau²`` from its Q-profile confidence distribution (a spread that noise
+    alone could explain often gives none), the groups' true log medians from ``N(0,
+    tau²)`` and their estimates with their standard errors, and the stage's median from its
+    own sampling distribution; the shrinkage is re-fitted and the impact recomputed. When
+    the groups barely differ, many replicates pool them and give no excess, so the
+    interval reaches 0 and the row is not a finding.
 
     **3. Work piling up** (unit: deals per period). The current value is the stage's work
     in progress at `as_of` (`salesstd.wip`). ``impact`` is how fast it grows: the mean
@@ -681,8 +859,9 @@ def bottlenecks(
             of "per period" and of the WIP series.
         sla: ``{stage: days}``: the dwell standard per stage (timedelta or days, > 0), or
             None for the top quartile of the groups.
-        n_boot: Bootstrap replicates for the conversion intervals, >= 1.
-        seed: Seed of the bootstrap (the report is the same for the same seed).
+        n_boot: Bootstrap replicates for the conversion intervals and the top-quartile
+            dwell intervals, >= 1.
+        seed: Seed of the bootstraps (the report is the same for the same seed).
 
     Returns:
         The ranked rows; `BottleneckReport.top` gives the findings.
@@ -695,10 +874,14 @@ def bottlenecks(
     Note:
         Empirical-Bayes shrinkage: Efron & Morris (1975), JASA 70(350), 311-319. Random
         effects: DerSimonian, R. and Laird, N. (1986), "Meta-analysis in clinical trials",
-        *Controlled Clinical Trials* 7(3), 177-188. Median interval: Brookmeyer, R. and
-        Crowley, J. (1982), *Biometrics* 38(1), 29-41. Parametric bootstrap: Davison,
-        A. C. and Hinkley, D. V. (1997), *Bootstrap Methods and their Application*,
-        Cambridge, chapter 2.
+        *Controlled Clinical Trials* 7(3), 177-188. Q-profile: Viechtbauer, W. (2007),
+        "Confidence intervals for the amount of heterogeneity in meta-analysis",
+        *Statistics in Medicine* 26(1), 37-52. Median interval: Brookmeyer, R. and
+        Crowley, J. (1982), *Biometrics* 38(1), 29-41. Density at a quantile: Bloch, D. A.
+        and Gastwirth, J. L. (1968), *Ann. Math. Statist.* 39(3), 1083-1085; bandwidth:
+        Hall, P. and Sheather, S. J. (1988), *JRSS B* 50(3), 381-391. Parametric bootstrap:
+        Davison, A. C. and Hinkley, D. V. (1997), *Bootstrap Methods and their
+        Application*, Cambridge, chapter 2.
 
     Examples:
         >>> log = ss.EventLog.from_records(
@@ -734,23 +917,38 @@ def bottlenecks(
         raise ParameterError(f"seed must be a whole number; got {seed!r}.")
     grouping = _common.groups(log, by)
 
-    conv, n_cases, as_of_ns = _conversion_lens(
+    # Every lens reads the strict episodes (recorded stages only); see `_step_counts`.
+    strict = build_episodes(log, funnel, as_of=as_of, skips="strict")
+    conv, n_cases = _conversion_lens(
         log,
+        strict,
         funnel,
         benchmark=bench_opt,
         grouping=grouping,
-        as_of=as_of,
         level=level,
         period=period,
         n_boot=n_boot,
         seed=seed,
     )
-    chain = MarkovFunnel.from_log(log, funnel, as_of=as_of)
-    if not isinstance(chain, MarkovFunnel):  # pragma: no cover - by=None gives one chain
-        raise TypeError
-    dwell = _dwell_lens(log, funnel, sla=sla_opt, by=by, as_of=as_of, level=level, chain=chain)
-    piling = _wip_lens(log, funnel, as_of=as_of, level=level, period=period)
-    leverage = _leverage_lens(chain)
+    # The Markov chain of `MarkovFunnel.from_log`, without its dwell curves (not used here).
+    probabilities = _move_probabilities(strict)
+    try:
+        chain = mc.solve_chain(probabilities, strict.n_open)
+        visits = np.diag(chain.fundamental).astype(np.float64)
+    except (np.linalg.LinAlgError, ValueError):
+        visits = np.full(strict.n_open, np.nan)
+    dwell = _dwell_lens(
+        strict,
+        funnel,
+        sla=sla_opt,
+        grouping=None if by is None else grouping,
+        level=level,
+        visits=visits,
+        n_boot=n_boot,
+        seed=seed,
+    )
+    piling = _wip_lens(log, funnel, strict, level=level, period=period)
+    leverage = _leverage_lens(_sensitivity(funnel.stage_names, strict.n_open, probabilities, 0))
     blocks = [conv, dwell, piling, leverage]
 
     cols: dict[str, list[Any]] = {
@@ -822,7 +1020,7 @@ def bottlenecks(
         benchmark_option=bench_opt,
         sla=sla_opt,
         by=grouping.name,
-        as_of=datetime_utc(as_of_ns),
+        as_of=datetime_utc(strict.as_of),
         confidence_level=level,
         period=period,
         n_boot=n_boot,

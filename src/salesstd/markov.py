@@ -73,7 +73,8 @@ from salesstd._results import array_eq as _eq
 from salesstd._results import frozen_array as _ro
 from salesstd.errors import ParameterError
 from salesstd.metrics import _common
-from salesstd.metrics._episodes import Episodes, build_episodes
+from salesstd.metrics._episodes import NS_PER_DAY, Episodes, build_episodes
+from salesstd.stats import _kaplan_meier, _sort_spells
 
 if TYPE_CHECKING:
     from salesstd.funnel import Funnel
@@ -97,39 +98,82 @@ def _dwell(
     stage: NDArray[np.int32], days: NDArray[np.float64], moved: NDArray[np.bool_], n_open: int
 ) -> tuple[stats.KaplanMeier, NDArray[np.float64]]:
     """Kaplan-Meier stay curves per open stage and their restricted means to the longest stay."""
-    km = stats.kaplan_meier(days, moved, stage, n_groups=n_open)
-    longest = np.full(n_open, -np.inf)
-    np.maximum.at(longest, stage, days)
-    longest[np.isneginf(longest)] = np.nan
+    spells = _sort_spells(days, moved, stage, n_open, 2)
+    km = _kaplan_meier(spells, n_open)
+    n = np.diff(spells.offsets)
+    longest = np.full(n_open, np.nan)  # the last of each stage's stays sorted by length
+    longest[n > 0] = spells.time[spells.offsets[1:][n > 0] - 1]
     return km, km.restricted_mean(longest).value
+
+
+def _stays(
+    ep: Episodes, case_mask: NDArray[np.bool_] | None
+) -> tuple[NDArray[np.intp], NDArray[np.int64]]:
+    """The open-stage stays (of the cases in `case_mask`) and the ``(S, S)`` moves out of them."""
+    n_states = ep.n_stages
+    keep = ep.stage < ep.n_open
+    if case_mask is not None:
+        keep &= case_mask[ep.case]
+    idx = np.flatnonzero(keep)
+    moved = idx[ep.moved[idx]]
+    code = ep.stage[moved].astype(np.int64) * n_states + ep.next_stage[moved]
+    counts = np.bincount(code, minlength=n_states * n_states).reshape(n_states, n_states)
+    return idx, counts.astype(np.int64)
+
+
+def _move_probabilities(ep: Episodes) -> NDArray[np.float64]:
+    """The ``(S, S)`` move probabilities of `MarkovFunnel.from_log` (no `by`), without dwell."""
+    return mb.probabilities(_stays(ep, None)[1], ep.n_open)
 
 
 def _fit(
     ep: Episodes,
-    days: NDArray[np.float64],
-    case_mask: NDArray[np.bool_],
+    case_mask: NDArray[np.bool_] | None,
     states: tuple[str, ...],
     *,
     by: str | None,
     group: object,
 ) -> MarkovFunnel:
-    n_open, n_states = ep.n_open, ep.n_stages
-    keep = case_mask[ep.case] & (ep.stage < n_open)
-    moved = keep & ep.moved
-    code = ep.stage[moved].astype(np.int64) * n_states + ep.next_stage[moved]
-    counts = np.bincount(code, minlength=n_states * n_states).reshape(n_states, n_states)
-    km, mean = _dwell(ep.stage[keep], days[keep], ep.moved[keep], n_open)
+    """The chain of the cases in `case_mask` (None: every case)."""
+    n_open = ep.n_open
+    idx, counts = _stays(ep, case_mask)
+    days = (ep.exit[idx] - ep.enter[idx]) / NS_PER_DAY
+    km, mean = _dwell(ep.stage[idx], days, ep.moved[idx], n_open)
+    in_scope = ep.in_scope if case_mask is None else ep.in_scope & case_mask
     return MarkovFunnel(
         states=states,
         n_open=n_open,
-        counts=counts.astype(np.int64),
+        counts=counts,
         probabilities=mb.probabilities(counts, n_open),
         dwell=km,
         dwell_mean_days=mean,
         as_of=_datetime(ep.as_of),
-        n_cases=int((ep.in_scope & case_mask).sum()),
+        n_cases=int(in_scope.sum()),
         by=by,
         group=group,
+    )
+
+
+def _sensitivity(
+    states: tuple[str, ...], n_open: int, p: NDArray[np.float64], start: int
+) -> SensitivityResult:
+    """`MarkovFunnel.sensitivity` of the move probabilities `p` from open stage `start`."""
+    chain = mc.solve_chain(p, n_open)
+    src, tgt, prob, deriv = mc.sensitivity(p, n_open, chain, start)
+    base = float(chain.win[start])
+    with np.errstate(divide="ignore", invalid="ignore"):
+        elastic = deriv * prob / base if base > 0 else np.full(deriv.size, np.nan)
+    key = np.where(np.isnan(elastic), -1.0, np.abs(elastic))
+    order = np.argsort(-key, kind="stable")
+    names = np.array(states, dtype=object)
+    return SensitivityResult(
+        start=states[start],
+        win_probability=base,
+        source=names[src[order]],
+        target=names[tgt[order]],
+        probability=prob[order],
+        derivative=deriv[order],
+        elasticity=elastic[order],
     )
 
 
@@ -246,13 +290,11 @@ class MarkovFunnel(ResultMixin):
         """
         groups = _common.groups(log, by)
         ep = build_episodes(log, funnel, as_of=as_of, skips="strict")
-        days = ep.duration_days()
         states = funnel.stage_names
         if by is None:
-            everyone = np.ones(ep.n_cases, dtype=bool)
-            return _fit(ep, days, everyone, states, by=None, group=None)
+            return _fit(ep, None, states, by=None, group=None)
         return {
-            label: _fit(ep, days, groups.of_case == g, states, by=by, group=label)
+            label: _fit(ep, groups.of_case == g, states, by=by, group=label)
             for g, label in enumerate(groups.labels)
         }
 
@@ -311,10 +353,7 @@ class MarkovFunnel(ResultMixin):
         level = v.fraction("confidence_level", confidence_level)
         v.random_seed("seed", seed)
         ep = build_episodes(log, funnel, as_of=as_of, skips="strict")
-        days = ep.duration_days()
-        estimate = _fit(
-            ep, days, np.ones(ep.n_cases, dtype=bool), funnel.stage_names, by=None, group=None
-        )
+        estimate = _fit(ep, None, funnel.stage_names, by=None, group=None)
         win, close = mb.replicates(ep, n_boot, np.random.default_rng(seed))
         win_low, win_high, valid = mb.percentile_interval(win, level)
         days_low, days_high, _ = mb.percentile_interval(close, level)
@@ -440,23 +479,8 @@ class MarkovFunnel(ResultMixin):
             1.0
         """
         s = 0 if start is None else open_index(start, self.states, self.n_open)
-        p = np.asarray(self.probabilities, dtype=np.float64)
-        chain = self._chain()
-        src, tgt, prob, deriv = mc.sensitivity(p, self.n_open, chain, s)
-        base = float(chain.win[s])
-        with np.errstate(divide="ignore", invalid="ignore"):
-            elastic = deriv * prob / base if base > 0 else np.full(deriv.size, np.nan)
-        key = np.where(np.isnan(elastic), -1.0, np.abs(elastic))
-        order = np.argsort(-key, kind="stable")
-        names = np.array(self.states, dtype=object)
-        return SensitivityResult(
-            start=self.states[s],
-            win_probability=base,
-            source=names[src[order]],
-            target=names[tgt[order]],
-            probability=prob[order],
-            derivative=deriv[order],
-            elasticity=elastic[order],
+        return _sensitivity(
+            self.states, self.n_open, np.asarray(self.probabilities, dtype=np.float64), s
         )
 
     # ----------------------------------------------------------------- what-ifs

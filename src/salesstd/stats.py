@@ -4,7 +4,8 @@ The metrics modules call these building blocks many times, so every function wor
 arrays: proportions are broadcast over counts, and survival curves are estimated for all
 groups (stages, teams, reps, ...) in one pass: one sort by (group, time), then counts per
 distinct time and cumulative sums that restart at each group. Nothing loops over observations
-or groups in Python.
+in Python; groups are looped over only to sort each one's block of durations, when they are
+few and large (see `_sort_spells`).
 
 Curves are stored the way `EventLog` stores cases: the steps of all groups concatenated, in
 group order, with ``group_offsets`` of length ``n_groups + 1``, so group ``g`` is the slice
@@ -255,6 +256,14 @@ class _Table(NamedTuple):
     n_groups: int
 
 
+class _Spells(NamedTuple):
+    """Observations sorted by (group, duration); group ``g`` is ``offsets[g]:offsets[g + 1]``."""
+
+    time: NDArray[np.float64]
+    code: NDArray[Any]  # narrow integer code of each observation
+    offsets: NDArray[np.int64]
+
+
 def _durations(values: ArrayLike) -> NDArray[np.float64]:
     try:
         arr = np.asarray(values, dtype=np.float64)
@@ -336,32 +345,68 @@ def _small_int(limit: int) -> type[np.signedinteger[Any]]:
     return np.int64
 
 
-def _tabulate(
+# Sorting each group's durations on its own pays while the Python call per group costs less
+# than the argsort it replaces: at most this many groups, and at least this many
+# observations per group on average.
+_MAX_GROUP_SORTS = 4096
+_MIN_PER_GROUP_SORT = 64
+_ONE = np.uint64(1)
+
+
+def _sort_spells(
     durations: NDArray[np.float64],
-    codes: NDArray[np.intp],
-    groups: NDArray[np.intp] | None,
+    codes: NDArray[Any],
+    groups: NDArray[np.integer[Any]] | None,
     n_groups: int,
     n_codes: int,
-) -> _Table:
-    """Sort by (group, time) once and count each code per distinct (group, time).
+) -> _Spells:
+    """Sort by (group, time): a stable radix sort of the narrow group codes, then the times.
 
-    One argsort of the times, then a stable radix sort of the narrow group codes, which
-    keeps the time order within each group.
+    With two codes (event or censored) the code rides in the lowest bit of the duration's
+    bit pattern (a duration >= 0 sorts like its IEEE bits read as an unsigned integer), so
+    each group's block is sorted by value, with no argsort and no gather after it; with
+    many tiny groups or more codes, one argsort of the times and a stable radix sort of
+    the group codes (which keeps the time order within each group).
     """
     size = durations.size
-    order = np.argsort(durations)
-    time = durations[order]
-    code = codes.astype(_small_int(n_codes))[order]
-    if groups is not None and n_groups > 1:
-        by_group = np.argsort(groups.astype(_small_int(n_groups))[order], kind="stable")
-        time = time[by_group]
-        code = code[by_group]
-        n_obs = np.bincount(groups, minlength=n_groups).astype(np.int64)
+    narrow = None if groups is None or n_groups <= 1 else groups.astype(_small_int(n_groups))
+    grouped = narrow is not None
+    if narrow is not None:
+        n_obs = np.bincount(narrow, minlength=n_groups).astype(np.int64)
     else:  # everything in group 0 (later groups, if any, are empty)
         n_obs = np.zeros(n_groups, dtype=np.int64)
         n_obs[:1] = size
-    obs_offsets = np.zeros(n_groups + 1, dtype=np.int64)
-    np.cumsum(n_obs, out=obs_offsets[1:])
+    offsets = np.zeros(n_groups + 1, dtype=np.int64)
+    np.cumsum(n_obs, out=offsets[1:])
+    if n_codes == 2 and (  # noqa: PLR2004
+        not grouped or (n_groups <= _MAX_GROUP_SORTS and size >= _MIN_PER_GROUP_SORT * n_groups)
+    ):
+        # +0.0 turns -0.0 (whose sign bit would sort it last) into 0.0.
+        key = np.add(durations, 0.0).view(np.uint64) << _ONE
+        key |= codes.astype(np.uint64)
+        if narrow is not None:
+            key = key[np.argsort(narrow, kind="stable")]
+            for g in np.flatnonzero(n_obs > 1).tolist():
+                key[offsets[g] : offsets[g + 1]].sort()
+        else:
+            key.sort()
+        code = (key & _ONE).astype(np.int8)
+        key >>= _ONE
+        return _Spells(key.view(np.float64), code, offsets)
+    order = np.argsort(durations)
+    time = durations[order]
+    code = codes.astype(_small_int(n_codes))[order]
+    if narrow is not None:
+        by_group = np.argsort(narrow[order], kind="stable")
+        time = time[by_group]
+        code = code[by_group]
+    return _Spells(time, code, offsets)
+
+
+def _tabulate(spells: _Spells, n_groups: int, n_codes: int) -> _Table:
+    """Count each code per distinct (group, time) of observations sorted by (group, time)."""
+    time, code, obs_offsets = spells
+    size = time.size
     new = np.empty(size, dtype=bool)
     new[:1] = True
     np.not_equal(time[1:], time[:-1], out=new[1:])
@@ -377,7 +422,7 @@ def _tabulate(
         counts[:, 0] = lengths - counts[:, 1:].sum(axis=1)
     run_group = np.searchsorted(obs_offsets, starts, side="right") - 1
     at_risk = obs_offsets[run_group + 1] - starts
-    return _Table(run_group, time[starts], at_risk, counts, n_obs, n_groups)
+    return _Table(run_group, time[starts], at_risk, counts, np.diff(obs_offsets), n_groups)
 
 
 def _per_group(table: _Table, n_codes: int) -> NDArray[np.int64]:
@@ -750,15 +795,8 @@ class KaplanMeier:
             >>> est.value.tolist(), est.low.tolist(), est.high.tolist()
             ([3.0], [1.0], [nan])
         """
-        level = 1.0 - v.fraction("q", q)
-        band = self.confidence_band(confidence_level)
-        out = []
-        for curve in (self.survival, band.low, band.high):
-            first, found = _first_index(curve <= level + _TOL, self.group_offsets)
-            times = np.full(self.n_groups, np.nan)
-            times[found] = self.time[first[found]]
-            out.append(times)
-        return QuantileEstimate(out[0], out[1], out[2])
+        fraction = v.fraction("q", q)
+        return _quantile_estimate(self, fraction, self.confidence_band(confidence_level))
 
     def restricted_mean(self, horizon: float | ArrayLike) -> RestrictedMean:
         """Restricted mean survival time: the area under each curve from 0 to `horizon`.
@@ -821,6 +859,30 @@ class KaplanMeier:
         value[skip] = np.nan
         var[skip] = np.nan
         return RestrictedMean(value, np.sqrt(var))
+
+
+def _quantile_estimate(km: KaplanMeier, q: float, band: Bounds) -> QuantileEstimate:
+    """`KaplanMeier.quantile` with the band given (computed once for several quantiles)."""
+    out = []
+    for curve in (km.survival, band.low, band.high):
+        first, found = _first_index(curve <= 1.0 - q + _TOL, km.group_offsets)
+        times = np.full(km.n_groups, np.nan)
+        times[found] = km.time[first[found]]
+        out.append(times)
+    return QuantileEstimate(out[0], out[1], out[2])
+
+
+def _quantile_step(
+    km: KaplanMeier, q: float | NDArray[np.float64]
+) -> tuple[NDArray[np.int64], NDArray[np.bool_]]:
+    """Per group, the index of the step that gives the `q` quantile, and whether it exists.
+
+    `q` is one fraction for every group or an array of one per group.
+    """
+    level = 1.0 - np.asarray(q, dtype=np.float64) + _TOL
+    if level.ndim:
+        level = np.repeat(level, np.diff(km.group_offsets))
+    return _first_index(km.survival <= level, km.group_offsets)
 
 
 def _group_code(group: object, n_groups: int) -> int:
@@ -922,17 +984,29 @@ def kaplan_meier(
     time = _durations(durations)
     events = _observed(observed, time.size)
     codes, n_g = _n_groups(groups, n_groups, time.size)
-    table = _tabulate(time, events, codes, n_g, 2)
+    return _kaplan_meier(_sort_spells(time, events, codes, n_g, 2), n_g)
+
+
+def _kaplan_meier(spells: _Spells, n_groups: int) -> KaplanMeier:
+    """Kaplan-Meier curves of observations sorted by `_sort_spells` (code 1: an event).
+
+    For callers inside the package that already hold valid arrays and want the sorted
+    observations too (the naive median, the longest stay): ``_kaplan_meier(spells, n)`` with
+    ``spells = _sort_spells(durations, observed, groups, n, 2)``.
+    """
+    table = _tabulate(spells, n_groups, 2)
     d_run = table.counts[:, 1]
     keep = d_run > 0
-    offsets = _offsets(table.group[keep], n_g)
+    offsets = _offsets(table.group[keep], n_groups)
     d = d_run[keep]
     n_risk = table.at_risk[keep]
     starts = _starts(offsets)
     survival = _km_survival(d, n_risk, starts)
     greenwood = _segment_cumsum(_greenwood_terms(d, n_risk), starts)
     greenwood[d == n_risk] = np.inf
-    n_events = _per_group(table, 2)[:, 1]
+    n_events = np.zeros(n_groups, dtype=np.int64)
+    if starts.size:
+        n_events[offsets[:-1] < offsets[1:]] = np.add.reduceat(d, starts)
     return KaplanMeier(
         time=_owned(table.time[keep]),
         survival=_owned(survival),
@@ -1218,7 +1292,7 @@ def cumulative_incidence(
         )
     k = n_causes if n_causes is not None else max(int(codes.max()) if time.size else 1, 1)
     group_codes, n_g = _n_groups(groups, n_groups, time.size)
-    table = _tabulate(time, codes, group_codes, n_g, k + 1)
+    table = _tabulate(_sort_spells(time, codes, group_codes, n_g, k + 1), n_g, k + 1)
     by_cause = table.counts[:, 1:]
     d_run = by_cause.sum(axis=1)
     keep = d_run > 0
@@ -1359,3 +1433,102 @@ def beta_binomial_shrinkage(
         np.asarray(alpha, dtype=np.float64),
         np.asarray(beta, dtype=np.float64),
     )
+
+
+# ---------------------------------------------------------------------------------------------
+# Vectorised helpers of the bottleneck benchmarks (private)
+# ---------------------------------------------------------------------------------------------
+
+
+def _nanquantile(x: NDArray[np.float64], q: float) -> NDArray[np.float64]:
+    """``numpy.nanquantile(x, q, axis=-1)`` (its default linear method), value for value.
+
+    One sort of the last axis (NaN sorts last) and a gather of the two neighbours, where
+    numpy's nanquantile calls a Python function per row. NaN where a row is all NaN.
+    """
+    ordered = np.sort(x, axis=-1)
+    n = np.count_nonzero(~np.isnan(x), axis=-1)
+    virtual = (n - 1) * q
+    previous = np.floor(virtual)
+    gamma = virtual - previous
+    last = np.maximum(n - 1, 0)
+    lo = np.clip(previous, 0, last).astype(np.intp)
+    hi = np.minimum(lo + 1, last)
+    a = np.take_along_axis(ordered, lo[..., None], axis=-1)[..., 0]
+    b = np.take_along_axis(ordered, hi[..., None], axis=-1)[..., 0]
+    diff = b - a
+    out = a + diff * gamma  # numpy's _lerp, including its form for gamma >= 0.5
+    out = np.where(gamma >= 0.5, b - diff * (1 - gamma), out)  # noqa: PLR2004
+    return np.where(n > 0, out, np.nan)
+
+
+class _RandomEffects(NamedTuple):
+    """DerSimonian-Laird fit over the last axis (leading axes are separate problems)."""
+
+    q: NDArray[np.float64]  # Cochran's Q around the fixed-effect mean
+    k: NDArray[np.int64]  # estimates used (finite, with a finite positive variance)
+    tau2: NDArray[np.float64]  # between-entity variance, >= 0 (NaN with fewer than 2)
+    deviation: NDArray[np.float64]  # shrunk deviations from the random-effects mean
+
+
+def _random_effects(x: NDArray[np.float64], se2: NDArray[np.float64]) -> _RandomEffects:
+    """Normal-normal empirical Bayes: ``x_i ~ N(theta_i, se2_i)``, ``theta_i ~ N(mu, tau2)``.
+
+    ``tau2`` is the DerSimonian-Laird moment estimate; each entity's deviation from the
+    random-effects mean ``mu`` is shrunk by ``tau2 / (tau2 + se2_i)`` (all 0 when
+    ``tau2 = 0``: the entities do not differ beyond their noise). Entries with NaN `x` or a
+    non-positive or non-finite `se2` are left out (NaN deviation).
+    """
+    ok = np.isfinite(x) & np.isfinite(se2) & (se2 > 0)
+    safe_se2 = np.where(ok, se2, 1.0)
+    xz = np.where(ok, x, 0.0)
+    w = np.where(ok, 1.0 / safe_se2, 0.0)
+    k = np.count_nonzero(ok, axis=-1)
+    enough = k >= 2  # noqa: PLR2004 - no spread to estimate from fewer entities
+    with np.errstate(invalid="ignore", divide="ignore"):
+        sum_w = w.sum(axis=-1)
+        mu = (w * xz).sum(axis=-1) / sum_w
+        q = (w * (xz - mu[..., None]) ** 2).sum(axis=-1)
+        scale = sum_w - (w**2).sum(axis=-1) / sum_w
+        tau2 = np.where(enough, np.maximum(0.0, (q - (k - 1)) / scale), np.nan)
+        w_re = np.where(ok, 1.0 / (safe_se2 + tau2[..., None]), 0.0)
+        mu_re = (w_re * xz).sum(axis=-1) / w_re.sum(axis=-1)
+        shrink = tau2[..., None] / (tau2[..., None] + safe_se2)
+        deviation = np.where(ok & enough[..., None], shrink * (xz - mu_re[..., None]), np.nan)
+    return _RandomEffects(np.where(enough, q, np.nan), k, tau2, deviation)
+
+
+_QPROFILE_GRID = 512
+
+
+def _qprofile_draws(
+    x: NDArray[np.float64], se2: NDArray[np.float64], u: NDArray[np.float64]
+) -> NDArray[np.float64]:
+    """Draws of ``tau2`` from its Q-profile confidence distribution, one per `u`.
+
+    The generalised Q statistic ``Q(tau2) = Σ (x_i - mu(tau2))² / (se2_i + tau2)``, with
+    ``mu(tau2)`` the mean weighted by ``1 / (se2_i + tau2)``, is chi-square with ``k - 1``
+    degrees of freedom at the true ``tau2`` and decreases in ``tau2``; solving ``Q(tau2) =
+    u`` for ``u`` drawn from that chi-square gives draws whose quantiles are the Q-profile
+    confidence limits (0 when ``u >= Q(0)``: homogeneity not rejected at that level).
+    `x` and `se2` are ``(problems, k)`` (entries left out as in `_random_effects`), `u` is
+    ``(draws, problems)``; the equation is solved by interpolation on a grid of ``tau2``.
+    """
+    ok = np.isfinite(x) & np.isfinite(se2) & (se2 > 0)
+    xz = np.where(ok, x, 0.0)
+    safe_se2 = np.where(ok, se2, 1.0)
+    k = np.count_nonzero(ok, axis=-1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean = xz.sum(axis=-1) / k
+        spread = np.where(ok, (xz - mean[:, None]) ** 2, 0.0).sum(axis=-1)
+        # Q(tau2) <= spread / tau2, so Q(top) <= u for every draw u >= u.min().
+        top = spread / np.maximum(u.min(axis=0), 1e-12)
+    grid = np.nan_to_num(top)[:, None] * np.linspace(0.0, 1.0, _QPROFILE_GRID) ** 2
+    w = np.where(ok[:, None, :], 1.0 / (safe_se2[:, None, :] + grid[:, :, None]), 0.0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mu = (w * xz[:, None, :]).sum(axis=-1) / w.sum(axis=-1)
+        q = (w * (xz[:, None, :] - mu[:, :, None]) ** 2).sum(axis=-1)  # decreasing in tau2
+    out = np.full(u.shape, np.nan)
+    for p in np.flatnonzero(k >= 2).tolist():  # noqa: PLR2004 - one interpolation per problem
+        out[:, p] = np.interp(u[:, p], q[p, ::-1], grid[p, ::-1])
+    return out

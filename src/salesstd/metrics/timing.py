@@ -30,7 +30,7 @@ from salesstd import stats
 from salesstd.funnel import Funnel
 from salesstd.log import EventLog
 from salesstd.metrics import _common
-from salesstd.metrics._episodes import NS_PER_DAY, Skips, _entry_numbers, build_episodes
+from salesstd.metrics._episodes import NS_PER_DAY, Skips, build_episodes
 from salesstd.metrics._timing_results import (
     CycleTime,
     CycleTimeResult,
@@ -39,6 +39,7 @@ from salesstd.metrics._timing_results import (
     StageDwell,
     TimeInStageResult,
 )
+from salesstd.stats import _kaplan_meier, _quantile_estimate, _sort_spells
 
 __all__ = [
     "CycleTime",
@@ -109,27 +110,18 @@ def _group_max(values: NDArray[np.float64], code: NDArray[np.int64], n: int) -> 
     return out
 
 
-def _group_median(
-    values: NDArray[np.float64], code: NDArray[np.int64], n: int
-) -> NDArray[np.float64]:
-    """Median of the values of each group code (mean of the two middle ones); NaN if none."""
-    # Sort by value, then stably by group code: for the small codes used here numpy does the
-    # second sort as a radix sort, much faster than a lexsort over both keys.
-    order = np.argsort(values)
-    small = np.int16 if n <= np.iinfo(np.int16).max else np.int64
-    order = order[np.argsort(code[order].astype(small), kind="stable")]
-    sorted_values = values[order]
-    counts = np.bincount(code, minlength=n)
-    starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
-    out = np.full(n, np.nan)
+def _sorted_median(values: NDArray[np.float64], counts: NDArray[np.int64]) -> NDArray[np.float64]:
+    """Median of each group of `values` (mean of the two middle ones); NaN for an empty group.
+
+    `values` are sorted by (group, value), group ``g`` holding the next ``counts[g]``.
+    """
+    starts = np.concatenate([[0], np.cumsum(counts)[:-1]]).astype(np.int64)
+    out = np.full(counts.size, np.nan)
     some = counts > 0
     lo = starts[some] + (counts[some] - 1) // 2
     hi = starts[some] + counts[some] // 2
-    out[some] = (sorted_values[lo] + sorted_values[hi]) / 2
+    out[some] = (values[lo] + values[hi]) / 2
     return out
-
-
-# --------------------------------------------------------------------- time in stage
 
 
 # --------------------------------------------------------------------- time in stage
@@ -237,18 +229,21 @@ def time_in_stage(
     level = v.fraction("confidence_level", confidence_level)
     horizon_days = None if horizon is None else _common.days("horizon", horizon)
     grouping = _common.groups(log, by)
-    ep = build_episodes(log, funnel, as_of=as_of, skips=skips)
+    # Implied passes are not stays and are not counted when numbering a case's stays, so the
+    # stays are exactly the recorded (strict) episodes of open stages, whatever `skips` says;
+    # the strict episodes are the cheaper to build (the implied ones are derived from them).
+    ep = build_episodes(log, funnel, as_of=as_of, skips="strict")
 
     stages = tuple(s.name for s in funnel.open_stages)
     outcomes = tuple(s.name for s in funnel.stages if s.is_outcome)
     n_open, n_groups = len(stages), grouping.n
     n_rows = n_groups * n_open
 
-    idx = np.flatnonzero((ep.stage < ep.n_open) & ~ep.implied)
-    entry = _entry_numbers(ep.case[idx], ep.stage[idx], ep.n_stages).astype(np.int64)
+    is_open = ep.stage < ep.n_open
     if entries == "first":
-        keep = entry == 0
-        idx, entry = idx[keep], entry[keep]
+        is_open &= ep.entry == 0
+    idx = np.flatnonzero(is_open)
+    entry = ep.entry[idx].astype(np.int64)
     case = ep.case[idx]
     stage = ep.stage[idx]
     enter = ep.enter[idx]
@@ -256,9 +251,15 @@ def time_in_stage(
     ended = ep.moved[idx]
     row = grouping.of_case[case].astype(np.int64) * n_open + stage
 
-    km = stats.kaplan_meier(days, ended, row, n_groups=n_rows)
-    quantiles = {q: km.quantile(q, confidence_level=level) for q in (0.25, 0.5, 0.75)}
-    longest = _group_max(days, row, n_rows)
+    # One sort by (row, days) gives the curves, each row's longest stay and the naive median.
+    spells = _sort_spells(days, ended, row, n_rows, 2)
+    km = _kaplan_meier(spells, n_rows)
+    band = km.confidence_band(level)
+    quantiles = {q: _quantile_estimate(km, q, band) for q in (0.25, 0.5, 0.75)}
+    n = np.diff(spells.offsets)
+    exits = np.asarray(km.n_events, dtype=np.int64)
+    longest = np.full(n_rows, np.nan)
+    longest[n > 0] = spells.time[spells.offsets[1:][n > 0] - 1]
     if horizon_days is None:
         row_horizon = longest
         rmst, rmst_se = _rmst_own_horizon(km, row_horizon)
@@ -266,9 +267,9 @@ def time_in_stage(
         row_horizon = np.where(np.isnan(longest), np.nan, horizon_days)
         rm = km.restricted_mean(horizon_days)
         rmst, rmst_se = rm.value[:n_rows], rm.standard_error[:n_rows]
+    ended_sorted = spells.code.view(bool)
+    naive = _sorted_median(spells.time[ended_sorted], exits)
 
-    n = np.bincount(row, minlength=n_rows).astype(np.int64)
-    exits = np.bincount(row[ended], minlength=n_rows).astype(np.int64)
     labels = np.array([*grouping.labels, 0], dtype=object)[:-1]
     stays = DwellTable(
         case=log.case_names[case],
@@ -298,7 +299,7 @@ def time_in_stage(
         rmst_days=rmst,
         rmst_se_days=rmst_se,
         horizon_days=row_horizon,
-        naive_median_days=_group_median(days[ended], row[ended], n_rows),
+        naive_median_days=naive,
         stages=stages,
         outcomes=outcomes,
         groups=grouping.labels,
@@ -344,9 +345,6 @@ def _rmst_own_horizon(
         rm = one.restricted_mean(h)
         value[r], se[r] = float(rm.value[0]), float(rm.standard_error[0])
     return value, se
-
-
-# --------------------------------------------------------------------- cycle time
 
 
 # --------------------------------------------------------------------- cycle time
