@@ -30,7 +30,7 @@ from salesstd.metrics._episodes import (
     event_stays,
     segment_starts,
 )
-from salesstd.metrics.conversion import _first_forward
+from salesstd.metrics.conversion import step_counts
 from salesstd.metrics.flow import velocity
 from salesstd.metrics.timing import _at_last_step, _first_reaching
 from salesstd.standard import KPI, Standard
@@ -210,17 +210,14 @@ def _win_rate(ctx: Context, kpi: Kpi, codes: NDArray[np.int64], n: int) -> Estim
 def _stage_conversion(ctx: Context, kpi: Kpi, codes: NDArray[np.int64], n: int) -> Estimate:
     """`conversion`'s step rate of the KPI's stage per group: advanced / (advanced + lost).
 
-    The same units as `salesstd.conversion` with its defaults (first entries, implied
-    skips), for the one stage the KPI names.
+    The same counts as `salesstd.conversion` with its defaults (first entries, implied
+    skips), for the one stage the KPI names (`step_counts`).
     """
-    ep = build_episodes(ctx.log, ctx.funnel, as_of=ctx.stamp)
+    ep = build_episodes(ctx.log, ctx.funnel, as_of=ctx.stamp, skips="strict")
     stage = ctx.funnel.stage_names.index(str(kpi.stage))
-    unit = np.flatnonzero((ep.stage == stage) & (ep.entry == 0))
-    advanced = _first_forward(ep, unit) >= 0
-    group = codes[ep.case[unit]]
-    lost = ~advanced & (ctx.outcome()[ep.case[unit]] > ctx.funnel.n_open)
-    x = _counts(group, advanced, n)
-    return proportion(x, x + _counts(group, lost, n), ctx.level)
+    _, advanced, lost = step_counts(ep, codes, n)
+    x = advanced[:, stage]
+    return proportion(x, x + lost[:, stage], ctx.level)
 
 
 def _cycle_time(ctx: Context, kpi: Kpi, codes: NDArray[np.int64], n: int) -> Estimate:
@@ -230,7 +227,7 @@ def _cycle_time(ctx: Context, kpi: Kpi, codes: NDArray[np.int64], n: int) -> Est
     share that the scorecard does not use (the conditional median has none).
     """
     del kpi
-    ep = build_episodes(ctx.log, ctx.funnel, as_of=ctx.stamp)
+    ep = build_episodes(ctx.log, ctx.funnel, as_of=ctx.stamp, skips="strict")
     scope = np.flatnonzero(ep.in_scope & (codes >= 0))
     reached = ctx.outcome()[scope]
     closed = reached >= 0
@@ -256,9 +253,9 @@ def _dwell(ctx: Context, kpi: Kpi, codes: NDArray[np.int64], n: int) -> Estimate
     The same stays and estimate as `salesstd.time_in_stage` (implied skips, first entries),
     for the one stage the KPI names.
     """
-    ep = build_episodes(ctx.log, ctx.funnel, as_of=ctx.stamp)
+    ep = build_episodes(ctx.log, ctx.funnel, as_of=ctx.stamp, skips="strict")
     stage = ctx.funnel.stage_names.index(str(kpi.stage))
-    idx = np.flatnonzero((ep.stage == stage) & ~ep.implied)
+    idx = np.flatnonzero(ep.stage == stage)
     idx = idx[segment_starts(ep.case[idx])]  # first recorded stay of each case
     idx = idx[codes[ep.case[idx]] >= 0]
     group = codes[ep.case[idx]]

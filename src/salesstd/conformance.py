@@ -334,18 +334,30 @@ def _activities(
     found: _Found,
 ) -> None:
     """``missing_activity``: per ended stay in a stage, one check per required activity."""
-    # Only non-stage activities count (a stage's name never is one).
+    # Only non-stage activities count (a stage's name never is one). One pass over the log
+    # finds the events of every required activity; each is then placed in its stay.
     is_stage = funnel.stage_codes(log) >= 0
     codes = {str(a): i for i, a in enumerate(log.activity_names.tolist()) if not is_stage[i]}
-    t = log.time.view(np.int64)
+    wanted = sorted({a for counts in needs.values() for a in counts if a in codes})
+    slot_of = np.full(log.activity_names.size, -1, dtype=np.int16)
+    for k, activity in enumerate(wanted):
+        slot_of[codes[activity]] = k
+    slot = slot_of[log.activity]
+    events = np.flatnonzero(slot >= 0)
+    events = events[log.time.view(np.int64)[events] <= ep.as_of]
+    home = event_stays(log, ep, events)
+    slot = slot[events]
     for stage, counts in needs.items():
         position = funnel.stage(stage).position
         stays = np.flatnonzero(ep.moved & (ep.stage == position))
         for activity, minimum in counts.items():
             found.add_checks("missing_activity", ep.case[stays])
-            events = np.flatnonzero(log.activity == codes.get(activity, -1))
-            home = event_stays(log, ep, events[t[events] <= ep.as_of])
-            logged = np.bincount(home[home >= 0], minlength=ep.size)[stays]
+            mine = (
+                home[(slot == wanted.index(activity)) & (home >= 0)]
+                if activity in codes
+                else home[:0]
+            )
+            logged = np.bincount(mine, minlength=ep.size)[stays]
             bad = logged < int(minimum)
             where = stays[bad]
             short = logged[bad]

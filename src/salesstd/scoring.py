@@ -331,7 +331,7 @@ def scorecard(
     dupes = sorted({x for x in names if names.count(x) > 1})
     if dupes:
         raise ParameterError(f"KPI names must differ; {v.listing(dupes)} appear twice.")
-    cutoff = build_episodes(log, funnel, as_of=as_of).as_of
+    cutoff = build_episodes(log, funnel, as_of=as_of, skips="strict").as_of
     ctx = Context(log=log, funnel=funnel, as_of=cutoff, level=level, value=value, standard=standard)
     pcodes, periods = _period_codes(log, cutoff, period)
     n_e, n_p, n_k = grouped.n, len(periods), len(kpis)

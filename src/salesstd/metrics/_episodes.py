@@ -76,6 +76,8 @@ class Episodes:
     first_time: NDArray[np.int64]
     as_of: int
     event: NDArray[np.int64]
+    # Per-case arrays derived on first use and shared (read-only) by every later caller.
+    _derived: dict[str, NDArray[Any]] = attrs.field(factory=dict, eq=False, repr=False)
 
     @property
     def size(self) -> int:
@@ -97,18 +99,27 @@ class Episodes:
         return (self.exit - self.enter) / NS_PER_DAY
 
     def case_outcome(self) -> NDArray[np.int32]:
-        """Per case: the outcome stage code it reached, or -1 if none by `as_of`."""
-        out = np.full(self.n_cases, -1, dtype=np.int32)
-        hit = self.is_outcome
-        out[self.case[hit]] = self.stage[hit]
+        """Per case: the outcome stage code it reached, or -1 if none by `as_of` (read-only)."""
+        if "outcome" not in self._derived:
+            self._close()
+        out: NDArray[np.int32] = self._derived["outcome"]
         return out
 
     def case_close_time(self) -> NDArray[np.int64]:
-        """Per case: time of its outcome, NaT (int64 min) if none by `as_of`."""
-        out = np.full(self.n_cases, _time.NAT, dtype=np.int64)
-        hit = self.is_outcome
-        out[self.case[hit]] = self.enter[hit]
+        """Per case: time of its outcome, NaT (int64 min) if none by `as_of` (read-only)."""
+        if "close" not in self._derived:
+            self._close()
+        out: NDArray[np.int64] = self._derived["close"]
         return out
+
+    def _close(self) -> None:
+        outcome = np.full(self.n_cases, -1, dtype=np.int32)
+        close = np.full(self.n_cases, _time.NAT, dtype=np.int64)
+        hit = np.flatnonzero(self.is_outcome)
+        outcome[self.case[hit]] = self.stage[hit]
+        close[self.case[hit]] = self.enter[hit]
+        self._derived["outcome"] = _sealed(outcome)
+        self._derived["close"] = _sealed(close)
 
     def position(self) -> NDArray[np.int32]:
         """Forward position of each episode.

@@ -39,7 +39,7 @@ from salesstd.metrics._conversion_results import (
     objects,
     read_at,
 )
-from salesstd.metrics._episodes import NS_PER_DAY, Episodes, Skips, build_episodes
+from salesstd.metrics._episodes import NS_PER_DAY, Episodes, Skips, build_episodes, segment_starts
 
 __all__ = [
     "ConversionCurves",
@@ -99,6 +99,45 @@ def _first_forward(ep: Episodes, unit: NDArray[np.intp]) -> NDArray[np.int64]:
         found[found] = ep.case[k[found]] == ep.case[i[found]]
         out[pick] = np.where(found, k, -1)
     return out
+
+
+def step_counts(
+    ep: Episodes, of_case: NDArray[np.integer], n_groups: int
+) -> tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.int64]]:
+    """First entries, advances and losses per (group, open stage), as `conversion` counts them.
+
+    `conversion`'s default reading (``skips="implied"``, first entries) depends on each
+    case only through the furthest forward position it reached (the stage code for open
+    stages and won, from the strict episodes) and its outcome: a case whose furthest
+    position is ``f`` entered every open stage up to ``f`` (a forward jump passes the
+    stages between), advanced from each stage below ``f`` (the move that reached ``f``
+    came after its first entry into them), and at ``f`` itself is lost if it ended lost
+    and open otherwise. So the counts come from one pass over the episodes and one over
+    the cases, with no implied episodes. Cases with a negative group code are left out.
+
+    Args:
+        ep: Strict (or implied) episodes.
+        of_case: Group code of each case (-1: not counted).
+        n_groups: Number of groups.
+
+    Returns:
+        ``(entries, advanced, lost)``, each ``(n_groups, n_open)``.
+    """
+    n_open = ep.n_open
+    furthest = np.full(ep.n_cases, -1, dtype=np.int64)
+    if ep.size:
+        # Episodes are sorted by case: each case's block starts where the case changes.
+        starts = np.flatnonzero(segment_starts(ep.case))
+        position = np.where(ep.stage <= n_open, ep.stage, -1)
+        furthest[ep.case[starts]] = np.maximum.reduceat(position, starts)
+    lost_case = ep.case_outcome() > n_open
+    counted = (furthest >= 0) & (of_case >= 0)
+    key = of_case[counted].astype(np.int64) * (n_open + 1) + furthest[counted]
+    size = n_groups * (n_open + 1)
+    at = np.bincount(key, minlength=size).reshape(n_groups, n_open + 1)
+    at_least = np.cumsum(at[:, ::-1], axis=1)[:, ::-1]  # cases whose furthest is >= each
+    lost = np.bincount(key[lost_case[counted]], minlength=size).reshape(n_groups, n_open + 1)
+    return at_least[:, :n_open], at_least[:, 1:], lost[:, :n_open]
 
 
 def _units(ep: Episodes, entries: Entries) -> _Units:
