@@ -51,6 +51,7 @@ from salesstd.metrics._episodes import (
     build_episodes,
     event_stays,
     segment_starts,
+    segmented_cummax,
 )
 
 if TYPE_CHECKING:
@@ -211,9 +212,8 @@ def _check(
 
     _moves(ep, funnel, names, found, allow_backward=rules.allow_backward)
     if rules.required_stages:
-        implied = build_episodes(log, funnel, as_of=as_of, skips="implied")
         required = [funnel.stage(s).position for s in rules.required_stages]
-        _skips(implied, required, names, found)
+        _skips(ep, required, names, found)
     if rules.max_dwell_days:
         _sla(ep, funnel, rules.max_dwell_days, names, found)
     t = log.time.view(np.int64)
@@ -261,35 +261,43 @@ def _moved_text(
     return _join(f"{verb} from '", names[src], "' to '", names[dst], "'")
 
 
-def _skips(implied: Episodes, required: list[int], names: NDArray[np.str_], found: _Found) -> None:
-    """``skipped_stage``: one check per required stage reached or passed (implied stays)."""
-    is_required = np.zeros(implied.n_stages, dtype=bool)
-    is_required[required] = True
-    reached = is_required[implied.stage] & (implied.entry == 0)
-    found.add_checks("skipped_stage", implied.case[reached])
-    hit = np.flatnonzero(reached & implied.implied)
-    # The jump that implied a stay: from the case's last real stay before it (if any) to
-    # the real stay after it (implied stays sit just before the stay that caused them).
+def _skips(ep: Episodes, required: list[int], names: NDArray[np.str_], found: _Found) -> None:
+    """``skipped_stage``: one check per required stage reached or passed.
 
-    def detail() -> NDArray[np.str_]:
-        real = np.flatnonzero(~implied.implied)
-        after = np.searchsorted(real, hit)
-        cause = real[after]
-        prev = real[np.maximum(after - 1, 0)]
-        starts = (after == 0) | (implied.case[prev] != implied.case[hit])
-        src = names[implied.stage[prev]]
-        dst = names[implied.stage[cause]]
-        return np.where(
-            starts,
-            _join("first recorded in '", dst, "'"),
-            _join("jumped from '", src, "' to '", dst, "'"),
-        )
+    A case reaches or passes stage ``s`` at its first recorded stay whose forward position
+    is ``s`` or beyond (a loss is not a step forward). If that stay is in ``s`` itself the
+    stage was recorded; if it is further on, the case jumped over ``s`` (or was first
+    recorded past it): the stage ``skips="implied"`` would add as an implied stay.
+    """
+    position = ep.position().astype(np.int64)
+    before = np.empty(ep.size, dtype=np.int64)  # furthest position before each stay
+    if ep.size:
+        before[1:] = segmented_cummax(position.astype(np.int32), ep.case)[:-1]
+        before[segment_starts(ep.case)] = -1
+    parts = []
+    for stage in sorted(set(required)):
+        reaching = np.flatnonzero((before < stage) & (position >= stage))
+        found.add_checks("skipped_stage", ep.case[reaching])
+        parts.append((stage, reaching[position[reaching] != stage]))
+    for stage, hit in parts:  # add after all checks, in stage order
+        starts = segment_starts(ep.case)[hit]
 
-    nan = np.full(hit.size, np.nan)
-    found.add(
-        "skipped_stage", implied.case[hit], implied.stage[hit], implied.enter[hit], nan, nan,
-        detail,
-    )  # fmt: skip
+        def detail(
+            hit: NDArray[np.intp] = hit, starts: NDArray[np.bool_] = starts
+        ) -> NDArray[np.str_]:
+            src = names[ep.stage[np.maximum(hit - 1, 0)]]
+            dst = names[ep.stage[hit]]
+            return np.where(
+                starts,
+                _join("first recorded in '", dst, "'"),
+                _join("jumped from '", src, "' to '", dst, "'"),
+            )
+
+        nan = np.full(hit.size, np.nan)
+        found.add(
+            "skipped_stage", ep.case[hit], np.full(hit.size, stage, dtype=np.int32),
+            ep.enter[hit], nan, nan, detail,
+        )  # fmt: skip
 
 
 def _sla(
