@@ -28,7 +28,7 @@ __all__ = [
     "Uncertainty",
 ]
 
-Uncertainty = Literal["parameters", "process"]
+Uncertainty = Literal["parameters", "process", "drift"]
 Model = Literal["renewal", "markov"]
 
 
@@ -44,6 +44,10 @@ class StageForecast:
             its age and the horizon).
         weighted_pipeline: ``open_deals x win_probability``: the naive forecast.
         expected_value: Expected won value within the horizon (NaN without `value`).
+        drift: Between-period overdispersion ``rho`` of the stage's exit shares (0: they
+            varied no more than chance; see `forecast`).
+        drift_periods: Horizon-long periods before `as_of` with exits from the stage;
+            below 2, `drift` is 0 for want of history.
     """
 
     stage: str
@@ -52,6 +56,8 @@ class StageForecast:
     win_probability: float
     weighted_pipeline: float
     expected_value: float
+    drift: float
+    drift_periods: int
 
 
 @attrs.frozen(repr=False)
@@ -68,6 +74,11 @@ class ForecastResult(ResultMixin):
         weighted_pipeline: Per stage: ``open_deals x win_probability``.
         expected_value: Per stage: expected won value within the horizon (NaN without
             `value`).
+        drift: Per stage: between-period overdispersion ``rho`` of its exit shares, the
+            share of their variance that is period-to-period drift rather than chance
+            (estimated whatever `uncertainty`; used by ``uncertainty="drift"``).
+        drift_periods: Per stage: horizon-long periods before `as_of` with exits from it;
+            with fewer than 2, `drift` is 0 (no history to see drift in).
         cases: Case id of each open deal.
         deal_stage: Stage of each open deal at `as_of`.
         deal_age_days: Days each open deal had spent in its stage at `as_of`.
@@ -82,7 +93,7 @@ class ForecastResult(ResultMixin):
         seed: The seed used, or None.
         confidence_level: Coverage of the intervals.
         model: ``"renewal"`` or ``"markov"`` (see `forecast`).
-        uncertainty: ``"parameters"`` or ``"process"`` (see `forecast`).
+        uncertainty: ``"parameters"``, ``"process"`` or ``"drift"`` (see `forecast`).
         history_days: The fitting window, days, or None for the whole log before `as_of`.
     """
 
@@ -92,6 +103,8 @@ class ForecastResult(ResultMixin):
     win_probability: NDArray[np.float64] = attrs.field(converter=readonly, eq=eq)
     weighted_pipeline: NDArray[np.float64] = attrs.field(converter=readonly, eq=eq)
     expected_value: NDArray[np.float64] = attrs.field(converter=readonly, eq=eq)
+    drift: NDArray[np.float64] = attrs.field(converter=readonly, eq=eq)
+    drift_periods: NDArray[np.int64] = attrs.field(converter=readonly, eq=eq)
     cases: NDArray[np.object_] = attrs.field(converter=readonly, eq=eq)
     deal_stage: NDArray[np.object_] = attrs.field(converter=readonly, eq=eq)
     deal_age_days: NDArray[np.float64] = attrs.field(converter=readonly, eq=eq)
@@ -159,6 +172,8 @@ class ForecastResult(ResultMixin):
             win_probability=float(self.win_probability[s]),
             weighted_pipeline=float(self.weighted_pipeline[s]),
             expected_value=float(self.expected_value[s]),
+            drift=float(self.drift[s]),
+            drift_periods=int(self.drift_periods[s]),
         )
 
     def _table(self) -> Mapping[str, NDArray[Any]]:
@@ -169,6 +184,8 @@ class ForecastResult(ResultMixin):
             "win_probability": self.win_probability,
             "weighted_pipeline": self.weighted_pipeline,
             "expected_value": self.expected_value,
+            "drift": self.drift,
+            "drift_periods": self.drift_periods,
         }
 
     def _params(self) -> Mapping[str, object]:
@@ -244,7 +261,7 @@ class BacktestResult(ResultMixin):
         seed: The seed used, or None.
         confidence_level: Coverage of the intervals.
         model: ``"renewal"`` or ``"markov"`` (see `forecast`).
-        uncertainty: ``"parameters"`` or ``"process"`` (see `forecast`).
+        uncertainty: ``"parameters"``, ``"process"`` or ``"drift"`` (see `forecast`).
         history_days: The fitting window, days, or None for the whole log before `as_of`.
     """
 

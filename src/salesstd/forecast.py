@@ -24,6 +24,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from salesstd import _validate as v
+from salesstd._forecast_drift import ExitDrift, exit_overdispersion, tilt_exits
 from salesstd._forecast_results import (
     BacktestResult,
     BacktestRow,
@@ -52,13 +53,18 @@ __all__ = [
     "forecast",
 ]
 
-_UNCERTAINTIES: tuple[Uncertainty, ...] = ("parameters", "process")
+_UNCERTAINTIES: tuple[Uncertainty, ...] = ("parameters", "process", "drift")
 _MODELS: tuple[Model, ...] = ("renewal", "markov")
 
 #: Deal x simulation cells simulated at once (memory stays in the tens of MB).
 _CELLS = 1_000_000
 #: Parameter draws (Bayesian-bootstrap refits) shared out over the simulations.
 _PARAMETER_SETS = 100
+#: The same with ``uncertainty="drift"``: its draws of the drift have a long tail (few
+#: periods, few degrees of freedom), so the ends of the interval need more of them to be
+#: stable to a few wins from seed to seed (on BPIC 2012: 100 draws move the 5% end by up
+#: to 30 wins between seeds, 400 by about 10).
+_DRIFT_PARAMETER_SETS = 400
 #: Jump steps after which a simulated deal still moving is stopped (as not won).
 _MAX_JUMPS = 10_000
 
@@ -72,7 +78,8 @@ class _Stays:
 
     `time` and `offsets` hold the distinct stay lengths that ended in a move, per open
     stage (the steps of its Kaplan-Meier curve); `step` is the step of each stay that moved
-    (-1 if censored), `last` the last step at or before each stay's length (-1 if none).
+    (-1 if censored), `last` the last step at or before each stay's length (-1 if none);
+    `exit` is when each stay ended (ns; `as_of` for a stay still open).
     """
 
     n_open: int
@@ -81,6 +88,7 @@ class _Stays:
     moved: NDArray[np.bool_]
     next_stage: NDArray[np.intp]
     case: NDArray[np.intp]
+    exit: NDArray[np.int64]
     time: NDArray[np.float64]
     offsets: NDArray[np.int64]
     step: NDArray[np.intp]
@@ -128,6 +136,7 @@ def _stays(log: EventLog, funnel: Funnel, as_of_ns: int, history_ns: int | None)
         moved=moved,
         next_stage=ep.next_stage[keep].astype(np.intp),
         case=ep.case[keep].astype(np.intp),
+        exit=ep.exit[keep],
         time=np.concatenate([np.empty(0), *times]),
         offsets=np.asarray(offsets, dtype=np.int64),
         step=step,
@@ -327,7 +336,26 @@ def forecast(
     every stay of a case shares its weight) and the simulations are shared out over them:
     the interval reflects how well the stay curves and the moves are known as well as
     the luck of the draw. ``"process"`` keeps the model at its estimate. Neither covers a
-    process that changes over time (a falling win rate, a holiday slowdown): `history`
+    process that changes over time (a falling win rate, a holiday slowdown).
+
+    ``uncertainty="drift"`` adds that change, as far as the log shows it: the forecast
+    window is treated as one more period of the process, whose exit shares may differ
+    from the fitted ones as much as they differed between past periods. The history
+    before `as_of` is cut into periods as long as the horizon, ending at `as_of`
+    (``(as_of - h, as_of]``, ``(as_of - 2h, as_of - h]``, ...), so the forecast window is
+    the next one. For each open stage, the variation of its exit shares (to the next
+    stage, to lost, ...) between those periods beyond what the counts alone would show is
+    a Dirichlet-multinomial overdispersion ``rho``: each period's shares scatter around
+    the pooled ones with variance ``rho p (1 - p)``. It is estimated by the method of
+    moments from Pearson's statistic over the periods (`ForecastResult.drift`, computed
+    whatever `uncertainty`) and is 0 when the stage has exits in fewer than two periods
+    (`ForecastResult.drift_periods`), or a single destination. Each of 400 Bayesian-
+    bootstrap refits then draws its own ``rho`` from the spread of that estimate (wide
+    with few periods), its own period shares ``q ~ Dirichlet(p (1 - rho) / rho)`` per
+    stage, and reweights every move by ``q_j / p_j``: the stay curves follow the new mix
+    of exits. On a process that does not drift ``rho`` is near 0 and the interval barely
+    changes. It does not foresee a change the history has not shown (a first drop of the
+    win rate), nor does it model drifting stay lengths. `history` is the other lever: it
     fits on recent stays only, at the price of a shorter view of long stays.
 
     The *naive weighted pipeline* beside it sums, over the open deals, the probability of
@@ -348,7 +376,7 @@ def forecast(
             and the same inputs give the same result.
         confidence_level: Coverage of the central interval of the simulated totals.
         model: ``"renewal"`` or ``"markov"``; see above.
-        uncertainty: ``"parameters"`` or ``"process"``; see above.
+        uncertainty: ``"parameters"``, ``"process"`` or ``"drift"``; see above.
         history: Fit on the stays that entered their stage within this long before
             `as_of` (days or a timedelta); None (default) uses the whole log before it.
 
@@ -370,7 +398,11 @@ def forecast(
         Aalen-Johansen split by exit): Lagakos, S. W., Sommer, C. J. and Zelen, M. (1978).
         Semi-Markov models for partially censored data. *Biometrika* 65(2), 311-317. The
         Bayesian bootstrap: Rubin, D. B. (1981). The Bayesian bootstrap. *Ann. Statist.*
-        9(1), 130-134.
+        9(1), 130-134. Moment estimate of extra-binomial variation from Pearson's
+        statistic: Williams, D. A. (1982). Extra-binomial variation in logistic linear
+        models. *Applied Statistics* 31(2), 144-148; for multinomial counts in clusters,
+        Brier, S. S. (1980). Analysis of contingency tables under cluster sampling.
+        *Biometrika* 67(3), 591-596.
 
     Examples:
         >>> log = ss.EventLog.from_records(
@@ -387,6 +419,13 @@ def forecast(
         Every recorded stay in ``lead`` lasted 10 days and was won. d3 entered ``lead`` on
         14 January, a day before the forecast time (the log's last event, 15 January), so
         it is won 9 days later: inside a 9-day horizon, outside an 8-day one.
+
+        Both wins fall in the last 9 days before the forecast time, a single period of the
+        horizon's length, so there is no history of drift to add:
+
+        >>> lead = ss.forecast(log, funnel, horizon=9, seed=1, n=200, uncertainty="drift")
+        >>> lead.at("lead").drift, lead.at("lead").drift_periods, lead.wins
+        (0.0, 1, 1.0)
     """
     horizon_days = days("horizon", horizon)
     n_sims = v.positive_int("n", n)
@@ -434,6 +473,7 @@ def _forecast(
 ) -> ForecastResult:
     stays = _stays(log, funnel, cutoff, history_ns)
     chain = _fit(stays)
+    drift = _drift(stays, cutoff, horizon_days)
     ep = build_episodes(log, funnel, as_of=stamp(cutoff), skips="strict")
     open_ep = np.flatnonzero(ep.censored)
     deal = ep.case[open_ep]
@@ -442,12 +482,22 @@ def _forecast(
     deal_values = np.zeros(deal.size) if values is None else np.nan_to_num(values[deal], nan=0.0)
     rng = np.random.default_rng(seed)
     chains = [chain]
-    if uncertainty == "parameters":
+    if uncertainty != "process":
         # One weight per case with a stay, drawn in case order: a log cut after `as_of`
         # (fewer cases) draws the same weights.
         _, unit = np.unique(stays.case, return_inverse=True)
-        weights = rng.standard_exponential((min(n, _PARAMETER_SETS), int(unit.max(initial=-1)) + 1))
-        chains = [_fit(stays, w[unit]) for w in weights]
+        n_units = int(unit.max(initial=-1)) + 1
+        if uncertainty == "drift":
+            # Set by set: 400 sets of weights for every case would not fit a large log.
+            moves = (stays.stage, stays.next_stage, stays.moved)
+            chains = []
+            for _ in range(min(n, _DRIFT_PARAMETER_SETS)):
+                w = rng.standard_exponential(n_units)[unit]
+                rho = drift.draw(rng)
+                chains.append(_fit(stays, tilt_exits(*moves, w, rho, rng, n_stages=stays.n_stages)))
+        else:
+            weights = rng.standard_exponential((min(n, _PARAMETER_SETS), n_units))
+            chains = [_fit(stays, w[unit]) for w in weights]
     totals, value_totals, per_deal = _simulate(
         chains,
         (stage0, age0, deal_values),
@@ -477,6 +527,8 @@ def _forecast(
         win_probability=win_probability,
         weighted_pipeline=open_deals * win_probability,
         expected_value=expected_value,
+        drift=drift.rho,
+        drift_periods=drift.periods,
         cases=objects(log.case_names[deal]),
         deal_stage=objects(names[int(s)] for s in stage0),
         deal_age_days=age0,
@@ -492,6 +544,25 @@ def _forecast(
         model=model,
         uncertainty=uncertainty,
         history_days=None if history_ns is None else history_ns / NS_PER_DAY,
+    )
+
+
+def _drift(stays: _Stays, cutoff: int, horizon_days: float) -> ExitDrift:
+    """Exit-share overdispersion per open stage over horizon-long periods before `cutoff`.
+
+    The periods are ``(cutoff - (k + 1) h, cutoff - k h]`` for ``k = 0, 1, ...`` (``h`` the
+    horizon), so the forecast window ``(cutoff, cutoff + h]`` is the next one; each move
+    counts in the period of its exit.
+    """
+    m = stays.moved
+    length = max(1, round(horizon_days * NS_PER_DAY))
+    period = (cutoff - stays.exit[m]) // length
+    return exit_overdispersion(
+        stays.stage[m],
+        stays.next_stage[m],
+        period.astype(np.int64),
+        n_open=stays.n_open,
+        n_stages=stays.n_stages,
     )
 
 
@@ -526,7 +597,7 @@ def backtest_forecast(
         seed: Seed of the random generator (an int; each cutoff uses it), or None.
         confidence_level: Coverage of each forecast interval.
         model: ``"renewal"`` or ``"markov"``; see `forecast`.
-        uncertainty: ``"parameters"`` or ``"process"``; see `forecast`.
+        uncertainty: ``"parameters"``, ``"process"`` or ``"drift"``; see `forecast`.
         history: Fitting window before each cutoff (days or a timedelta), or None; see
             `forecast`.
 
