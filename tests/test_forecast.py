@@ -644,12 +644,19 @@ def bpic_backtests(
     log, funnel = bpic
     out = {
         model: ss.backtest_forecast(
-            log, funnel, cutoffs=CUTOFFS, horizon=30, n=10_000, seed=2012, model=model
+            log,
+            funnel,
+            cutoffs=CUTOFFS,
+            horizon=30,
+            n=10_000,
+            seed=2012,
+            model=model,
+            uncertainty="parameters",
         )
         for model in ("renewal", "markov")
     }
-    out["drift"] = ss.backtest_forecast(
-        log, funnel, cutoffs=CUTOFFS, horizon=30, n=10_000, seed=2012, uncertainty="drift"
+    out["drift"] = ss.backtest_forecast(  # the default uncertainty
+        log, funnel, cutoffs=CUTOFFS, horizon=30, n=10_000, seed=2012
     )
     return out
 
@@ -704,7 +711,9 @@ def test_bpic2012_weekly_backtest_coverage(bpic: tuple[ss.EventLog, ss.Funnel]) 
     cutoffs = [
         str(d) for d in np.arange(np.datetime64("2011-11-01"), np.datetime64("2012-02-14"), 7)
     ]
-    bt = ss.backtest_forecast(log, funnel, cutoffs=cutoffs, horizon=30, n=2000, seed=2012)
+    bt = ss.backtest_forecast(
+        log, funnel, cutoffs=cutoffs, horizon=30, n=2000, seed=2012, uncertainty="parameters"
+    )
     assert bt.cutoff.size == 15
     assert int(bt.inside.sum()) >= 9
     assert np.all(bt.forecast < bt.weighted_pipeline)

@@ -295,7 +295,7 @@ def forecast(
     seed: int | None = None,
     confidence_level: float = 0.9,
     model: Model = "renewal",
-    uncertainty: Uncertainty = "parameters",
+    uncertainty: Uncertainty = "drift",
     history: object = None,
 ) -> ForecastResult:
     """Forecast how many open deals are won, and for how much, within `horizon` of `as_of`.
@@ -331,14 +331,17 @@ def forecast(
       semi-Markov model of `MarkovFunnel`. It over-forecasts where fast stays advance and
       slow ones are lost.
 
-    With ``uncertainty="parameters"`` (the default) the model is refitted on 100 Bayesian-
+    With ``uncertainty="parameters"`` the model is refitted on 100 Bayesian-
     bootstrap reweightings of the cases (each case weighted by an exponential draw, so
     every stay of a case shares its weight) and the simulations are shared out over them:
     the interval reflects how well the stay curves and the moves are known as well as
     the luck of the draw. ``"process"`` keeps the model at its estimate. Neither covers a
     process that changes over time (a falling win rate, a holiday slowdown).
 
-    ``uncertainty="drift"`` adds that change, as far as the log shows it: the forecast
+    ``uncertainty="drift"`` (the default) adds that change, as far as the log shows it:
+    real processes drift, and on BPIC 2012 it brings the share of 90% intervals that hold
+    the actual count from 10 to 13 of 15 weekly cutoffs, at about 1.6 times the width. The
+    forecast
     window is treated as one more period of the process, whose exit shares may differ
     from the fitted ones as much as they differed between past periods. The history
     before `as_of` is cut into periods as long as the horizon, ending at `as_of`
@@ -576,7 +579,7 @@ def backtest_forecast(
     seed: int | None = None,
     confidence_level: float = 0.9,
     model: Model = "renewal",
-    uncertainty: Uncertainty = "parameters",
+    uncertainty: Uncertainty = "drift",
     history: object = None,
 ) -> BacktestResult:
     """Check `forecast` against history: forecast at past cutoffs, then count what happened.
