@@ -13,6 +13,7 @@ then times, best of `--repeat`:
   KPI checks conformance) and with a funnel-only standard (the funnel's own KPIs): the
   issue's target is at most 2x the baseline;
 - ``MarkovFunnel.from_log`` + ``bottlenecks``: at most 2x the baseline together;
+- up to 2M events, ``MarkovFunnel.bootstrap(n_boot=200)``: under 30 s (absolute, 2 cores);
 - for information, ``conversion_curves``, ``cycle_time`` and the flow metrics when present.
 
 Ratios, not seconds, are the figures to compare: the machine is shared and noisy.
@@ -81,30 +82,43 @@ def run(n_events: int, repeat: int) -> None:
     if hasattr(ss, "MarkovFunnel") and hasattr(ss, "bottlenecks"):
         jobs["MarkovFunnel.from_log"] = lambda: ss.MarkovFunnel.from_log(log, funnel)
         jobs["bottlenecks"] = lambda: ss.bottlenecks(log, funnel)
+    if hasattr(ss, "MarkovFunnel") and n_events <= 2_000_000:
+        # Issue 4: a 200-replicate case bootstrap on 1M events in under 30 s (absolute).
+        jobs["MarkovFunnel.bootstrap(n_boot=200)"] = lambda: ss.MarkovFunnel.bootstrap(
+            log, funnel, n_boot=200, seed=1
+        )
     seconds = {name: best_of(fn, repeat) for name, fn in jobs.items()}
     base = seconds["transitions (baseline)"]
+    judged = log.n_events >= 10_000_000  # the ratio targets are stated at 10M events
+
+    def verdict(ratio: float) -> str:
+        if not judged:
+            return "(the target is at 10M events)"
+        return "PASS" if ratio <= 2.0 else "FAIL"
+
     print("| method | seconds | x transitions | peak MiB |")
     print("|---|---:|---:|---:|")
     for name, fn in jobs.items():
         ratio = seconds[name] / base
         print(f"| {name} | {seconds[name]:.3f} | {ratio:.2f} | {peak_mib(fn):,.1f} |")
     both = seconds["conversion"] + seconds["time_in_stage"]
-    verdict = "PASS" if both / base <= 2.0 else "FAIL"
     print(
         f"\n(conversion + time_in_stage) / transitions = {both / base:.2f} "
-        f"(target <= 2.0) {verdict}"
+        f"(target <= 2.0) {verdict(both / base)}"
     )
     for name in ("scorecard(by='rep')", "scorecard(by='rep'), funnel KPIs"):
         if name in seconds:
             ratio = seconds[name] / base
-            verdict = "PASS" if ratio <= 2.0 else "FAIL"
-            print(f"{name} / transitions = {ratio:.2f} (target <= 2.0) {verdict}")
+            print(f"{name} / transitions = {ratio:.2f} (target <= 2.0) {verdict(ratio)}")
+    if "MarkovFunnel.bootstrap(n_boot=200)" in seconds:
+        boot = seconds["MarkovFunnel.bootstrap(n_boot=200)"]
+        ok = "PASS" if boot < 30 else "FAIL"
+        print(f"MarkovFunnel.bootstrap(n_boot=200) = {boot:.2f} s (target < 30 s) {ok}")
     if "bottlenecks" in seconds:
         markov = seconds["MarkovFunnel.from_log"] + seconds["bottlenecks"]
-        verdict = "PASS" if markov / base <= 2.0 else "FAIL"
         print(
             f"(MarkovFunnel.from_log + bottlenecks) / transitions = {markov / base:.2f} "
-            f"(target <= 2.0) {verdict}"
+            f"(target <= 2.0) {verdict(markov / base)}"
         )
 
 
