@@ -14,11 +14,12 @@ from scipy import stats as sps
 import salesstd as ss
 import strategies
 from salesstd import stats
-from salesstd.bottleneck import _fmt, _step_counts
+from salesstd.bottleneck._lenses import _fmt
 from salesstd.errors import ParameterError, UnknownStageError
 from salesstd.metrics import _common
 from salesstd.metrics._common import Period
 from salesstd.metrics._episodes import build_episodes
+from salesstd.metrics.conversion import step_counts
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 
@@ -121,7 +122,7 @@ def test_step_counts_are_the_conversion_counts(rows: list[strategies.Record]) ->
     conv = ss.conversion(log, funnel, by="segment")
     groups = _common.groups(log, "segment")
     ep = build_episodes(log, funnel, skips="strict")
-    entered, advanced, lost = _step_counts(ep, groups.of_case, groups.n)
+    entered, advanced, lost = step_counts(ep, groups.of_case, groups.n)
     assert entered.ravel().tolist() == conv.entered.tolist()
     assert advanced.ravel().tolist() == conv.advanced.tolist()
     assert lost.ravel().tolist() == conv.lost.tolist()

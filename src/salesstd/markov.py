@@ -74,7 +74,8 @@ from salesstd._results import frozen_array as _ro
 from salesstd.errors import ParameterError
 from salesstd.metrics import _common
 from salesstd.metrics._episodes import NS_PER_DAY, Episodes, build_episodes
-from salesstd.stats import _kaplan_meier, _sort_spells
+from salesstd.stats._common import _sort_spells
+from salesstd.stats._survival import _kaplan_meier
 
 if TYPE_CHECKING:
     from salesstd.funnel import Funnel

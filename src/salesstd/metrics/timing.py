@@ -39,7 +39,8 @@ from salesstd.metrics._timing_results import (
     StageDwell,
     TimeInStageResult,
 )
-from salesstd.stats import _kaplan_meier, _quantile_estimate, _sort_spells
+from salesstd.stats._common import _sort_spells
+from salesstd.stats._survival import _kaplan_meier, _quantile_estimate
 
 __all__ = [
     "CycleTime",
