@@ -74,18 +74,11 @@ class Context:
     level: float
     value: str
     standard: Standard
-    # Results shared by the KPIs of one scorecard (two stage conversions read one
-    # `conversion`), keyed by the metric and the identity of the group codes.
-    memo: dict[tuple[str, int], object] = attrs.field(factory=dict, eq=False, repr=False)
 
     def outcome(self) -> NDArray[np.int32]:
-        """Per case: the outcome reached by `as_of` (`Episodes.case_outcome`), computed once."""
-        key = ("outcome", 0)
-        if key not in self.memo:
-            ep = build_episodes(self.log, self.funnel, as_of=self.stamp, skips="strict")
-            self.memo[key] = ep.case_outcome()
-        out: NDArray[np.int32] = self.memo[key]  # type: ignore[assignment]
-        return out
+        """Per case: the outcome reached by `as_of` (the shared episodes' `case_outcome`)."""
+        ep = build_episodes(self.log, self.funnel, as_of=self.stamp, skips="strict")
+        return ep.case_outcome()
 
     @property
     def stamp(self) -> np.datetime64:
