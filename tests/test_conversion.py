@@ -74,17 +74,20 @@ def _col(result: ss.ConversionResult, name: str) -> list[Any]:
 def test_first_entries_implied(log: ss.EventLog, funnel: ss.Funnel) -> None:
     conv = ss.conversion(log, funnel)
     assert _col(conv, "stage") == STAGES
-    # lead: d5's implied entry advances at once; d2 and d4 advance too.
+    # lead: d1-d4 (d5 was created in qualified: it entered the funnel there, not in lead).
     # qualified: d2 implied (advanced), d3 lost to no_budget after moving back, d4 open.
-    assert _col(conv, "entered") == [5, 5, 3]
-    assert _col(conv, "advanced") == [5, 3, 1]
+    assert _col(conv, "entered") == [4, 5, 3]
+    assert _col(conv, "recorded") == [4, 4, 3]
+    assert _col(conv, "implied") == [0, 1, 0]
+    assert _col(conv, "entered_funnel") == [4, 1, 0]
+    assert _col(conv, "advanced") == [4, 3, 1]
     assert _col(conv, "lost") == [0, 1, 1]
     assert _col(conv, "open") == [0, 1, 1]
     assert _col(conv, "moved_back") == [0, 0, 0]
     assert conv.lost_by_outcome.tolist() == [[0, 0], [0, 1], [1, 0]]
     assert conv.lost_outcomes == ("lost", "no_budget")
-    assert _col(conv, "denominator") == [5, 4, 2]
-    assert _col(conv, "converted") == [5, 3, 1]
+    assert _col(conv, "denominator") == [4, 4, 2]
+    assert _col(conv, "converted") == [4, 3, 1]
     assert _col(conv, "rate") == [1.0, 0.75, 0.5]
     assert _col(conv, "cumulative") == [1.0, 0.75, 0.375]
     assert _col(conv, "win_rate") == [0.375, 0.375, 0.5]
@@ -107,13 +110,14 @@ def test_first_entries_strict(log: ss.EventLog, funnel: ss.Funnel) -> None:
 def test_every_entry_counts_moves_back(log: ss.EventLog, funnel: ss.Funnel) -> None:
     conv = ss.conversion(log, funnel, entries="every")
     # d3 enters lead and qualified twice; its first qualified stay ends by moving back.
-    assert _col(conv, "entered") == [6, 6, 3]
-    assert _col(conv, "advanced") == [6, 3, 1]
+    assert _col(conv, "entered") == [5, 6, 3]
+    assert _col(conv, "implied") == [0, 1, 0]
+    assert _col(conv, "advanced") == [5, 3, 1]
     assert _col(conv, "moved_back") == [0, 1, 0]
     assert _col(conv, "lost") == [0, 1, 1]
     assert _col(conv, "open") == [0, 1, 1]
     # A move back is resolved and not advanced: it is in the denominator.
-    assert _col(conv, "denominator") == [6, 5, 2]
+    assert _col(conv, "denominator") == [5, 5, 2]
     assert _col(conv, "rate") == [1.0, 0.6, 0.5]
     strict = ss.conversion(log, funnel, entries="every", skips="strict")
     assert _col(strict, "entered") == [5, 5, 3]
@@ -127,30 +131,30 @@ def test_window_counts_mature_entries(log: ss.EventLog, funnel: ss.Funnel) -> No
     assert conv.denominator_kind == "mature"
     assert conv.window_days == 6.0
     assert _col(conv, "immature") == [0, 0, 1]
-    assert _col(conv, "denominator") == [5, 5, 2]
+    assert _col(conv, "denominator") == [4, 5, 2]
     # qualified: d1 (3 days), d2 (0), d5 (2) advanced within 6 days; d3 lost, d4 open.
-    assert _col(conv, "converted") == [5, 3, 1]
+    assert _col(conv, "converted") == [4, 3, 1]
     assert _col(conv, "rate") == [1.0, 0.6, 0.5]
     # The outcome counts still cover every entry.
-    assert _col(conv, "entered") == [5, 5, 3]
+    assert _col(conv, "entered") == [4, 5, 3]
     assert _col(conv, "open") == [0, 1, 1]
 
     short = ss.conversion(log, funnel, window=dt.timedelta(days=3.5))
     # Mature: by day 8.5, so d5's proposal entry (day 7) counts, open: not converted.
     # d1 took 4 days from proposal to won: too slow for 3.5 days.
     assert _col(short, "immature") == [0, 0, 0]
-    assert _col(short, "converted") == [5, 3, 0]
-    assert _col(short, "denominator") == [5, 5, 3]
+    assert _col(short, "converted") == [4, 3, 0]
+    assert _col(short, "denominator") == [4, 5, 3]
     assert _col(short, "rate") == [1.0, 0.6, 0.0]
 
 
 def test_as_of_censors_open_deals(log: ss.EventLog, funnel: ss.Funnel) -> None:
     conv = ss.conversion(log, funnel, as_of=_at(8.5))
     # Nothing after day 8.5 exists: d1's win, d2's and d3's losses are in the future.
-    assert _col(conv, "advanced") == [5, 3, 0]
+    assert _col(conv, "advanced") == [4, 3, 0]
     assert _col(conv, "lost") == [0, 0, 0]
     assert _col(conv, "open") == [0, 2, 3]
-    assert _col(conv, "denominator") == [5, 3, 0]
+    assert _col(conv, "denominator") == [4, 3, 0]
     rate = _col(conv, "rate")
     assert rate[:2] == [1.0, 1.0]
     assert math.isnan(rate[2])
@@ -164,8 +168,8 @@ def test_by_region(log: ss.EventLog, funnel: ss.Funnel) -> None:
     conv = ss.conversion(log, funnel, by="region")
     assert conv.groups == ("north", "south", None)
     assert _col(conv, "group") == ["north"] * 3 + ["south"] * 3 + [None] * 3
-    assert _col(conv, "entered") == [2, 2, 1, 2, 2, 2, 1, 1, 0]
-    assert _col(conv, "advanced") == [2, 1, 1, 2, 2, 0, 1, 0, 0]
+    assert _col(conv, "entered") == [2, 2, 1, 1, 2, 2, 1, 1, 0]  # d5: not in south's lead
+    assert _col(conv, "advanced") == [2, 1, 1, 1, 2, 0, 1, 0, 0]
     assert _col(conv, "lost") == [0, 1, 0, 0, 0, 1, 0, 0, 0]
     assert _col(conv, "open") == [0, 0, 0, 0, 0, 1, 0, 1, 0]
     assert conv.at("qualified", "north").rate == 0.5
@@ -185,8 +189,8 @@ def test_by_week(log: ss.EventLog, funnel: ss.Funnel) -> None:
     assert conv.periods == ("2024-01-01", "2024-01-08")
     assert _col(conv, "period") == ["2024-01-01"] * 3 + ["2024-01-08"] * 3
     # d5 entered proposal on Monday 2024-01-08: the only entry of the second week.
-    assert _col(conv, "entered") == [5, 5, 2, 0, 0, 1]
-    assert _col(conv, "advanced") == [5, 3, 1, 0, 0, 0]
+    assert _col(conv, "entered") == [4, 5, 2, 0, 0, 1]
+    assert _col(conv, "advanced") == [4, 3, 1, 0, 0, 0]
     assert _col(conv, "open") == [0, 1, 0, 0, 0, 1]
     row = conv.at("proposal", period="2024-01-08")
     assert (row.entered, row.open, row.period) == (1, 1, "2024-01-08")
@@ -214,6 +218,9 @@ def test_at_record(log: ss.EventLog, funnel: ss.Funnel) -> None:
         high=row.high,
         cumulative=0.75,
         win_rate=0.375,
+        recorded=4,
+        implied=1,
+        entered_funnel=1,
     )
     assert type(row.rate) is float
     assert type(row.entered) is int
@@ -238,6 +245,9 @@ def test_to_frame_and_dict(log: ss.EventLog, funnel: ss.Funnel) -> None:
     assert frame.columns.tolist() == [
         "stage",
         "entered",
+        "recorded",
+        "implied",
+        "entered_funnel",
         "advanced",
         "lost",
         "lost_lost",
@@ -313,7 +323,7 @@ def test_curves_known_answer(log: ss.EventLog, funnel: ss.Funnel) -> None:
 def test_curves_by_group(log: ss.EventLog, funnel: ss.Funnel) -> None:
     curves = ss.conversion_curves(log, funnel, by="region", horizons=30)
     assert curves.groups == ("north", "south", None)
-    assert curves.entered.tolist() == [2, 2, 1, 2, 2, 2, 1, 1, 0]
+    assert curves.entered.tolist() == [2, 2, 1, 1, 2, 2, 1, 1, 0]
     north = curves.at("qualified", "north", horizon=30)
     assert (north.advanced, north.lost) == (0.5, 0.5)
     empty = curves.at("proposal", None, horizon=30)
@@ -421,15 +431,19 @@ def _reference(
             episodes.append((code, int(t[i])))
             if code >= n_open:
                 break
-        if skips == "implied":
-            filled: list[tuple[int, int]] = []
-            furthest = -1
+        # A case enters the funnel at its first recorded stage; implied passes fill only the
+        # gaps between recorded stages.
+        marked = [(code, time, False) for code, time in episodes]
+        if skips == "implied" and episodes:
+            filled: list[tuple[int, int, bool]] = []
+            furthest = episodes[0][0] if episodes[0][0] <= n_open else -1
             for code, time in episodes:
                 pos = code if code <= n_open else -1
-                filled += [(k, time) for k in range(furthest + 1, pos)]
-                filled.append((code, time))
+                filled += [(k, time, True) for k in range(furthest + 1, pos)]
+                filled.append((code, time, False))
                 furthest = max(furthest, pos)
-            episodes = filled
+            marked = filled
+        episodes = [(code, time) for code, time, _ in marked]
         seen: set[int] = set()
         for i, (code, time) in enumerate(episodes):
             if code >= n_open or (entries == "first" and code in seen):
@@ -455,6 +469,9 @@ def _reference(
                     fate = "moved_back"
             row = out[names[code]]
             row["entered"] += 1
+            row["implied"] += marked[i][2]
+            row["recorded"] += not marked[i][2]
+            row["entered_funnel"] += i == 0
             row[fate] += 1
             if fate.startswith("lost_"):
                 row["lost"] += 1
@@ -472,6 +489,9 @@ def _reference(
 
 COUNTS = (
     "entered",
+    "recorded",
+    "implied",
+    "entered_funnel",
     "advanced",
     "lost",
     "open",

@@ -34,14 +34,22 @@ def _days(ns: np.ndarray) -> list[str]:
 def test_implied_episodes_known_answer() -> None:
     ep = build_episodes(LOG, FUNNEL)
     names = [FUNNEL.stage_names[s] for s in ep.stage]
-    assert names == ["lead", "qual", "prop", "neg", "prop", "won", "lead", "qual", "lost", "lead"]
-    assert ep.implied.tolist() == [False, True, False, False, False, False, True] + [False] * 3
+    # d1 jumps from lead to prop: qual is implied. d2 was created in qual: it enters the
+    # funnel there, and nothing before it is implied.
+    assert names == ["lead", "qual", "prop", "neg", "prop", "won", "qual", "lost", "lead"]
+    assert ep.implied.tolist() == [False, True] + [False] * 7
     assert _days(ep.enter)[:3] == ["2024-01-01", "2024-01-05", "2024-01-05"]
     # The open deal d3 is censored at the log's end (its last event: d1's call on Jan 11).
     assert _days(ep.exit)[-1] == "2024-01-11"
-    assert ep.censored.tolist() == [False] * 9 + [True]
-    assert ep.entry.tolist() == [0, 0, 0, 0, 1, 0, 0, 0, 0, 0]
+    assert ep.censored.tolist() == [False] * 8 + [True]
+    assert ep.entry.tolist() == [0, 0, 0, 0, 1, 0, 0, 0, 0]
     assert ep.case_outcome().tolist() == [FUNNEL.n_open, FUNNEL.n_open + 1, -1]
+
+
+def test_a_log_without_any_stage_is_refused() -> None:
+    calls = ss.EventLog.from_records([("d1", "call", "2024-01-01"), ("d2", "mail", "2024-01-02")])
+    with pytest.raises(ss.FunnelError, match="no stage or outcome of the funnel"):
+        build_episodes(calls, FUNNEL)
 
 
 def test_strict_keeps_recorded_stages_only() -> None:
@@ -92,6 +100,8 @@ def tied_logs(draw: st.DrawFn) -> ss.EventLog:
         )
         for _ in range(draw(st.integers(1, 30)))
     ]
+    # At least one stage event: a log with none is refused (no stage of the funnel occurs).
+    rows.append((f"c{draw(st.integers(0, 3))}", "a", f"2024-01-0{draw(st.integers(1, 4))}"))
     return ss.EventLog.from_records(rows)
 
 

@@ -433,10 +433,11 @@ def test_weighted_pipeline_given_probabilities_and_groups() -> None:
         small_log(rows), F3, value="amount", probabilities={"qualified": 0.25}, by="segment"
     )
     assert res.probability_sources == ("estimated", "given")
-    # d4 and d5 start in qualified: they count as having passed lead (implied), so lead's
-    # step rate is 3 / (3 + 1); p(lead) = 0.75 x the given p(qualified).
-    assert res.step_rates.tolist() == [0.75, 1.0]
-    assert res.probabilities.tolist() == [0.1875, 0.25]
+    # d4 and d5 start in qualified: they entered the funnel there, not in lead, so lead's
+    # step rate is d1's advance against d2's loss, 1 / (1 + 1); p(lead) = 0.5 x the given
+    # p(qualified).
+    assert res.step_rates.tolist() == [0.5, 1.0]
+    assert res.probabilities.tolist() == [0.125, 0.25]
     q = res.at("qualified", "ent")
     assert (q.deals, q.valued, q.value, q.probability, q.weighted_value) == (
         2,
@@ -445,7 +446,7 @@ def test_weighted_pipeline_given_probabilities_and_groups() -> None:
         0.25,
         7.5,
     )
-    assert res.at("lead", "smb").weighted_value == 15.0
+    assert res.at("lead", "smb").weighted_value == 10.0  # 80 x 0.125
     assert np.isnan(res.total("ent").coverage)
     assert res.total("ent").weighted_value == 7.5
     assert list(res.to_frame().columns)[:3] == ["segment", "stage", "deals"]

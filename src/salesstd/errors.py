@@ -17,6 +17,7 @@ __all__ = [
     "SalesStdWarning",
     "SmallSampleWarning",
     "UnknownStageError",
+    "VocabularyWarning",
 ]
 
 
@@ -54,3 +55,21 @@ class SmallSampleWarning(SalesStdWarning):
 
 class DroppedEventsWarning(SalesStdWarning):
     """Rows were dropped because the caller asked for it (``on_invalid="drop"``)."""
+
+
+class VocabularyWarning(SalesStdWarning):
+    """A funnel's names and a log's activities do not line up.
+
+    Raised when a stage or outcome never occurs in the log, or a log activity nearly matches
+    a stage name without being one (``'Won'`` against ``'Closed Won'``, ``'Diseno'`` against
+    ``'Diseño'``). The message names the closest names; the attributes carry them.
+
+    Attributes:
+        name: The funnel's name (stage, outcome) or the log's activity the warning is about.
+        closest: The names on the other side that nearly match it (may be empty).
+    """
+
+    def __init__(self, message: str, *, name: str = "", closest: tuple[str, ...] = ()) -> None:
+        super().__init__(message)
+        self.name = name
+        self.closest = closest

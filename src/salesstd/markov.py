@@ -261,6 +261,7 @@ class MarkovFunnel(ResultMixin):
         *,
         as_of: object = None,
         by: str | None = None,
+        min_stay: float | dt.timedelta | None = None,
     ) -> MarkovFunnel | dict[object, MarkovFunnel]:
         """Estimate the chain from a log (see the module docstring for the estimator).
 
@@ -270,6 +271,8 @@ class MarkovFunnel(ResultMixin):
             as_of: Censoring time (anything `EventLog` accepts as a time); default the
                 log's last event. Events after it are ignored.
             by: None, or the name of a case attribute: then one chain per value of it.
+            min_stay: Stays shorter than this are data-entry corrections (seconds or a
+                `datetime.timedelta`); see `salesstd.conversion`. None keeps every stay.
 
         Returns:
             One `MarkovFunnel`; with `by`, a dict from each value of the attribute (sorted;
@@ -290,7 +293,7 @@ class MarkovFunnel(ResultMixin):
             {'eu': [1.0], 'us': [0.0]}
         """
         groups = _common.groups(log, by)
-        ep = build_episodes(log, funnel, as_of=as_of, skips="strict")
+        ep = build_episodes(log, funnel, as_of=as_of, skips="strict", min_stay=min_stay)
         states = funnel.stage_names
         if by is None:
             return _fit(ep, None, states, by=None, group=None)
@@ -309,6 +312,7 @@ class MarkovFunnel(ResultMixin):
         seed: int | None = None,
         confidence_level: float = 0.95,
         as_of: object = None,
+        min_stay: float | dt.timedelta | None = None,
     ) -> MarkovBootstrap:
         """Percentile bootstrap intervals for the win probability and time to close.
 
@@ -329,6 +333,7 @@ class MarkovFunnel(ResultMixin):
             seed: Seed of ``numpy.random.default_rng``; None for fresh randomness.
             confidence_level: Coverage of the intervals, between 0 and 1 (exclusive).
             as_of: Censoring time, as in `from_log`.
+            min_stay: Stays shorter than this are corrections, as in `from_log`.
 
         Returns:
             Estimates from the full data with their intervals, per open stage.
@@ -353,7 +358,7 @@ class MarkovFunnel(ResultMixin):
         n_boot = v.positive_int("n_boot", n_boot)
         level = v.fraction("confidence_level", confidence_level)
         v.random_seed("seed", seed)
-        ep = build_episodes(log, funnel, as_of=as_of, skips="strict")
+        ep = build_episodes(log, funnel, as_of=as_of, skips="strict", min_stay=min_stay)
         estimate = _fit(ep, None, funnel.stage_names, by=None, group=None)
         win, close = mb.replicates(ep, n_boot, np.random.default_rng(seed))
         win_low, win_high, valid = mb.percentile_interval(win, level)

@@ -17,7 +17,7 @@ from scipy import stats as sps
 from salesstd import stats
 from salesstd._markov_results import SensitivityResult
 from salesstd.metrics import _common
-from salesstd.metrics._episodes import NS_PER_DAY, Episodes
+from salesstd.metrics._episodes import NS_PER_DAY, Episodes, segment_starts
 from salesstd.metrics._flow_common import period_edges
 from salesstd.metrics.conversion import step_counts
 from salesstd.stats._shrinkage import _nanquantile
@@ -167,7 +167,10 @@ def _conversion_lens(
         high=high,
         explanation=explanation,
     )
-    return rows, int(entered[:, 0].sum()) if n_s else 0
+    # Cases that entered the funnel at an open stage (a case enters at its first record).
+    firsts = np.flatnonzero(segment_starts(ep.case))
+    entering = ep.case[firsts[ep.stage[firsts] < ep.n_open]]
+    return rows, int(np.count_nonzero(grouping.of_case[entering] >= 0)) if n_s else 0
 
 
 def _wip_lens(log: EventLog, funnel: Funnel, ep: Episodes, *, level: float, period: str) -> _Rows:

@@ -1,4 +1,4 @@
-"""Funnel metrics: conversion, time in stage, cycle time and flow."""
+"""Funnel metrics: conversion, time in stage, cycle time, flow and data quality."""
 
 from __future__ import annotations
 
@@ -32,6 +32,7 @@ from salesstd.metrics.flow import (
     weighted_pipeline,
     wip,
 )
+from salesstd.metrics.quality import DataQualityResult, data_quality
 from salesstd.metrics.timing import (
     CycleTime,
     CycleTimeResult,
@@ -47,6 +48,7 @@ __all__ = [
     "ConversionResult",
     "CycleTime",
     "CycleTimeResult",
+    "DataQualityResult",
     "DwellTable",
     "IncidenceCurve",
     "IncidencePoint",
@@ -69,6 +71,7 @@ __all__ = [
     "conversion",
     "conversion_curves",
     "cycle_time",
+    "data_quality",
     "littles_law",
     "stuck",
     "throughput",

@@ -53,6 +53,10 @@ class StageConversion:
     Attributes:
         stage: The open stage.
         entered: Entries into the stage (first entries or every entry, per `entries`).
+        recorded: Entries recorded in the log (``entered - implied``).
+        implied: Entries implied by a skip over the stage between two recorded stages.
+        entered_funnel: Cases whose first recorded stage is this one (they entered the
+            funnel here; a deal created at a later stage never entered the earlier ones).
         advanced: Entries that moved further forward by `as_of`.
         lost: Entries that ended in a lost outcome instead.
         lost_by_outcome: `lost` split by lost outcome name.
@@ -87,6 +91,9 @@ class StageConversion:
     win_rate: float
     group: object = None
     period: str | None = None
+    recorded: int = 0
+    implied: int = 0
+    entered_funnel: int = 0
 
 
 @attrs.frozen(eq=False)
@@ -162,6 +169,11 @@ class ConversionResult(ResultMixin):
         group: Group label of each row (all None when not grouped).
         period: Period start (ISO date) of each row (all None without `period`).
         entered: Entries into the stage.
+        recorded: Entries recorded in the log (``entered - implied``).
+        implied: Entries implied by a skip over the stage between two recorded stages
+            (``skips="implied"``); always 0 with ``skips="strict"``.
+        entered_funnel: Cases whose first recorded stage is this one: they entered the
+            funnel here (a deal created at a later stage never entered the earlier ones).
         advanced: Entries that moved further forward by `as_of` (any time).
         lost: Entries that ended in a lost outcome.
         lost_by_outcome: Lost entries per lost outcome: shape ``(rows, len(lost_outcomes))``.
@@ -199,6 +211,9 @@ class ConversionResult(ResultMixin):
     group: NDArray[np.object_] = attrs.field(converter=_ro, eq=_eq)
     period: NDArray[np.object_] = attrs.field(converter=_ro, eq=_eq)
     entered: NDArray[np.int64] = attrs.field(converter=_ro, eq=_eq)
+    recorded: NDArray[np.int64] = attrs.field(converter=_ro, eq=_eq)
+    implied: NDArray[np.int64] = attrs.field(converter=_ro, eq=_eq)
+    entered_funnel: NDArray[np.int64] = attrs.field(converter=_ro, eq=_eq)
     advanced: NDArray[np.int64] = attrs.field(converter=_ro, eq=_eq)
     lost: NDArray[np.int64] = attrs.field(converter=_ro, eq=_eq)
     lost_by_outcome: NDArray[np.int64] = attrs.field(converter=_ro, eq=_eq)
@@ -321,6 +336,9 @@ funnel (lead). Did you mean 'lead'?
             win_rate=float(self.win_rate[i]),
             group=self.group[i],
             period=self.period[i],
+            recorded=int(self.recorded[i]),
+            implied=int(self.implied[i]),
+            entered_funnel=int(self.entered_funnel[i]),
         )
 
     def _row(self, stage: str, group: object, period: str | None) -> int:
@@ -343,6 +361,9 @@ funnel (lead). Did you mean 'lead'?
             table["period"] = self.period
         table["stage"] = self.stage
         table["entered"] = self.entered
+        table["recorded"] = self.recorded
+        table["implied"] = self.implied
+        table["entered_funnel"] = self.entered_funnel
         table["advanced"] = self.advanced
         table["lost"] = self.lost
         for k, name in enumerate(self.lost_outcomes):

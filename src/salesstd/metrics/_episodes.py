@@ -6,16 +6,26 @@ after each case's first outcome (won or lost is absorbing), and consecutive even
 same stage are merged into one episode. An episode ends when the next one starts; the last
 episode of a case that has not reached an outcome is censored at `as_of`.
 
-With ``skips="implied"`` a forward jump (lead -> proposal) adds zero-length *implied*
-episodes for the stages jumped over that the case had not yet reached, as CRM pipeline
-reports count them; a case that first appears in a later stage is likewise taken to have
-passed the stages before it. ``skips="strict"`` keeps only recorded stages.
+A case *enters the funnel at its first recorded stage*: a deal created directly in a later
+stage (common in CRM exports) did not pass the stages before it and is not counted there.
+With ``skips="implied"`` a forward jump between two recorded stages (lead -> proposal) adds
+zero-length *implied* episodes for the stages jumped over that the case had not yet reached,
+as CRM pipeline reports count them; implied stays fill only such gaps, never the stages
+before a case's first record. ``skips="strict"`` keeps only recorded stages.
+
+With ``min_stay`` a recorded stay in an open stage that ended (by a move to another stage)
+less than `min_stay` after it began is taken as a data-entry correction (a rep clicking
+through stages) and dropped before anything else: the case is read as having gone straight
+from the stay before it to the stay after it (with implied skips, the clicked-through stage
+becomes an implied pass), and a case whose first stays were clicked through enters the
+funnel where it first stayed. The number dropped is kept as `Episodes.corrections`.
 
 Everything is vectorised over the sorted arrays of the log: no loop per case or per event.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import weakref
 from collections import OrderedDict
 from typing import TYPE_CHECKING, Any, Literal, TypeVar
@@ -27,6 +37,7 @@ from numpy.typing import NDArray
 from salesstd import _time
 from salesstd import _validate as v
 from salesstd.errors import ParameterError
+from salesstd.metrics._vocabulary import check_vocabulary
 
 if TYPE_CHECKING:
     from salesstd.funnel import Funnel
@@ -59,6 +70,8 @@ class Episodes:
         as_of: The censoring time, ns UTC.
         event: Index in the log of the event that started each recorded episode (-1 for an
             implied one).
+        min_stay: The `min_stay` threshold in ns (0: none).
+        corrections: Recorded stays dropped as corrections (shorter than `min_stay`).
     """
 
     case: NDArray[np.int32]
@@ -76,6 +89,8 @@ class Episodes:
     first_time: NDArray[np.int64]
     as_of: int
     event: NDArray[np.int64]
+    min_stay: int = 0
+    corrections: int = 0
     # Per-case arrays derived on first use and shared (read-only) by every later caller.
     _derived: dict[str, NDArray[Any]] = attrs.field(factory=dict, eq=False, repr=False)
 
@@ -172,7 +187,7 @@ def segmented_cummax(values: NDArray[np.int32], case: NDArray[np.int32]) -> NDAr
 # flow and the Markov chain of one log cuts it into episodes once instead of once per metric,
 # and the implied episodes are derived from the cached strict ones.
 _CACHE_SIZE = 8
-_Key = tuple[tuple[int, ...], "Funnel", int, str]
+_Key = tuple[tuple[int, ...], "Funnel", int, str, int]
 _cache: OrderedDict[_Key, tuple[tuple[weakref.ref[NDArray[Any]], ...], Episodes]] = OrderedDict()
 
 
@@ -187,27 +202,81 @@ def _event_arrays(log: EventLog) -> tuple[NDArray[Any], ...]:
     return (log.case, log.activity, log.time, log.activity_names, log.offsets)
 
 
+def resolve_min_stay(value: object) -> int:
+    """The `min_stay` option in ns: None or 0 for none, else a positive duration.
+
+    Accepts a `datetime.timedelta`, a `numpy.timedelta64`, or a number of seconds (a stay
+    threshold is a matter of seconds or minutes, so plain numbers are seconds here).
+    """
+    if value is None:
+        return 0
+    if isinstance(value, np.timedelta64):
+        if np.isnat(value):
+            raise ParameterError("min_stay must be a duration; got NaT. Pass e.g. min_stay=60.")
+        ns = int(value.astype("timedelta64[ns]").astype(np.int64))
+    elif isinstance(value, dt.timedelta):
+        ns = (value.days * 86_400 + value.seconds) * _time.NS_PER_S + value.microseconds * 1000
+    elif isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(
+        value, (bool, np.bool_)
+    ):
+        seconds = float(value)
+        if not np.isfinite(seconds) or seconds > _MAX_MIN_STAY_S:
+            raise ParameterError(
+                f"min_stay must be a finite number of seconds up to {_MAX_MIN_STAY_S:.0f} "
+                f"(a year); got {value!r}. Pass e.g. min_stay=60 for one minute."
+            )
+        ns = round(seconds * _time.NS_PER_S)
+    else:
+        raise ParameterError(
+            f"min_stay must be a number of seconds or a datetime.timedelta; got "
+            f"{type(value).__name__} {value!r}. Pass e.g. min_stay=60 or "
+            "min_stay=datetime.timedelta(minutes=1)."
+        )
+    if ns < 0:
+        raise ParameterError(
+            f"min_stay must be >= 0; got {value!r}. Pass e.g. min_stay=60 for one minute."
+        )
+    return ns
+
+
+_MAX_MIN_STAY_S = 365 * 86_400
+
+
 def build_episodes(
-    log: EventLog, funnel: Funnel, *, as_of: object = None, skips: Skips = "implied"
+    log: EventLog,
+    funnel: Funnel,
+    *,
+    as_of: object = None,
+    skips: Skips = "implied",
+    min_stay: object = None,
 ) -> Episodes:
     """Cut the log into stage episodes; see the module docstring.
 
     Raises:
         UnknownStageError: If the funnel declares its activities and the log has another.
-        ParameterError: If `skips` is not "implied" or "strict", or `as_of` is before the log.
+        FunnelError: If the log has events but none of them is a stage of the funnel.
+        ParameterError: If `skips` is not "implied" or "strict", `as_of` is before the log,
+            or `min_stay` is not a duration >= 0.
     """
     v.choice("skips", skips, ("implied", "strict"))
     cutoff = resolve_as_of(log, as_of)
+    min_ns = resolve_min_stay(min_stay)
     arrays = _event_arrays(log)
-    key: _Key = (tuple(id(a) for a in arrays), funnel, cutoff, str(skips))
+    key: _Key = (tuple(id(a) for a in arrays), funnel, cutoff, str(skips), min_ns)
     hit = _cache.get(key)
     if hit is not None and all(ref() is a for ref, a in zip(hit[0], arrays, strict=True)):
         _cache.move_to_end(key)
         return hit[1]
     if skips == "strict":
-        episodes = _build(log, funnel, cutoff)
+        episodes = _build(log, funnel, cutoff, min_ns)
     else:
-        strict = build_episodes(log, funnel, as_of=np.datetime64(cutoff, "ns"), skips="strict")
+        strict = build_episodes(
+            log,
+            funnel,
+            as_of=np.datetime64(cutoff, "ns"),
+            skips="strict",
+            min_stay=np.timedelta64(min_ns, "ns"),
+        )
         episodes = _with_implied(strict)
     _cache[key] = (tuple(weakref.ref(a) for a in arrays), episodes)
     while len(_cache) > _CACHE_SIZE:
@@ -215,10 +284,12 @@ def build_episodes(
     return episodes
 
 
-def _build(log: EventLog, funnel: Funnel, cutoff: int) -> Episodes:
+def _build(log: EventLog, funnel: Funnel, cutoff: int, min_ns: int = 0) -> Episodes:
     """The recorded (strict) episodes."""
     n_open = funnel.n_open
-    stage_of_event = funnel.stage_codes(log)[log.activity]
+    codes = funnel.stage_codes(log)
+    check_vocabulary(log, funnel, codes)
+    stage_of_event = codes[log.activity]
     t = log.time.view(np.int64)
     in_time = t <= cutoff
 
@@ -243,11 +314,46 @@ def _build(log: EventLog, funnel: Funnel, cutoff: int) -> Episodes:
     if stage.size > 1:
         change[1:] |= stage[1:] != stage[:-1]
     case, stage, idx = case[change], stage[change], idx[change]
+    corrections = 0
+    if min_ns > 0 and case.size > 1:
+        case, stage, idx, corrections = _drop_short(case, stage, idx, t, n_open, min_ns)
     implied = np.zeros(case.size, dtype=bool)
-    return _assemble(
+    ep = _assemble(
         log.n_cases, funnel.n_open, funnel.n_stages, cutoff, in_scope, first_time,
         case, stage, t[idx], implied, idx.astype(np.int64),
     )  # fmt: skip
+    return attrs.evolve(ep, min_stay=min_ns, corrections=corrections)
+
+
+def _drop_short(
+    case: NDArray[np.int32],
+    stage: NDArray[np.int32],
+    idx: NDArray[np.intp],
+    t: NDArray[np.int64],
+    n_open: int,
+    min_ns: int,
+) -> tuple[NDArray[np.int32], NDArray[np.int32], NDArray[np.intp], int]:
+    """Drop open-stage stays that ended less than `min_ns` after they began; merge repeats.
+
+    Durations are read off the recorded stays as they are (one pass, not repeated): a run of
+    click-throughs A -> B -> C seconds apart drops both A and B. Dropping a stay can leave two
+    stays of the same stage next to each other (A -> B -> A): they become one, from the first.
+    """
+    enter = t[idx]
+    has_next = np.zeros(case.size, dtype=bool)
+    has_next[:-1] = case[1:] == case[:-1]
+    length = np.zeros(case.size, dtype=np.int64)
+    length[:-1] = enter[1:] - enter[:-1]
+    short = has_next & (stage < n_open) & (length < min_ns)
+    dropped = int(short.sum())
+    if not dropped:
+        return case, stage, idx, 0
+    keep = ~short
+    case, stage, idx = case[keep], stage[keep], idx[keep]
+    change = segment_starts(case)
+    if stage.size > 1:
+        change[1:] |= stage[1:] != stage[:-1]
+    return case[change], stage[change], idx[change], dropped
 
 
 def _with_implied(strict: Episodes) -> Episodes:
@@ -259,10 +365,11 @@ def _with_implied(strict: Episodes) -> Episodes:
     )
     event = np.full(case.size, -1, dtype=np.int64)
     event[~implied] = strict.event
-    return _assemble(
+    ep = _assemble(
         strict.n_cases, strict.n_open, strict.n_stages, strict.as_of, strict.in_scope,
         strict.first_time, case, stage, enter, implied, event,
     )  # fmt: skip
+    return attrs.evolve(ep, min_stay=strict.min_stay, corrections=strict.corrections)
 
 
 def _assemble(
@@ -395,16 +502,17 @@ def _add_implied(
     """Insert zero-length episodes for the stages a forward jump passes.
 
     Only stages the case has not reached before: those between its furthest position so far
-    and the new one.
+    and the new one. A case's first episode fills nothing: it enters the funnel there.
     """
     position = np.where(stage <= n_open, stage, -1).astype(np.int32)
     furthest = segmented_cummax(position, case)
     before = np.empty(case.size, dtype=np.int64)
     starts = segment_starts(case)
     before[1:] = furthest[:-1]
-    before[starts] = -1
+    before[starts] = -1  # unused: a first episode fills no gap (below)
     gap = np.where(position >= 0, position - before - 1, 0)
     gap = np.maximum(gap, 0)
+    gap[starts] = 0
     total = int(gap.sum())
     if total == 0:
         return case, stage, enter, np.zeros(case.size, dtype=bool)

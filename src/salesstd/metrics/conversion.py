@@ -69,6 +69,8 @@ class _Units:
     moved_back: NDArray[np.bool_]
     lost_code: NDArray[np.int32]  # index among the lost outcomes; -1 if not lost
     resolved_at: NDArray[np.int64]  # when it advanced or was lost; as_of if open
+    implied: NDArray[np.bool_]  # an implied pass (a skip), not a recorded stay
+    entered_funnel: NDArray[np.bool_]  # the case's first recorded stay: it entered here
 
 
 def _first_forward(ep: Episodes, unit: NDArray[np.intp]) -> NDArray[np.int64]:
@@ -107,12 +109,14 @@ def step_counts(
     """First entries, advances and losses per (group, open stage), as `conversion` counts them.
 
     `conversion`'s default reading (``skips="implied"``, first entries) depends on each
-    case only through the furthest forward position it reached (the stage code for open
-    stages and won, from the strict episodes) and its outcome: a case whose furthest
-    position is ``f`` entered every open stage up to ``f`` (a forward jump passes the
-    stages between), advanced from each stage below ``f`` (the move that reached ``f``
-    came after its first entry into them), and at ``f`` itself is lost if it ended lost
-    and open otherwise. So the counts come from one pass over the episodes and one over
+    case almost only through the position it was first recorded at (``p``), the furthest
+    forward position it reached (``f``; the stage code for open stages and won, from the
+    strict episodes) and its outcome: it entered every open stage from ``p`` to ``f`` (it
+    enters the funnel at ``p``; a forward jump passes the stages between), advanced from
+    each stage below ``f`` (the move that reached ``f`` came after its first entry into
+    them), and at ``f`` itself is lost if it ended lost and open otherwise. A case that
+    later moved back below ``p`` entered those earlier stages too; the few such entries are
+    followed one by one. So the counts come from one pass over the episodes and one over
     the cases, with no implied episodes. Cases with a negative group code are left out.
 
     Args:
@@ -125,19 +129,48 @@ def step_counts(
     """
     n_open = ep.n_open
     furthest = np.full(ep.n_cases, -1, dtype=np.int64)
+    first = np.full(ep.n_cases, -1, dtype=np.int64)
+    position = np.where(ep.stage <= n_open, ep.stage, -1)
     if ep.size:
         # Episodes are sorted by case: each case's block starts where the case changes.
         starts = np.flatnonzero(segment_starts(ep.case))
-        position = np.where(ep.stage <= n_open, ep.stage, -1)
         furthest[ep.case[starts]] = np.maximum.reduceat(position, starts)
+        first[ep.case[starts]] = position[starts]
     lost_case = ep.case_outcome() > n_open
     counted = (furthest >= 0) & (of_case >= 0)
-    key = of_case[counted].astype(np.int64) * (n_open + 1) + furthest[counted]
+    group = of_case[counted].astype(np.int64)
+    key = group * (n_open + 1) + furthest[counted]
     size = n_groups * (n_open + 1)
     at = np.bincount(key, minlength=size).reshape(n_groups, n_open + 1)
     at_least = np.cumsum(at[:, ::-1], axis=1)[:, ::-1]  # cases whose furthest is >= each
+    # Cases enter the funnel at their first recorded stage: those first recorded past a
+    # stage never entered it.
+    first_key = group * (n_open + 1) + first[counted]
+    at_first = np.bincount(first_key, minlength=size).reshape(n_groups, n_open + 1)
+    above = np.cumsum(at_first[:, ::-1], axis=1)[:, ::-1]  # cases whose first is >= each
+    first_past = np.zeros_like(above)
+    first_past[:, :-1] = above[:, 1:]  # first recorded past each stage
+    entries = at_least[:, :n_open] - first_past[:, :n_open]
+    advanced = at_least[:, 1:] - first_past[:, :n_open]
     lost = np.bincount(key[lost_case[counted]], minlength=size).reshape(n_groups, n_open + 1)
-    return at_least[:, :n_open], at_least[:, 1:], lost[:, :n_open]
+    lost = lost[:, :n_open]
+    # Rare: a case that moved back below the stage it was first recorded in entered that
+    # earlier stage too; count those first entries one by one.
+    if ep.size:
+        below = (ep.stage < n_open) & (ep.entry == 0) & ~ep.implied & (ep.stage < first[ep.case])
+        unit = np.flatnonzero(below)
+        if unit.size:
+            g = of_case[ep.case[unit]].astype(np.int64)
+            mine = g >= 0
+            unit, g = unit[mine], g[mine]
+            went_on = _first_forward(ep, unit) >= 0
+            was_lost = ~went_on & lost_case[ep.case[unit]]
+            k = g * n_open + ep.stage[unit]
+            flat = n_groups * n_open
+            entries = entries + np.bincount(k, minlength=flat).reshape(n_groups, n_open)
+            advanced = advanced + np.bincount(k[went_on], minlength=flat).reshape(n_groups, n_open)
+            lost = lost + np.bincount(k[was_lost], minlength=flat).reshape(n_groups, n_open)
+    return entries, advanced, lost
 
 
 def _units(ep: Episodes, entries: Entries) -> _Units:
@@ -165,6 +198,8 @@ def _units(ep: Episodes, entries: Entries) -> _Units:
         lost_code = np.where(lost, nxt - n_open - 1, -1).astype(np.int32)
         resolved_at = ep.exit[unit]
     return _Units(
+        implied=ep.implied[unit],
+        entered_funnel=segment_starts(ep.case)[unit],
         case=ep.case[unit],
         stage=ep.stage[unit],
         enter=ep.enter[unit],
@@ -203,17 +238,25 @@ def conversion(
     entries: Entries = "first",
     window: dt.timedelta | float | None = None,
     as_of: object = None,
+    min_stay: float | dt.timedelta | None = None,
     confidence_level: float = 0.95,
     method: Method = "wilson",
 ) -> ConversionResult:
     """Count entries into each open stage, what became of them, and the share that advanced.
 
     **The unit.** With ``entries="first"`` (default) the unit is a case's first entry into a
-    stage. With ``skips="implied"`` (default) a case that jumps forward (lead -> proposal)
-    has entered the stages it jumped over, at the moment of the jump, and advanced from
-    them; ``skips="strict"`` counts only stages actually recorded. With ``entries="every"``
-    the unit is every entry (every stay of a case in a stage, re-entries after a backward
-    move included).
+    stage. A case enters the funnel at its first recorded stage: a deal created directly in
+    a later stage did not enter the stages before it (`entered_funnel` counts the cases
+    that entered at each stage). With ``skips="implied"`` (default) a case that jumps
+    forward between two recorded stages (lead -> proposal) has entered the stages it jumped
+    over, at the moment of the jump, and advanced from them; ``skips="strict"`` counts only
+    stages actually recorded. Each row says how many of its entries were `recorded` and how
+    many `implied`. With ``entries="every"`` the unit is every entry (every stay of a case
+    in a stage, re-entries after a backward move included).
+
+    **Data-entry noise.** With `min_stay` (say 60 seconds), a recorded stay that ended less
+    than `min_stay` after it began is read as a correction (a rep clicking through stages)
+    and dropped; see `salesstd.metrics` on stage episodes.
 
     **What became of it** by `as_of` (default: the log's last event):
 
@@ -260,6 +303,8 @@ def conversion(
         window: The conversion window: a `datetime.timedelta` or a number of days, > 0; or
             None for rates over resolved entries.
         as_of: The censoring time (ISO string, date, datetime); default the log's last event.
+        min_stay: Stays shorter than this are data-entry corrections: a number of seconds
+            or a `datetime.timedelta`; None (default) keeps every stay.
         confidence_level: Coverage of the intervals, in (0, 1).
         method: ``"wilson"`` or ``"jeffreys"``.
 
@@ -303,7 +348,7 @@ def conversion(
     window_days = None if window is None else _common.days("window", window)
     level = v.fraction("confidence_level", confidence_level)
     grouping = _common.groups(log, by)
-    ep = build_episodes(log, funnel, as_of=as_of, skips=skips)
+    ep = build_episodes(log, funnel, as_of=as_of, skips=skips, min_stay=min_stay)
     units = _units(ep, entries)
 
     stages = tuple(s.name for s in funnel.open_stages)
@@ -324,6 +369,8 @@ def conversion(
     key = (group_code * n_periods + period_code.reshape(-1)) * n_stages + units.stage
 
     entered = _count(key, None, n_rows)
+    implied = _count(key, units.implied, n_rows)
+    entered_funnel = _count(key, units.entered_funnel, n_rows)
     advanced = _count(key, units.advanced, n_rows)
     lost = _count(key, units.lost, n_rows)
     moved_back = _count(key, units.moved_back, n_rows)
@@ -360,6 +407,9 @@ def conversion(
         group=np.repeat(objects(grouping.labels), n_periods * n_stages),
         period=np.tile(np.repeat(objects(period_labels), n_stages), n_groups),
         entered=entered,
+        recorded=entered - implied,
+        implied=implied,
+        entered_funnel=entered_funnel,
         advanced=advanced,
         lost=lost,
         lost_by_outcome=lost_by,
@@ -398,6 +448,7 @@ def conversion_curves(
     by: str | None = None,
     skips: Skips = "implied",
     as_of: object = None,
+    min_stay: float | dt.timedelta | None = None,
     horizons: Sequence[dt.timedelta | float] | dt.timedelta | float | None = None,
     confidence_level: float = 0.95,
 ) -> ConversionCurves:
@@ -425,6 +476,7 @@ def conversion_curves(
         by: A case attribute to split the cases by, or None.
         skips: ``"implied"`` or ``"strict"``, as in `conversion`.
         as_of: The censoring time; default the log's last event.
+        min_stay: Stays shorter than this are data-entry corrections, as in `conversion`.
         horizons: Days after entry at which to read the curves for the table: one or
             several numbers or `datetime.timedelta` values, each > 0; default 7, 30 and 90
             days. The full curves are kept whatever the horizons (`ConversionCurves.curve`).
@@ -465,7 +517,7 @@ def conversion_curves(
     hs = _horizons(horizons)
     level = v.fraction("confidence_level", confidence_level)
     grouping = _common.groups(log, by)
-    ep = build_episodes(log, funnel, as_of=as_of, skips=skips)
+    ep = build_episodes(log, funnel, as_of=as_of, skips=skips, min_stay=min_stay)
     units = _units(ep, "first")
     stages = tuple(s.name for s in funnel.open_stages)
     n_stages, n_groups = len(stages), grouping.n

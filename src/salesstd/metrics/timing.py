@@ -134,6 +134,7 @@ def time_in_stage(
     *,
     by: str | None = None,
     as_of: object = None,
+    min_stay: float | dt.timedelta | None = None,
     entries: Entries = "first",
     skips: Skips = "implied",
     confidence_level: float = 0.95,
@@ -175,6 +176,8 @@ def time_in_stage(
             its own, labelled None.
         as_of: The censoring time (ISO string, date, datetime); default the log's last event.
             Events after it are ignored.
+        min_stay: Stays shorter than this are data-entry corrections (seconds or a
+            `datetime.timedelta`); see `salesstd.conversion`. None keeps every stay.
         entries: ``"first"`` or ``"every"``, see above.
         skips: ``"implied"`` (default) or ``"strict"``: how a forward jump is read. Since
             implied passes are not stays (and are not counted when numbering a case's
@@ -233,7 +236,7 @@ def time_in_stage(
     # Implied passes are not stays and are not counted when numbering a case's stays, so the
     # stays are exactly the recorded (strict) episodes of open stages, whatever `skips` says;
     # the strict episodes are the cheaper to build (the implied ones are derived from them).
-    ep = build_episodes(log, funnel, as_of=as_of, skips="strict")
+    ep = build_episodes(log, funnel, as_of=as_of, skips="strict", min_stay=min_stay)
 
     stages = tuple(s.name for s in funnel.open_stages)
     outcomes = tuple(s.name for s in funnel.stages if s.is_outcome)
@@ -358,6 +361,7 @@ def cycle_time(
     outcome: str = "won",
     by: str | None = None,
     as_of: object = None,
+    min_stay: float | dt.timedelta | None = None,
     confidence_level: float = 0.95,
 ) -> CycleTimeResult:
     """Estimate the days from a deal's first event to its close, counting open deals as censored.
@@ -396,6 +400,8 @@ def cycle_time(
         by: A case attribute to split the cases by, or None. A missing value is a group of
             its own, labelled None.
         as_of: The censoring time (ISO string, date, datetime); default the log's last event.
+        min_stay: Stays shorter than this are data-entry corrections (seconds or a
+            `datetime.timedelta`); see `salesstd.conversion`. None keeps every stay.
         confidence_level: Coverage of the intervals, in (0, 1).
 
     Returns:
@@ -437,7 +443,7 @@ def cycle_time(
     names = ["any", "won", "lost", *(s.name for s in funnel.stages if s.is_outcome)]
     chosen = v.choice("outcome", outcome, list(dict.fromkeys(names)))
     grouping = _common.groups(log, by)
-    ep = build_episodes(log, funnel, as_of=as_of)
+    ep = build_episodes(log, funnel, as_of=as_of, min_stay=min_stay)
     n_open, n_groups = ep.n_open, grouping.n
 
     won_code = n_open
