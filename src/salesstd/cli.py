@@ -338,8 +338,10 @@ def _bottleneck_section(log: EventLog, funnel: Funnel, as_of: str | None, by: st
     found = report.top(5)
     lines = [f"Bottlenecks (benchmark: top quartile of {by}, shrunk for noise; best first)"]
     if not found:
-        return [*lines, "no stage falls short of the benchmark by more than noise", ""]
+        lines.append("no stage falls short of the benchmark by more than noise")
     lines += [f"{k}. {finding.explanation}" for k, finding in enumerate(found, start=1)]
+    lines += ["", "Where the funnel loses the most deals and where deals stay longest"]
+    lines += [f"- {finding.explanation}" for finding in report.describe()]
     return [*lines, ""]
 
 

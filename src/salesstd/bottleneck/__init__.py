@@ -12,6 +12,12 @@ figure with an interval:
 4. **leverage** - how much the overall win probability moves with the stage's rate
    (an elasticity), for deciding where effort pays most.
 
+Two descriptive lenses compare with no benchmark and claim no improvement, so a report on a
+funnel that loses deals is never empty even when the reps do not differ:
+
+5. **losses** - the share of the stage's resolved entries that were lost there.
+6. **time** - the median stay in the stage (Kaplan-Meier, open stays censored).
+
 Everything starts from the same stage episodes as the funnel metrics
 (`salesstd.metrics.conversion`, `time_in_stage`, `wip`, `throughput`), so skips, open deals
 and re-entries mean the same here; the lenses count from the episodes once instead of

@@ -13,9 +13,10 @@ from numpy.typing import NDArray
 
 from salesstd import _markov_chain as mc
 from salesstd import _validate as v
-from salesstd.bottleneck._dwell import _dwell_lens
+from salesstd.bottleneck._descriptive import _losses_lens, _time_lens
+from salesstd.bottleneck._dwell import _dwell_lens, _first_stays
 from salesstd.bottleneck._lenses import _conversion_lens, _leverage_lens, _wip_lens
-from salesstd.bottleneck._report import UNITS, BottleneckReport
+from salesstd.bottleneck._report import DESCRIPTIVE, UNITS, BottleneckReport
 from salesstd.errors import ParameterError
 from salesstd.markov import _move_probabilities, _sensitivity
 from salesstd.metrics import _common
@@ -60,11 +61,12 @@ def bottlenecks(
 ) -> BottleneckReport:
     """Rank where the process loses the most, by stage and lens, with the numbers explained.
 
-    Every open stage is seen through four lenses. Each row has a current value, a
-    benchmark, the gap (positive when the stage does worse), an impact in a stated unit,
-    an interval for the impact, and one sentence (`BottleneckReport.explain`). A row is a
-    *finding* (``significant``) when its gap is positive and its impact interval excludes
-    zero.
+    Every open stage is seen through four lenses that compare it with a benchmark or a
+    standard, and two descriptive ones (where deals are lost, where they stay longest).
+    Each row has a current value, a benchmark, the gap (positive when the stage does
+    worse), an impact in a stated unit, an interval for the impact, and one sentence
+    (`BottleneckReport.explain`). A row is a *finding* (``significant``) when its gap is
+    positive and its impact interval excludes zero.
 
     **1. Conversion shortfall** (unit: wins per period). The current value is the stage's
     step rate over resolved first entries, as `salesstd.conversion` computes it by default
@@ -91,9 +93,16 @@ def bottlenecks(
     groups do not differ, and always with a given benchmark), its advances from the
     binomial with the group's resolved entries, and the entries from a Poisson with the
     observed count; the rates, the shrinkage (re-fitted), the benchmark, the downstream
-    win probability and the impact are recomputed. Re-fitting the shrinkage carries the
-    uncertainty of the spread between groups: when the groups barely differ, many
-    replicates pool them and give a zero shortfall, so the interval reaches 0.
+    win probability and the impact are recomputed. Each group's rate is drawn from its
+    posterior Beta(alpha + advanced, beta + resolved - advanced) (the pooled rate when the
+    groups do not differ, and always with a given benchmark), so the replicates vary
+    around this report's groups, not around a fresh set drawn from the prior. Re-fitting
+    the shrinkage carries the uncertainty of the spread between groups: when the groups
+    barely differ, many replicates pool them and give a zero shortfall, so the interval
+    reaches 0. Every interval holds its estimate: where the replicates leave it out (a
+    handful of replicates, or a shortfall below 0 when the deal-weighted pooled rate is
+    above the groups' 75th percentile), the interval is widened to reach it. With
+    ``by=None`` and ``"top_quartile"`` there are no groups and no benchmark (NaN).
 
     **2. Dwell excess** (unit: days per deal). The current value is the Kaplan-Meier median
     dwell of the stage's first stays (`salesstd.time_in_stage`; open stays censored). The
@@ -111,9 +120,11 @@ def bottlenecks(
     * the log medians are shrunk by the normal-normal empirical-Bayes model: between-group
       variance ``tau²`` by DerSimonian-Laird, each group's deviation from the
       random-effects mean multiplied by ``tau² / (tau² + se²)``. The benchmark is the
-      stage's median times ``exp`` of the 25th percentile of the shrunk deviations. When
-      the groups do not differ beyond their noise (``tau² = 0``) every deviation shrinks
-      to 0: the benchmark is the current median itself and the excess 0.
+      stage's median times ``exp`` of the 25th minus the 50th percentile of the shrunk
+      deviations: the fastest quarter of the groups against the typical (median) group,
+      so it is never above the current median. When the groups do not differ beyond
+      their noise (``tau² = 0``) every deviation shrinks to 0: the benchmark is the
+      current median itself and the excess 0.
 
     ``impact = (median - benchmark) x visits``, the days of cycle time saved per deal that
     enters the stage, where *visits* is the expected number of stays in the stage per deal
@@ -123,13 +134,16 @@ def bottlenecks(
     interval takes the median's Brookmeyer-Crowley interval, with the benchmark as given:
     ``(low - sla) x visits`` to ``(high - sla) x visits`` (its upper end NaN when open).
     With the top quartile, the benchmark is uncertain too, and the interval says so: it is
-    the percentile interval of a parametric bootstrap of the model, `n_boot` replicates,
-    each drawing ``tau²`` from its Q-profile confidence distribution (a spread that noise
-    alone could explain often gives none), the groups' true log medians from ``N(0,
-    tau²)`` and their estimates with their standard errors, and the stage's median from its
-    own sampling distribution; the shrinkage is re-fitted and the impact recomputed. When
-    the groups barely differ, many replicates pool them and give no excess, so the
-    interval reaches 0 and the row is not a finding.
+    the percentile interval of a parametric bootstrap of the model for the groups at hand
+    (Laird and Louis), `n_boot` replicates, each drawing ``tau²`` from its Q-profile
+    confidence distribution (a spread that noise alone could explain often gives none),
+    each group's true log median from its posterior given that ``tau²`` (its estimate
+    shrunk toward the random-effects mean, with the posterior variance) and a new
+    estimate around it with its standard error, and the stage's median from its own
+    sampling distribution; the shrinkage is re-fitted and the impact recomputed. When the
+    groups barely differ, many replicates pool them and give no excess, so the interval
+    reaches 0 and the row is not a finding. As for conversion, the interval is widened to
+    reach the estimate where the replicates leave it out.
 
     **3. Work piling up** (unit: deals per period). The current value is the stage's work
     in progress at `as_of` (`salesstd.wip`). ``impact`` is how fast it grows: the mean
@@ -147,16 +161,32 @@ def bottlenecks(
     Leverage says where effort pays most, not what is broken: its rows have no benchmark
     or interval and are never findings; they rank after the findings, by elasticity.
 
+    **5. Losses** (descriptive; unit: share of resolved entries lost): the share of the
+    stage's resolved first entries that were lost there, lost / (advanced + lost), with
+    its Wilson interval; the current value is the number of deals lost.
+
+    **6. Time** (descriptive; unit: days, median stay): the Kaplan-Meier median of the
+    stage's first stays (open stays censored, as in the dwell lens) with its
+    Brookmeyer-Crowley interval; the sentence adds the deal-days all stays there add up to.
+
+    The descriptive rows compare with no benchmark and claim no improvement: they say
+    where the funnel loses the largest share of its deals and where deals stay longest,
+    whether or not the groups differ, so a report on a funnel that loses deals is never
+    empty (`BottleneckReport.describe`). They are never findings.
+
     **Ranking.** Within a lens the rows are sorted by impact, with every row whose
     interval excludes zero before every row whose interval does not; ``rank`` numbers
-    them. The report lists significant findings first, then by rank, then by lens.
+    them. The report lists significant findings first, then by rank, then by lens. Every
+    sentence states percents of a rate as percents and differences of rates in percentage
+    points, and says "down" when a number falls.
 
     Args:
         log: Events to analyse.
         funnel: The process: open stages in order, won and lost.
         benchmark: ``"top_quartile"``, a rate in [0, 1], or ``{stage: rate}`` (conversion).
         by: The case attribute whose groups (reps, teams) define the top quartile, or None
-            (then `benchmark` must be a rate or mapping, and the dwell lens needs `sla`).
+            (then the conversion lens needs `benchmark` as a rate or mapping, and the dwell
+            lens needs `sla`; without them those rows have no benchmark).
         as_of: The censoring time (ISO string, date, datetime); default the log's last event.
         confidence_level: Coverage of the intervals, in (0, 1).
         period: ``"day"``, ``"week"``, ``"month"``, ``"quarter"`` or ``"year"``: the unit
@@ -171,8 +201,8 @@ def bottlenecks(
         The ranked rows; `BottleneckReport.top` gives the findings.
 
     Raises:
-        ParameterError: If an option has a bad value, `by` is not a case attribute (the
-            message suggests the closest), or ``benchmark="top_quartile"`` with ``by=None``.
+        ParameterError: If an option has a bad value, or `by` is not a case attribute (the
+            message suggests the closest).
         UnknownStageError: If `benchmark` or `sla` names a stage the funnel lacks.
 
     Note:
@@ -185,7 +215,8 @@ def bottlenecks(
         and Gastwirth, J. L. (1968), *Ann. Math. Statist.* 39(3), 1083-1085; bandwidth:
         Hall, P. and Sheather, S. J. (1988), *JRSS B* 50(3), 381-391. Parametric bootstrap:
         Davison, A. C. and Hinkley, D. V. (1997), *Bootstrap Methods and their
-        Application*, Cambridge, chapter 2.
+        Application*, Cambridge, chapter 2. Bootstrap of an empirical-Bayes model for the
+        units at hand: Laird, N. M. and Louis, T. A. (1987), *JASA* 82(399), 739-750.
 
     Examples:
         >>> log = ss.EventLog.from_records(
@@ -209,11 +240,6 @@ def bottlenecks(
     stages = [s.name for s in funnel.open_stages]
     bench_opt = _check_benchmark(benchmark, stages, list(funnel.stage_names))
     sla_opt = _check_sla(sla, stages, list(funnel.stage_names))
-    if by is None and bench_opt == "top_quartile":
-        raise ParameterError(
-            "benchmark='top_quartile' compares the groups of `by`, but by=None; pass "
-            "by= a case attribute (such as 'rep'), or benchmark= a rate or {stage: rate}."
-        )
     level = v.fraction("confidence_level", confidence_level)
     v.choice("period", period, _common.PERIODS)
     v.positive_int("n_boot", n_boot)
@@ -223,7 +249,7 @@ def bottlenecks(
 
     # Every lens reads the strict episodes (recorded stages only); see `step_counts`.
     strict = build_episodes(log, funnel, as_of=as_of, skips="strict")
-    conv, n_cases = _conversion_lens(
+    conv, n_cases, totals = _conversion_lens(
         log,
         strict,
         funnel,
@@ -241,9 +267,11 @@ def bottlenecks(
         visits = np.diag(chain.fundamental).astype(np.float64)
     except (np.linalg.LinAlgError, ValueError):
         visits = np.full(strict.n_open, np.nan)
+    stays = _first_stays(strict)
     dwell = _dwell_lens(
         strict,
         funnel,
+        stays,
         sla=sla_opt,
         grouping=None if by is None else grouping,
         level=level,
@@ -253,7 +281,9 @@ def bottlenecks(
     )
     piling = _wip_lens(log, funnel, strict, level=level, period=period)
     leverage = _leverage_lens(_sensitivity(funnel.stage_names, strict.n_open, probabilities, 0))
-    blocks = [conv, dwell, piling, leverage]
+    losses = _losses_lens(funnel, totals, level=level)
+    time = _time_lens(strict, funnel, stays, level=level)
+    blocks = [conv, dwell, piling, losses, time, leverage]
 
     cols: dict[str, list[Any]] = {
         k: []
@@ -276,7 +306,7 @@ def bottlenecks(
     for order, rows in enumerate(blocks):
         significant = (
             (rows.gap > 0) & (rows.low > 0)
-            if rows.lens != "leverage"
+            if rows.lens not in {"leverage", *DESCRIPTIVE}
             else np.zeros(len(rows.stage), dtype=bool)
         )
         sort_impact = np.where(np.isfinite(rows.impact), rows.impact, -np.inf)

@@ -13,8 +13,8 @@ import numpy as np
 from numpy.typing import NDArray
 from scipy import stats as sps
 
-from salesstd import stats
-from salesstd.bottleneck._lenses import _fmt, _Rows
+from salesstd import _text, stats
+from salesstd.bottleneck._lenses import _interval, _percentile_interval, _Rows
 from salesstd.metrics import _common
 from salesstd.metrics._episodes import NS_PER_DAY, Episodes
 from salesstd.stats._common import _sort_spells
@@ -93,6 +93,15 @@ def _log_slope(
     return np.where(np.isfinite(out) & (out > 0), out, np.nan)
 
 
+def _quartile_ratio(deviation: NDArray[np.float64]) -> NDArray[np.float64]:
+    """How much faster the fastest quarter of the groups is than the typical (median) group.
+
+    ``exp`` of the 25th minus the 50th percentile of the shrunk log-median deviations
+    (last axis): at most 1, and exactly 1 when the groups do not differ (all 0).
+    """
+    return np.exp(_nanquantile(deviation, 0.25) - _nanquantile(deviation, 0.5))
+
+
 def _dwell_benchmark(
     stays: _Stays,
     grouping: _common.Groups,
@@ -120,32 +129,63 @@ def _dwell_benchmark(
         se2_c = var_c / slope2
     x = np.where(np.isfinite(x), x, np.nan)  # a median of 0 days has no log
     fit = _random_effects(x, se2)
-    ratio = np.exp(_nanquantile(fit.deviation, 0.25))
-    bench = current * ratio
+    bench = current * _quartile_ratio(fit.deviation)
+    impact = (current - bench) * visits
 
-    # Parametric bootstrap of the model, the between-group variance drawn from its
-    # confidence distribution, vectorised over (replicate, stage, group).
+    # Parametric bootstrap of the model for the groups at hand (Laird and Louis), vectorised
+    # over (replicate, stage, group): tau2 is drawn from its Q-profile confidence
+    # distribution; given it, each group's true log median from its posterior (its
+    # estimate shrunk toward the random-effects mean, with the posterior variance), and a
+    # new estimate around that with the group's standard error. The shrinkage is re-fitted
+    # and the impact recomputed, so the replicates vary around this report's estimate.
     rng = np.random.default_rng([seed, 1])
     u = rng.chisquare(np.maximum(fit.k - 1, 1), size=(n_boot, n_s))
-    tau2 = _qprofile_draws(x, se2, u)
-    noise = np.sqrt(se2)[None]
-    truth = rng.standard_normal((n_boot, n_s, n_g)) * np.sqrt(tau2)[:, :, None]
-    x_b = np.where(np.isnan(x)[None], np.nan, truth + rng.standard_normal(truth.shape) * noise)
+    tau2 = _qprofile_draws(x, se2, u)[:, :, None]
+    ok = np.isfinite(x) & np.isfinite(se2) & (se2 > 0)
+    xz = np.where(ok, x, 0.0)[None]
+    safe_se2 = np.where(ok, se2, 1.0)[None]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        w = np.where(ok[None], 1.0 / (safe_se2 + tau2), 0.0)
+        mu = (w * xz).sum(axis=-1, keepdims=True) / w.sum(axis=-1, keepdims=True)
+        shrink = tau2 / (tau2 + safe_se2)
+    post_mean = mu + shrink * (xz - mu)
+    post_sd = np.sqrt(shrink * safe_se2)
+    noise = rng.standard_normal((2, n_boot, n_s, n_g))
+    x_b = np.where(ok[None], post_mean + post_sd * noise[0] + np.sqrt(safe_se2) * noise[1], np.nan)
     fit_b = _random_effects(x_b, np.broadcast_to(se2, x_b.shape))
     current_b = current * np.exp(rng.standard_normal((n_boot, n_s)) * np.sqrt(se2_c))
-    reps = current_b * (1 - np.exp(_nanquantile(fit_b.deviation, 0.25))) * visits
-    tail = (1 - level) / 2
-    low, high = np.full(n_s, np.nan), np.full(n_s, np.nan)
-    for s in np.flatnonzero(np.isfinite(bench)).tolist():  # one quantile per stage
-        finite = reps[:, s][np.isfinite(reps[:, s])]
-        if finite.size:
-            low[s], high[s] = np.quantile(finite, [tail, 1 - tail])
+    reps = current_b * (1 - _quartile_ratio(fit_b.deviation)) * visits
+    low, high = _percentile_interval(reps, impact, level)
     return bench, low, high
+
+
+def _dwell_sentence(name: str, numbers: tuple[float, ...], *, source: str, level: float) -> str:
+    current, bench, visits, impact, low, high = numbers
+    if not np.isfinite(current):
+        return (
+            f"Fewer than half of the deals that entered {name} have left it: its median "
+            "stay is not reached yet."
+        )
+    head = f"Deals stay a median {_text.days(current)} in {name}"
+    if not np.isfinite(bench):
+        return f"{head}; there is no benchmark for it (pass sla= or by=)."
+    interval = _interval(low, high, level, "days per deal")
+    if current <= bench:
+        return (
+            f"{head}, within the benchmark of {_text.days(bench)} ({source}): nothing to "
+            f"save ({interval})."
+        )
+    return (
+        f"{head} against a benchmark of {_text.days(bench)} ({source}); with "
+        f"{_text.plural(visits, 'stay')} per deal that enters it, meeting the benchmark would "
+        f"save {_text.days(impact)} per deal ({interval})."
+    )
 
 
 def _dwell_lens(
     ep: Episodes,
     funnel: Funnel,
+    stays: _Stays,
     *,
     sla: Mapping[str, float] | None,
     grouping: _common.Groups | None,
@@ -156,7 +196,6 @@ def _dwell_lens(
 ) -> _Rows:
     stages = [s.name for s in funnel.open_stages]
     n_s = len(stages)
-    stays = _first_stays(ep)
     current, var_c = _median_variance(stays.km)
     if not np.isfinite(visits).all():
         # Where the chain cannot say, count stays per entering deal directly.
@@ -168,26 +207,30 @@ def _dwell_lens(
         visits = np.where(np.isfinite(visits), visits, observed)
     bench = np.full(n_s, np.nan)
     low = high = np.full(n_s, np.nan)
+    source = "no benchmark"
     if sla is not None:
+        source = "the SLA"
         for name, days in sla.items():
             bench[stages.index(name)] = days
         mid = _quantile_estimate(stays.km, 0.5, stays.km.confidence_band(level))
         low = (mid.low - bench) * visits
         high = (mid.high - bench) * visits
     elif grouping is not None:
+        source = f"the fastest quarter of {grouping.name}, shrunk for noise"
         bench, low, high = _dwell_benchmark(
             stays, grouping, (current, var_c), level=level, visits=visits, n_boot=n_boot, seed=seed
         )
     gap = current - bench
     impact = gap * visits
-    explanation = []
-    for i, name in enumerate(stages):
-        explanation.append(
-            f"Deals stay a median {_fmt(current[i])} days in {name} against a benchmark of "
-            f"{_fmt(bench[i])}; with {_fmt(visits[i])} stays per deal that enters it, "
-            f"meeting the benchmark would save {_fmt(impact[i])} days per deal "
-            f"({_fmt(low[i])} to {_fmt(high[i])})."
+    explanation = [
+        _dwell_sentence(
+            name,
+            (current[i], bench[i], visits[i], impact[i], low[i], high[i]),
+            source=source,
+            level=level,
         )
+        for i, name in enumerate(stages)
+    ]
     return _Rows(
         lens="dwell",
         stage=stages,

@@ -5,8 +5,7 @@ Private; see `salesstd.bottleneck`.
 
 from __future__ import annotations
 
-import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 import attrs
@@ -14,7 +13,7 @@ import numpy as np
 from numpy.typing import NDArray
 from scipy import stats as sps
 
-from salesstd import stats
+from salesstd import _text, stats
 from salesstd._markov_results import SensitivityResult
 from salesstd.metrics import _common
 from salesstd.metrics._episodes import NS_PER_DAY, Episodes, segment_starts
@@ -55,10 +54,42 @@ class _Rows:
     explanation: list[str]
 
 
-def _fmt(x: float) -> str:
-    if not math.isfinite(x):
-        return "n/a"
-    return f"{x:.0f}" if abs(x) >= 100 else f"{x:.3g}"  # noqa: PLR2004
+def _percentile_interval(
+    reps: NDArray[np.float64], estimate: NDArray[np.float64], level: float
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """Per stage (the last axis of ``reps``): the percentile interval of the replicates.
+
+    The replicates are drawn around the estimate (see `bottlenecks`), so the interval holds
+    it; where Monte Carlo error leaves it out (a handful of replicates, or an estimate on a
+    boundary such as a shortfall of exactly 0) the interval is widened to reach it. NaN
+    where the estimate is not finite or no replicate is.
+    """
+    n_s = reps.shape[-1]
+    tail = (1 - level) / 2
+    low, high = np.full(n_s, np.nan), np.full(n_s, np.nan)
+    for s in np.flatnonzero(np.isfinite(estimate)).tolist():  # one quantile per stage
+        finite = reps[:, s][np.isfinite(reps[:, s])]
+        if finite.size:
+            q_low, q_high = np.quantile(finite, [tail, 1 - tail])
+            low[s] = min(q_low, estimate[s])
+            high[s] = max(q_high, estimate[s])
+    return low, high
+
+
+def _interval(
+    low: float,
+    high: float,
+    level: float,
+    unit: str = "",
+    fmt: Callable[[float], str] = _text.number,
+) -> str:
+    """``"90% interval 0.2 to 1.4 wins per month"``; an open upper end says so."""
+    if not np.isfinite(low) and not np.isfinite(high):
+        return "no interval"
+    tail = f" {unit}" if unit else ""
+    if not np.isfinite(high):
+        return f"{_text.percent(level)} interval from {fmt(low)}{tail} up"
+    return f"{_text.percent(level)} interval {fmt(low)} to {fmt(high)}{tail}"
 
 
 def _downstream(rate: NDArray[np.float64]) -> NDArray[np.float64]:
@@ -90,6 +121,50 @@ def _rates_and_benchmark(
     return rate, bench, alpha, beta
 
 
+@attrs.frozen
+class _StepTotals:
+    """Pooled first-entry counts per open stage (`step_counts` summed over the groups)."""
+
+    entered: NDArray[np.int64]
+    advanced: NDArray[np.int64]
+    lost: NDArray[np.int64]
+
+
+def _conversion_sentence(
+    name: str,
+    i: int,
+    totals: _StepTotals,
+    numbers: dict[str, NDArray[np.float64]],
+    *,
+    level: float,
+    period: str,
+) -> str:
+    rate, bench, impact = numbers["rate"][i], numbers["bench"][i], numbers["impact"][i]
+    adv, lost = int(totals.advanced[i]), int(totals.lost[i])
+    if not np.isfinite(rate):
+        return f"{name} has no resolved entries yet (none advanced or lost): no step rate."
+    head = (
+        f"{name} converts {_text.percent(rate)} of its resolved entries "
+        f"({_text.count(adv)} of {_text.count(adv + lost)} advanced)"
+    )
+    if not np.isfinite(bench):
+        return f"{head}; there is no benchmark for it (pass by= or benchmark=)."
+    unit = f"wins per {period}"
+    interval = _interval(numbers["low"][i], numbers["high"][i], level, unit)
+    gap = bench - rate
+    if gap <= 0:
+        where = "at" if gap == 0 else f"{_text.points(-gap)} above"
+        return (
+            f"{head}, {where} its benchmark of {_text.percent(bench)}: no shortfall ({interval})."
+        )
+    return (
+        f"{head} against a benchmark of {_text.percent(bench)}, {_text.points(gap)} short; "
+        f"at {_text.number(numbers['per_period'][i])} entries per {period} and a "
+        f"{_text.percent(numbers['win_after'][i])} chance of winning once past it, closing "
+        f"the gap would add {_text.plural(impact, 'win')} per {period} ({interval})."
+    )
+
+
 def _conversion_lens(
     log: EventLog,
     ep: Episodes,
@@ -101,7 +176,7 @@ def _conversion_lens(
     period: str,
     n_boot: int,
     seed: int,
-) -> tuple[_Rows, int]:
+) -> tuple[_Rows, int, _StepTotals]:
     stages = [s.name for s in funnel.open_stages]
     n_s, n_g = len(stages), grouping.n
     entered, advanced, lost = step_counts(ep, grouping.of_case, n_g)
@@ -113,6 +188,8 @@ def _conversion_lens(
         fixed = np.full(n_s, np.nan)
         for name, value in benchmark.items():
             fixed[stages.index(name)] = value
+    elif grouping.name is None:
+        fixed = np.full(n_s, np.nan)  # the top quartile of no groups: no benchmark
     elif not isinstance(benchmark, str):
         fixed = np.full(n_s, float(benchmark))  # type: ignore[arg-type]
 
@@ -124,44 +201,44 @@ def _conversion_lens(
     win_after = _downstream(np.nan_to_num(rate, nan=0.0))
     impact = (bench - rate) * per_period * win_after
 
-    # Parametric bootstrap from the fitted model, vectorised over (replicate, stage, group).
+    # Parametric bootstrap of the fitted model for the groups at hand, vectorised over
+    # (replicate, stage, group): each group's true rate is drawn from its posterior
+    # Beta(alpha + advanced, beta + resolved - advanced) (the pooled rate where the groups
+    # do not differ), so the replicates vary around this report's estimate, not around
+    # that of a fresh set of groups drawn from the prior.
     rng = np.random.default_rng(seed)
     pooled = ~np.isfinite(alpha)
-    with np.errstate(invalid="ignore"):
-        p_group = rng.beta(
-            np.where(pooled, 1.0, alpha)[None, :, None],
-            np.where(pooled, 1.0, beta)[None, :, None],
-            size=(n_boot, n_s, n_g),
-        )
+    a_post = np.where(pooled, 1.0, alpha)[:, None] + adv_g
+    b_post = np.where(pooled, 1.0, beta)[:, None] + res_g - adv_g
+    p_group = rng.beta(a_post[None], b_post[None], size=(n_boot, n_s, n_g))
     p_group = np.where(pooled[None, :, None], np.nan_to_num(rate)[None, :, None], p_group)
     adv_b = rng.binomial(np.broadcast_to(res_g, p_group.shape), p_group)
     rate_b, bench_b, _, _ = _rates_and_benchmark(adv_b, res_g[None], fixed)
     per_period_b = rng.poisson(entries, size=(n_boot, n_s)) / span_periods
     win_b = _downstream(np.nan_to_num(rate_b, nan=0.0))
     reps = (bench_b - rate_b) * per_period_b * win_b
-    tail = (1 - level) / 2
-    low, high = np.full(n_s, np.nan), np.full(n_s, np.nan)
-    for s in range(n_s):  # one quantile per stage
-        finite = reps[:, s][np.isfinite(reps[:, s])]
-        if finite.size:
-            low[s], high[s] = np.quantile(finite, [tail, 1 - tail])
-    gap = bench - rate
-    explanation = []
-    for i, name in enumerate(stages):
-        explanation.append(
-            f"{name} converts {_fmt(rate[i])} of resolved entries against a benchmark of "
-            f"{_fmt(bench[i])}; at {_fmt(per_period[i])} entries per {period} and a "
-            f"{_fmt(win_after[i])} chance of winning once past it, closing the gap would "
-            f"add {_fmt(impact[i])} wins per {period} "
-            f"({_fmt(low[i])} to {_fmt(high[i])})."
-        )
+    low, high = _percentile_interval(reps, impact, level)
+    totals = _StepTotals(entered.sum(axis=0), advanced.sum(axis=0), lost.sum(axis=0))
+    numbers = {
+        "rate": rate,
+        "bench": bench,
+        "impact": impact,
+        "low": low,
+        "high": high,
+        "per_period": per_period,
+        "win_after": win_after,
+    }
+    explanation = [
+        _conversion_sentence(name, i, totals, numbers, level=level, period=period)
+        for i, name in enumerate(stages)
+    ]
     rows = _Rows(
         lens="conversion",
         stage=stages,
         target=[None] * n_s,
         current=rate,
         benchmark=bench,
-        gap=gap,
+        gap=bench - rate,
         impact=impact,
         low=low,
         high=high,
@@ -170,7 +247,30 @@ def _conversion_lens(
     # Cases that entered the funnel at an open stage (a case enters at its first record).
     firsts = np.flatnonzero(segment_starts(ep.case))
     entering = ep.case[firsts[ep.stage[firsts] < ep.n_open]]
-    return rows, int(np.count_nonzero(grouping.of_case[entering] >= 0)) if n_s else 0
+    n_cases = int(np.count_nonzero(grouping.of_case[entering] >= 0)) if n_s else 0
+    return rows, n_cases, totals
+
+
+def _wip_sentence(
+    name: str, numbers: tuple[float, ...], *, k: int, period: str, level: float
+) -> str:
+    now, before, growth, low, high = numbers
+    head = f"{name} holds {_text.plural(now, 'open deal')}"
+    window = f"at the start of the last {_text.plural(k, period)}"
+    interval = _interval(low, high, level)
+    if growth == 0:
+        return (
+            f"{head}, as many as {window}: arrivals matched departures "
+            f"(net flow 0 deals per {period}, {interval})."
+        )
+    direction, more, fewer = (
+        ("up", "arrivals", "departures") if growth > 0 else ("down", "departures", "arrivals")
+    )
+    return (
+        f"{head}, {direction} from {_text.count(before)} {window}: {more} exceeded {fewer} by "
+        f"{_text.plural(abs(growth), 'deal')} per {period} on average (net flow "
+        f"{_text.number(growth)} per {period}, {interval})."
+    )
 
 
 def _wip_lens(log: EventLog, funnel: Funnel, ep: Episodes, *, level: float, period: str) -> _Rows:
@@ -212,13 +312,16 @@ def _wip_lens(log: EventLog, funnel: Funnel, ep: Episodes, *, level: float, peri
         low, high = growth - half, growth + half
     current = series[-1].astype(np.float64)
     before = series[0].astype(np.float64)
-    explanation = []
-    for i, name in enumerate(stages):
-        explanation.append(
-            f"{name} holds {_fmt(current[i])} open deals, up from {_fmt(before[i])} "
-            f"{k} {period}s earlier: arrivals exceeded departures by {_fmt(growth[i])} "
-            f"deals per {period} ({_fmt(low[i])} to {_fmt(high[i])})."
+    explanation = [
+        _wip_sentence(
+            name,
+            (current[i], before[i], growth[i], low[i], high[i]),
+            k=k,
+            period=period,
+            level=level,
         )
+        for i, name in enumerate(stages)
+    ]
     return _Rows(
         lens="wip",
         stage=stages,
@@ -233,15 +336,29 @@ def _wip_lens(log: EventLog, funnel: Funnel, ep: Episodes, *, level: float, peri
     )
 
 
+def _leverage_sentence(
+    src: str, tgt: str, prob: float, elastic: float, sens: SensitivityResult
+) -> str:
+    head = (
+        f"Raising the probability of {src} -> {tgt} (now {_text.percent(prob)}) by 1% of "
+        f"its value, the other exits of {src} rescaled,"
+    )
+    start = f"the win probability from {sens.start} (now {_text.percent(sens.win_probability)})"
+    if not np.isfinite(elastic):
+        return f"{head} has no computable effect on {start}."
+    if elastic == 0:
+        return f"{head} leaves {start} unchanged."
+    verb = "raises" if elastic > 0 else "lowers"
+    return f"{head} {verb} {start} by {_text.percent(abs(elastic) / 100)} of its value."
+
+
 def _leverage_lens(sens: SensitivityResult) -> _Rows:
     n = int(sens.source.size)
     elastic = np.asarray(sens.elasticity, dtype=np.float64)
     prob = np.asarray(sens.probability, dtype=np.float64)
     nan = np.full(n, np.nan)
     explanation = [
-        f"Raising the probability of {src} -> {tgt} (now {_fmt(prob[i])}) by 1%, the "
-        f"other exits of {src} rescaled, changes the win probability from "
-        f"{sens.start} ({_fmt(sens.win_probability)}) by {_fmt(elastic[i])}%."
+        _leverage_sentence(str(src), str(tgt), prob[i], elastic[i], sens)
         for i, (src, tgt) in enumerate(zip(sens.source, sens.target, strict=True))
     ]
     return _Rows(

@@ -21,12 +21,16 @@ from salesstd.errors import ParameterError
 
 __all__ = ["BottleneckReport", "Finding"]
 
-Lens = Literal["conversion", "dwell", "wip", "leverage"]
-LENSES: tuple[Lens, ...] = ("conversion", "dwell", "wip", "leverage")
+Lens = Literal["conversion", "dwell", "wip", "losses", "time", "leverage"]
+LENSES: tuple[Lens, ...] = ("conversion", "dwell", "wip", "losses", "time", "leverage")
+#: Lenses that describe the funnel without a benchmark: never findings, no claim to improve.
+DESCRIPTIVE: tuple[Lens, ...] = ("losses", "time")
 UNITS: dict[str, str] = {
     "conversion": "wins per period",
     "dwell": "days per deal",
     "wip": "deals per period",
+    "losses": "share of resolved entries lost",
+    "time": "days (median stay)",
     "leverage": "elasticity",
 }
 
@@ -39,19 +43,24 @@ class Finding:
         stage: The open stage.
         target: For a transition (leverage lens with the Markov model), the stage moved to;
             else None.
-        lens: ``"conversion"``, ``"dwell"``, ``"wip"`` or ``"leverage"``.
-        current: The stage's value: step rate, median dwell (days), WIP at `as_of`, or
-            the move's probability.
+        lens: ``"conversion"``, ``"dwell"``, ``"wip"``, ``"losses"``, ``"time"`` or
+            ``"leverage"``.
+        current: The stage's value: step rate, median dwell (days), WIP at `as_of`, deals
+            lost (losses), median stay (time), or the move's probability.
         benchmark: What it is compared with (NaN where there is none).
         gap: How far it falls short, positive when worse than the benchmark.
         impact: The gap turned into an effect, in `unit`.
         impact_low: Lower end of the impact's interval (NaN if none).
         impact_high: Upper end (NaN if none or open).
-        unit: ``"wins per period"``, ``"days per deal"``, ``"deals per period"`` or
+        unit: ``"wins per period"``, ``"days per deal"``, ``"deals per period"``,
+            ``"share of resolved entries lost"``, ``"days (median stay)"`` or
             ``"elasticity"``.
         significant: True when the gap is positive and the interval excludes zero: a finding.
         rank: Rank within the lens, 1 = largest impact among the significant rows first.
         explanation: One sentence with the numbers.
+        descriptive: True for the descriptive lenses (``"losses"``, ``"time"``): they say
+            where the funnel loses deals or time, compare with no benchmark, and are never
+            findings.
     """
 
     stage: str
@@ -67,6 +76,7 @@ class Finding:
     significant: bool
     rank: int
     explanation: str
+    descriptive: bool = False
 
 
 @attrs.frozen(repr=False)
@@ -74,8 +84,10 @@ class BottleneckReport(ResultMixin):
     """Where the process loses the most, one row per (stage, lens), best finding first.
 
     Rows are ordered by: significant findings first; then rank within the lens; then lens
-    (conversion, dwell, wip, leverage). Within a lens the rows are sorted by impact, and a
-    row whose interval includes zero never comes before one whose interval excludes it.
+    (conversion, dwell, wip, losses, time, leverage). Within a lens the rows are sorted by
+    impact, and a row whose interval includes zero never comes before one whose interval
+    excludes it. The descriptive lenses (losses, time: see `describe`) and leverage are
+    never findings, so they always come after the significant benchmark gaps.
 
     Attributes:
         stage: Stage of each row.
@@ -130,6 +142,11 @@ class BottleneckReport(ResultMixin):
     __hash__ = None  # type: ignore[assignment]
 
     @property
+    def descriptive(self) -> NDArray[np.bool_]:
+        """Per row: True for the descriptive lenses (``"losses"``, ``"time"``)."""
+        return np.isin(self.lens.astype(str), DESCRIPTIVE)
+
+    @property
     def n_findings(self) -> int:
         """Number of significant findings."""
         return int(self.significant.sum())
@@ -150,6 +167,7 @@ class BottleneckReport(ResultMixin):
             significant=bool(self.significant[i]),
             rank=int(self.rank[i]),
             explanation=str(self.explanation[i]),
+            descriptive=str(self.lens[i]) in DESCRIPTIVE,
         )
 
     def top(self, n: int = 5, *, lens: Lens | None = None) -> tuple[Finding, ...]:
@@ -164,6 +182,43 @@ class BottleneckReport(ResultMixin):
             v.choice("lens", lens, LENSES)
             keep &= self.lens == lens
         return tuple(self._finding(int(i)) for i in np.flatnonzero(keep)[:n])
+
+    def describe(self, n: int = 1) -> tuple[Finding, ...]:
+        """Where the funnel loses the largest share of its deals and where deals stay longest.
+
+        The first `n` rows of each descriptive lens: ``"losses"`` (the share of a stage's
+        resolved entries that were lost there, largest first) and ``"time"`` (the
+        Kaplan-Meier median of the first stays, open stays censored, longest first). They
+        compare with no benchmark and claim no improvement; they are there whether or not
+        the groups differ. Rows without a number (no resolved entry, a median not reached)
+        are left out.
+
+        Raises:
+            ParameterError: If `n` is not a whole number >= 1.
+
+        Examples:
+            >>> log = ss.EventLog.from_records(
+            ...     [("d1", "lead", "2024-01-01"), ("d1", "demo", "2024-01-03"),
+            ...      ("d1", "won", "2024-01-13"),
+            ...      ("d2", "lead", "2024-01-01"), ("d2", "lost", "2024-01-09"),
+            ...      ("d3", "lead", "2024-01-02"), ("d3", "demo", "2024-01-04"),
+            ...      ("d3", "lost", "2024-01-20")])
+            >>> f = ss.Funnel.linear(["lead", "demo", "won"], lost="lost")
+            >>> losses, time = ss.bottlenecks(log, f, by=None, n_boot=20).describe()
+            >>> losses.stage, losses.current, losses.impact  # lead loses 1 of 3, demo 1 of 2
+            ('demo', 1.0, 0.5)
+            >>> time.stage, time.impact  # median stays: lead 2 days (2, 8, 2), demo 10 (10, 16)
+            ('demo', 10.0)
+            >>> time.descriptive, time.significant
+            (True, False)
+        """
+        v.positive_int("n", n)
+        out: list[Finding] = []
+        for lens in DESCRIPTIVE:
+            rows = np.flatnonzero((self.lens == lens) & np.isfinite(self.impact))
+            rows = rows[np.argsort(self.rank[rows], kind="stable")]
+            out += [self._finding(int(i)) for i in rows[:n]]
+        return tuple(out)
 
     def at(self, stage: str, *, lens: Lens, target: str | None = None) -> Finding:
         """The row of one stage and lens (and target, for a transition row).
@@ -211,6 +266,7 @@ class BottleneckReport(ResultMixin):
             "significant": self.significant,
             "rank": self.rank,
             "explanation": self.explanation,
+            "descriptive": self.descriptive,
         }
 
     def _params(self) -> Mapping[str, object]:
