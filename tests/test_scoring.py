@@ -9,6 +9,7 @@ import math
 from collections import Counter
 from pathlib import Path
 
+import attrs
 import numpy as np
 import pandas as pd
 import pytest
@@ -17,7 +18,7 @@ from hypothesis import strategies as st
 from scipy import stats as sps
 
 import salesstd as ss
-from strategies import funnels, stage_logs
+from strategies import funnels, stage_logs, standards
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 MAVEN_CSV = DATA / "maven-crm" / "sales_pipeline.csv"
@@ -101,7 +102,8 @@ def test_every_metric_on_a_tiny_log(
 
 
 def test_row_layout_and_records() -> None:
-    card = ss.scorecard(LOG, ss.Standard(FUNNEL, kpis=ALL_KPIS), shrinkage="none")
+    std = ss.Standard(FUNNEL, kpis=ALL_KPIS)
+    card = ss.scorecard(LOG, std, shrinkage="none", min_sample=1)
     assert card.entities == ("ann", "bob")
     assert card.kpi.tolist() == [k.name for k in ALL_KPIS] * 2
     assert card.entity.tolist() == ["ann"] * 10 + ["bob"] * 10
@@ -111,6 +113,13 @@ def test_row_layout_and_records() -> None:
     assert (row.low, row.high) == pytest.approx((float(expected.low), float(expected.high)))
     assert math.isnan(card.at("deals", "bob").low)
     assert repr(card) == "ScorecardResult(entities=2, kpis=10, best='bob')"
+    # With min_sample=10 the durations, means and velocity (n <= 3 here) are not scored.
+    strict = ss.scorecard(LOG, std, shrinkage="none")
+    unscored = {"cycle", "lead_dwell", "calls_q", "calls_lead", "vel"}
+    assert [k for k in strict.kpis if not strict.at(k, "bob").scored] == [
+        k.name for k in ALL_KPIS if k.name in unscored
+    ]
+    assert strict.score("bob").kpis_scored == 5
 
 
 def test_bands_gap_and_attainment() -> None:
@@ -138,7 +147,9 @@ def test_composite_is_the_weighted_mean_of_capped_attainments_and_ranks_follow()
         K("win", "win_rate", 0.4, weight=3),  # ann 2.5 -> capped 1.5; bob 1.25
         K("cycle", "cycle_time", 6, direction="lower", weight=1),  # ann 6/7, bob 6/5
     )
-    card = ss.scorecard(LOG, ss.Standard(FUNNEL, kpis=kpis), shrinkage="none")
+    std = ss.Standard(FUNNEL, kpis=kpis)
+    card = ss.scorecard(LOG, std, shrinkage="none", min_sample=1)
+    assert card.at("win", "ann").attainment == 1.5  # the ratio 2.5, clipped to the cap
     ann = (3 * 1.5 + 6 / 7) / 4
     bob = (3 * 1.25 + 6 / 5) / 4
     assert card.score("ann").composite == pytest.approx(ann)
@@ -146,8 +157,15 @@ def test_composite_is_the_weighted_mean_of_capped_attainments_and_ranks_follow()
     assert (card.score("ann").rank, card.score("bob").rank) == (1, 2)
     assert card.ranking() == ("ann", "bob")
     assert card.rank.tolist() == [1, 1, 2, 2]
-    loose = ss.scorecard(LOG, ss.Standard(FUNNEL, kpis=kpis), shrinkage="none", attainment_cap=10)
+    loose = ss.scorecard(LOG, std, shrinkage="none", attainment_cap=10, min_sample=1)
+    assert loose.at("win", "ann").attainment == 2.5
     assert loose.score("ann").composite == pytest.approx((3 * 2.5 + 6 / 7) / 4)
+    # With min_sample=10 cycle time (n=2 and 1, not shrunk) is shown but not scored.
+    strict = ss.scorecard(LOG, std, shrinkage="none")
+    assert strict.at("cycle", "ann").attainment == pytest.approx(6 / 7)
+    assert not strict.at("cycle", "ann").scored
+    assert strict.score("ann").composite == 1.5
+    assert strict.score("bob").composite == pytest.approx(1.25)
 
 
 def test_entities_with_only_small_samples_rank_after_established_ones() -> None:
@@ -397,13 +415,129 @@ def test_shrunk_rates_lie_between_raw_and_pooled(data: st.DataObject) -> None:
     assert np.nansum(deals) == log.n_cases
     k = len(card.kpis)
     comp, ranks = card.composite[::k], card.rank[::k]
-    scored = (card.n >= card.min_sample) & np.isfinite(card.attainment)
+    scored = (card.n >= card.min_sample) & card.scored
     tier = np.where(np.isfinite(comp), np.where(scored.reshape(-1, k).any(axis=1), 0, 1), 2)
     for i in range(comp.size):
         ahead = (tier < tier[i]) | ((tier == tier[i]) & (comp > comp[i]))
         expected = 1 + int(ahead.sum()) if tier[i] < 2 else 1 + int((tier < 2).sum())
         assert ranks[i] == expected
     json.dumps(card.to_dict())
+
+
+@given(st.data())
+def test_every_attainment_lies_in_zero_to_the_cap(data: st.DataObject) -> None:
+    funnel = data.draw(funnels())
+    log = data.draw(stage_logs(funnel, max_cases=12))  # stays from 1 second to 20 days
+    std = data.draw(standards(funnel))
+    unmeasured = ("won_value", "velocity", "activities_per_deal")  # no amount, no activities
+    kept = tuple(k for k in std.kpis if k.metric not in unmeasured)
+    std = attrs.evolve(std, kpis=kept)
+    cap = data.draw(st.sampled_from((0.5, 1.0, 1.5, 2.0)))
+    floor = data.draw(st.sampled_from((0.0, 60.0, 3600.0)))
+    card = ss.scorecard(log, std, by="segment", attainment_cap=cap, dwell_floor=floor, min_sample=1)
+    att = card.attainment[~np.isnan(card.attainment)]
+    assert ((att >= 0) & (att <= cap)).all()
+    comp = card.composite[~np.isnan(card.composite)]
+    assert ((comp >= 0) & (comp <= cap * (1 + 1e-12))).all()  # a weighted mean of them
+    assert not (card.scored & np.isnan(card.attainment)).any()
+    if floor > 0:  # a dwell median is never a stay shorter than the floor
+        dwell = (card.metric == "dwell") & ~np.isnan(card.raw_value)
+        assert (card.raw_value[dwell] >= floor / 86_400).all()
+
+
+# --------------------------------------------------------------------- data-entry noise
+
+
+def test_a_dwell_kpi_is_not_judged_on_stays_shorter_than_the_floor() -> None:
+    deals = {**DEALS}
+    # cyd clicks d6-d8 through qualified in 10 seconds; d9 stays there 4 days.
+    ten_s = 10 / 86_400
+    for i, start in enumerate((0.0, 1.0, 2.0)):
+        deals[f"d{6 + i}"] = (
+            "cyd",
+            1.0,
+            [("lead", start), ("qualified", start + 1), ("won", start + 1 + ten_s)],
+        )
+    deals["d9"] = ("cyd", 1.0, [("lead", 0), ("qualified", 1), ("won", 5)])
+    log = _log(deals)
+    std = ss.Standard(FUNNEL, kpis=(K("q", "dwell", 2, stage="qualified", direction="lower"),))
+    raw = ss.scorecard(log, std, shrinkage="none", dwell_floor=0, min_sample=1)
+    assert raw.at("q", "cyd").value == pytest.approx(ten_s)
+    assert raw.at("q", "cyd").n == 4
+    assert raw.at("q", "cyd").attainment == 1.5  # 2 days / 10 s = 17,280, clipped to the cap
+    card = ss.scorecard(log, std, shrinkage="none", min_sample=1)  # dwell_floor=60 seconds
+    assert card.at("q", "cyd").value == 4.0
+    assert card.at("q", "cyd").n == 1
+    assert card.at("q", "cyd").attainment == 0.5
+    assert card.dwell_floor_seconds == 60.0
+    assert json.loads(json.dumps(card.to_dict()))["parameters"]["dwell_floor_seconds"] == 60.0
+    same = ss.scorecard(
+        log, std, shrinkage="none", min_sample=1, dwell_floor=dt.timedelta(minutes=1)
+    )
+    assert same == card
+
+
+def test_bad_dwell_floor() -> None:
+    std = ss.Standard(FUNNEL)
+    with pytest.raises(ss.ParameterError, match=r"dwell_floor.*got -1.*dwell_floor=60"):
+        ss.scorecard(LOG, std, dwell_floor=-1)
+    with pytest.raises(ss.ParameterError, match=r"dwell_floor must be a number of seconds"):
+        ss.scorecard(LOG, std, dwell_floor="1m")  # type: ignore[arg-type]
+
+
+PLANTED = (0.4, 0.6, 0.75, 0.9, 1.1, 1.3, 1.6, 2.5)  # odds multipliers of rep-01 .. rep-08
+
+
+def _clicking_worst_rep() -> tuple[ss.datasets.SyntheticPipeline, ss.EventLog]:
+    """A pipeline with planted rep effects in which rep-01, the worst, clicks through stages.
+
+    On every deal of rep-01, each stage event after the first is moved to 3 seconds apart
+    just before the deal's last stage event: the deal waits in its first stage, then is
+    clicked through every later stage in seconds (its cycle time is unchanged).
+    """
+    sim = ss.datasets.synthetic_pipeline(
+        1600, seed=11, n_teams=2, reps_per_team=4, rep_effect=PLANTED
+    )
+    frame = sim.log.to_frame().reset_index(drop=True)
+    stage = frame["activity"].isin(sim.funnel.stage_names) & (frame["rep"] == "rep-01")
+    rows = frame[stage].sort_values(["case", "time"], kind="stable")
+    by_case = rows.groupby("case")["time"]
+    pos = rows.groupby("case").cumcount()
+    from_end = by_case.transform("size") - 1 - pos
+    moved = pos > 0
+    rows.loc[moved, "time"] = by_case.transform("max")[moved] - pd.to_timedelta(
+        3 * from_end[moved], unit="s"
+    )
+    frame.loc[rows.index, "time"] = rows["time"]
+    log = ss.EventLog.from_frame(
+        frame,
+        case="case",
+        activity="activity",
+        time="time",
+        case_attributes=["rep", "team", "amount"],
+    )
+    return sim, log
+
+
+def test_sub_minute_stays_do_not_decide_the_ranking() -> None:
+    sim, log = _clicking_worst_rep()
+    dwell = tuple(
+        K(f"{s.name} dwell", "dwell", 7, stage=s.name, direction="lower")
+        for s in sim.funnel.open_stages
+    )
+    for std in (
+        ss.Standard(sim.funnel, kpis=(K("win", "win_rate", 0.3), *dwell)),
+        ss.Standard.from_log(log, sim.funnel, by="rep"),  # learned on the noisy log
+    ):
+        card = ss.scorecard(log, std)
+        ranking = card.ranking()
+        half = len(ranking) // 2
+        # Before the dwell floor rep-01 ranked first (its dwell attainments ~450,000).
+        assert "rep-08" in ranking[:half]
+        assert "rep-01" not in ranking[:half]
+        assert ranking[-1] == "rep-01"
+        rows = card.metric == "dwell"
+        assert (card.attainment[rows & ~np.isnan(card.attainment)] <= card.attainment_cap).all()
 
 
 # --------------------------------------------------------------------- ramp

@@ -611,3 +611,108 @@ def test_from_log_maven_crm() -> None:
     assert dict(std.rules.max_dwell_days) == {}
     assert 0 < std.kpi("Engaging dwell").target < 69.0
     assert ss.Standard.from_json(std.to_json()) == std
+
+
+# --------------------------------------------------------------------- rename
+
+ON_CRM_NAMES = {"Lead": "Prospecting", "Proposal": "Quote"}
+
+
+def test_rename_puts_every_stage_reference_on_the_new_names() -> None:
+    example = ss.Standard.example()
+    std = example.rename({**ON_CRM_NAMES, "Won": "Closed Won", "Lost": "Closed Lost"})
+    assert std.funnel.stage_names == (
+        "Prospecting",
+        "Qualified",
+        "Discovery",
+        "Quote",
+        "Negotiation",
+        "Closed Won",
+        "Closed Lost",
+    )
+    assert std.funnel.successors("Negotiation") == ("Closed Won", "Closed Lost")
+    assert std.funnel.activities == example.funnel.activities
+    assert std.rules.required_stages == ("Qualified", "Discovery", "Quote")
+    assert dict(std.rules.max_dwell_days) == {
+        "Prospecting": 10.0,
+        "Qualified": 21.0,
+        "Discovery": 30.0,
+        "Quote": 45.0,
+        "Negotiation": 30.0,
+    }
+    assert {k: dict(x) for k, x in std.rules.required_activities.items()} == {
+        "Qualified": {"Call": 1},
+        "Discovery": {"Meeting": 1},
+        "Quote": {"Email": 1, "Call": 1},
+    }
+    assert [(k.name, k.stage) for k in std.kpis if k.stage is not None] == [
+        ("Prospecting conversion", "Prospecting"),
+        ("Quote conversion", "Quote"),
+        ("Quote dwell", "Quote"),
+        ("Discovery meetings", "Discovery"),
+    ]
+    assert std.kpi("Won value") == example.kpi("Won value")  # not a stage KPI: kept
+    assert (std.name, std.rules.first_response_days) == ("example", 2.0)
+    assert example == ss.Standard.example()  # unchanged
+
+
+def test_rename_equals_the_standard_written_on_the_new_names() -> None:
+    text = ss.example_standard_path().read_text(encoding="utf-8")
+    for old, new in ON_CRM_NAMES.items():
+        text = text.replace(old, new)
+    assert ss.Standard.from_toml(text) == ss.Standard.example().rename(ON_CRM_NAMES)
+
+
+def test_rename_round_trips_and_survives_json_and_toml() -> None:
+    example = ss.Standard.example()
+    std = example.rename(ON_CRM_NAMES)
+    assert std != example
+    assert std.rename({v: k for k, v in ON_CRM_NAMES.items()}) == example
+    assert ss.Standard.from_json(std.to_json()) == std
+    assert ss.Standard.from_dict(json.loads(json.dumps(std.to_dict()))) == std
+    swapped = example.rename({"Lead": "Qualified", "Qualified": "Lead"})  # all at once
+    assert swapped.funnel.stage_names[:2] == ("Qualified", "Lead")
+    assert swapped.rename({"Lead": "Qualified", "Qualified": "Lead"}) == example
+    assert example.rename({}) == example
+
+
+def test_rename_errors() -> None:
+    std = ss.Standard.example()
+    with pytest.raises(UnknownStageError, match=r"'Propsal'.*Did you mean 'Proposal'"):
+        std.rename({"Propsal": "Quote"})
+    with pytest.raises(FunnelError, match=r"'Lead' and 'Qualified' the same name 'Open'"):
+        std.rename({"Lead": "Open", "Qualified": "Open"})
+    with pytest.raises(FunnelError, match=r"'Lead' and 'Qualified' the same name 'Qualified'"):
+        std.rename({"Lead": "Qualified"})
+    with pytest.raises(ParameterError, match=r"new name of stage 'Lead' must be a non-empty"):
+        std.rename({"Lead": ""})
+    with pytest.raises(ParameterError, match="mapping must be a dict"):
+        std.rename([("Lead", "Open")])  # type: ignore[arg-type]
+    with pytest.raises(ParameterError, match="Quote conversion"):  # two KPIs, one name
+        attrs.evolve(std, kpis=(*std.kpis, ss.KPI("Quote conversion", "win_rate", 0.1))).rename(
+            {"Proposal": "Quote"}
+        )
+
+
+def test_funnel_rename_keeps_aliases_on_their_stage() -> None:
+    f = ss.Funnel.linear(["lead", "won"], lost="lost", aliases={"Closed Won": "won", "L": "lead"})
+    g = f.rename({"lead": "Lead"})
+    assert g.aliases == {"Closed Won": "won", "L": "Lead"}
+    h = f.rename({"won": "Closed Won"})  # the alias would repeat the name: dropped
+    assert (h.won.name, h.aliases) == ("Closed Won", {"L": "lead"})
+    with pytest.raises(FunnelError, match="Closed Won"):
+        f.rename({"lead": "Closed Won"})  # an alias of another stage
+    with pytest.raises(UnknownStageError, match="alias of stage 'won'"):
+        f.rename({"Closed Won": "x"})
+
+
+@given(st.data())
+def test_rename_there_and_back_is_the_identity(data: st.DataObject) -> None:
+    std = data.draw(funnels().flatmap(standards))
+    names = std.funnel.stage_names
+    picked = data.draw(st.lists(st.sampled_from(names), unique=True))
+    new = {old: f"renamed {i}" for i, old in enumerate(picked)}  # STAGE_NAMES lack 'n'
+    renamed = std.rename(new)
+    assert ss.Standard.from_json(renamed.to_json()) == renamed
+    assert renamed.rename({v: k for k, v in new.items()}) == std
+    assert len(renamed.funnel.stage_names) == len(names)

@@ -39,6 +39,8 @@ from salesstd.standard import KPI, Standard
 PROPORTIONS = frozenset(RATE_METRICS)
 NEEDS_STAGE = frozenset(STAGE_METRICS)
 RAMP_METRICS: tuple[str, ...] = ("win_rate", "stage_conversion", "cycle_time")
+# Estimates that are neither shrunk nor exact totals: scored only on `min_sample` observations.
+NEEDS_MIN_SAMPLE = frozenset({"cycle_time", "dwell", "activities_per_deal", "velocity"})
 
 KEY = "__salesstd_scorecard_key__"
 
@@ -74,6 +76,7 @@ class Context:
     level: float
     value: str
     standard: Standard
+    dwell_floor: int = 0  # ns: shorter stays that ended in a move are not judged as dwell
 
     def outcome(self) -> NDArray[np.int32]:
         """Per case: the outcome reached by `as_of` (the shared episodes' `case_outcome`)."""
@@ -243,13 +246,18 @@ def _cycle_time(ctx: Context, kpi: Kpi, codes: NDArray[np.int64], n: int) -> Est
 def _dwell(ctx: Context, kpi: Kpi, codes: NDArray[np.int64], n: int) -> Estimate:
     """`time_in_stage` of the KPI's stage per group: the Kaplan-Meier median of first stays.
 
-    The same stays and estimate as `salesstd.time_in_stage` (implied skips, first entries),
-    for the one stage the KPI names.
+    The same stays and estimate as `salesstd.time_in_stage` (first recorded entries), for
+    the one stage the KPI names, except that a stay which ended in a move less than
+    `Context.dwell_floor` after it began is set aside: such a stay records a rep clicking
+    through stages, not time the deal spent there. Each deal's first remaining stay in the
+    stage is used; `n` counts them.
     """
     ep = build_episodes(ctx.log, ctx.funnel, as_of=ctx.stamp, skips="strict")
     stage = ctx.funnel.stage_names.index(str(kpi.stage))
     idx = np.flatnonzero(ep.stage == stage)
-    idx = idx[segment_starts(ep.case[idx])]  # first recorded stay of each case
+    trivial = ep.moved[idx] & (ep.exit[idx] - ep.enter[idx] < ctx.dwell_floor)
+    idx = idx[~trivial]
+    idx = idx[segment_starts(ep.case[idx])]  # first judged stay of each case
     idx = idx[codes[ep.case[idx]] >= 0]
     group = codes[ep.case[idx]]
     days = (ep.exit[idx] - ep.enter[idx]) / NS_PER_DAY

@@ -46,12 +46,15 @@ class KpiScore:
         gap: ``value - target`` for higher-is-better KPIs, ``target - value`` for
             lower-is-better ones: positive is better than target.
         attainment: ``value / target`` (higher is better) or ``target / value`` (lower is
-            better); NaN where undefined.
+            better), clipped to ``[0, attainment_cap]``; NaN where undefined.
         band: ``"below"``, ``"meets"`` or ``"exceeds"``; None where the value is NaN.
         low: Lower end of the interval around `value`.
         high: Upper end of that interval.
         n: Size of the sample behind the value.
         small_sample: True if `n` is below the scorecard's `min_sample`.
+        scored: True if the row enters the entity's composite: a finite attainment, and for
+            an estimate that is not shrunk (cycle time, dwell, activities per deal,
+            velocity) a sample of at least `min_sample`.
         stage: The KPI's stage, if it has one.
         period: The period start (ISO date), None without `period`.
     """
@@ -69,6 +72,7 @@ class KpiScore:
     high: float
     n: int
     small_sample: bool
+    scored: bool
     stage: str | None = None
     period: str | None = None
 
@@ -79,10 +83,10 @@ class EntityScore:
 
     Attributes:
         entity: The entity.
-        composite: Weighted mean of the capped attainments of its scored KPIs.
+        composite: Weighted mean of the (capped) attainments of its scored KPIs.
         rank: 1 for the best composite in the period; entities whose every KPI is a small
             sample rank after the others, entities without a composite last.
-        kpis_scored: Number of KPIs with a finite attainment.
+        kpis_scored: Number of KPIs that enter the composite (`KpiScore.scored`).
         period: The period start (ISO date), None without `period`.
     """
 
@@ -111,7 +115,9 @@ class ScorecardResult(ResultMixin):
         raw_value: The entity's own estimate.
         target: Target of each row.
         gap: Signed gap, positive is better.
-        attainment: ``value / target`` or ``target / value`` (lower is better).
+        attainment: ``value / target`` or ``target / value`` (lower is better), clipped to
+            ``[0, attainment_cap]``.
+        scored: True where the row enters the composite (see `KpiScore.scored`).
         band: ``"below"``, ``"meets"``, ``"exceeds"``, or None for a NaN value.
         low: Lower end of the interval around `value`.
         high: Upper end of that interval.
@@ -129,8 +135,11 @@ class ScorecardResult(ResultMixin):
         default_kpis: True if the standard had no KPIs and the funnel's own were scored.
         as_of: The censoring time (UTC).
         confidence_level: Coverage of the intervals.
-        attainment_cap: Cap on each attainment in the composite.
-        min_sample: Samples below this size are flagged.
+        attainment_cap: Upper bound of every attainment.
+        min_sample: Samples below this size are flagged (and, for estimates that are not
+            shrunk, not scored).
+        dwell_floor_seconds: Stays that ended in a move sooner than this were not judged
+            by dwell KPIs.
         value_attribute: Case attribute with the deal value (won_value, velocity).
         standard: Name of the standard.
     """
@@ -145,6 +154,7 @@ class ScorecardResult(ResultMixin):
     target: NDArray[np.float64] = attrs.field(converter=_ro, eq=_eq)
     gap: NDArray[np.float64] = attrs.field(converter=_ro, eq=_eq)
     attainment: NDArray[np.float64] = attrs.field(converter=_ro, eq=_eq)
+    scored: NDArray[np.bool_] = attrs.field(converter=_ro, eq=_eq)
     band: NDArray[np.object_] = attrs.field(converter=_ro, eq=_eq)
     low: NDArray[np.float64] = attrs.field(converter=_ro, eq=_eq)
     high: NDArray[np.float64] = attrs.field(converter=_ro, eq=_eq)
@@ -164,6 +174,7 @@ class ScorecardResult(ResultMixin):
     confidence_level: float
     attainment_cap: float
     min_sample: int
+    dwell_floor_seconds: float
     value_attribute: str
     standard: str
 
@@ -196,6 +207,7 @@ class ScorecardResult(ResultMixin):
             high=float(self.high[i]),
             n=int(self.n[i]),
             small_sample=bool(self.small_sample[i]),
+            scored=bool(self.scored[i]),
             stage=self.stage[i],
             period=self.period[i],
         )
@@ -213,7 +225,7 @@ class ScorecardResult(ResultMixin):
             entity=self.entity[i],
             composite=float(self.composite[i]),
             rank=int(self.rank[i]),
-            kpis_scored=int(np.isfinite(self.attainment[block]).sum()),
+            kpis_scored=int(self.scored[block].sum()),
             period=self.period[i],
         )
 
@@ -265,6 +277,7 @@ class ScorecardResult(ResultMixin):
             "target": self.target,
             "gap": self.gap,
             "attainment": self.attainment,
+            "scored": self.scored,
             "band": self.band,
             "low": self.low,
             "high": self.high,
@@ -279,8 +292,8 @@ class ScorecardResult(ResultMixin):
         """One row per (period,) entity: each KPI's value and score, composite and rank.
 
         Columns: the `by` attribute (and ``period``), then ``<kpi>_value`` and
-        ``<kpi>_score`` (the capped attainment that enters the composite) per KPI, then
-        ``composite`` and ``rank``.
+        ``<kpi>_score`` (the attainment that enters the composite; NaN where the row is not
+        scored) per KPI, then ``composite`` and ``rank``.
         """
         k = len(self.kpis)
         first = np.arange(0, self.value.size, k)
@@ -288,11 +301,10 @@ class ScorecardResult(ResultMixin):
         if self.period_unit is not None:
             out["period"] = self.period[first]
         out[self.by] = self.entity[first]
-        att = self.attainment
-        capped = np.where(np.isnan(att), np.nan, np.clip(att, 0.0, self.attainment_cap))
+        score = np.where(self.scored, self.attainment, np.nan)
         for j, name in enumerate(self.kpis):
             out[f"{name}_value"] = self.value[first + j]
-            out[f"{name}_score"] = capped[first + j]
+            out[f"{name}_score"] = score[first + j]
         out["composite"] = self.composite[first]
         out["rank"] = self.rank[first]
         return out
@@ -324,6 +336,7 @@ class ScorecardResult(ResultMixin):
             "confidence_level": self.confidence_level,
             "attainment_cap": self.attainment_cap,
             "min_sample": self.min_sample,
+            "dwell_floor_seconds": self.dwell_floor_seconds,
             "value": self.value_attribute,
         }
 

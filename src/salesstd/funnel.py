@@ -72,9 +72,9 @@ class Funnel:
 
     Build one with `linear`, `from_edges`, `discover` or `from_dict`; the constructor takes
     the open stages in order and the allowed transitions. A funnel is immutable and
-    hashable; `with_edge`, `without_edge`, `with_alias` and `with_activities` return new
-    funnels. Every constructor checks the definition once: stage names unique, exactly one
-    won outcome, edges between known stages, no edge out of an outcome, every stage
+    hashable; `with_edge`, `without_edge`, `with_alias`, `with_activities` and `rename`
+    return new funnels. Every constructor checks the definition once: stage names unique,
+    exactly one won outcome, edges between known stages, no edge out of an outcome, every stage
     reachable from an entry stage, aliases naming known stages and one stage each.
 
     Entry stages are the open stages with no incoming edge from an earlier open stage (so the
@@ -733,6 +733,75 @@ If it is not a stage, declare it: funnel.with_activities([..., 'call']).
             ('call',)
         """
         return self._rebuild(self._edges, self.aliases, activities)
+
+    def rename(self, mapping: Mapping[str, str]) -> Funnel:
+        """A copy with stages renamed: same order, edges, aliases and activities.
+
+        Every stage named as a key of `mapping` (open stages and outcomes alike) takes the
+        value as its name, all at once, so ``{"a": "b", "b": "a"}`` swaps two names. Edges
+        follow their stages; an alias keeps standing for its (renamed) stage, and an alias
+        equal to its own stage's new name is dropped (it would repeat the name).
+
+        Args:
+            mapping: Old stage name -> new name; stages left out keep their names.
+
+        Returns:
+            The renamed funnel.
+
+        Raises:
+            UnknownStageError: If a key is not a stage of the funnel ("Did you mean ...?").
+            FunnelError: If two stages would get one name, or a new name is an alias of
+                another stage or a declared activity.
+            ParameterError: If `mapping` is not a mapping or a new name is not a non-empty
+                string.
+
+        Examples:
+            >>> f = ss.Funnel.linear(["lead", "qualified", "won"], lost="lost")
+            >>> g = f.rename({"lead": "Prospecting", "won": "Closed Won"})
+            >>> g
+            Funnel(stages=['Prospecting', 'qualified'], won='Closed Won', lost=['lost'])
+            >>> g.rename({"Prospecting": "lead", "Closed Won": "won"}) == f
+            True
+            >>> f.rename({"qualifed": "Qualified"})
+            Traceback (most recent call last):
+            ...
+            salesstd.errors.UnknownStageError: stage 'qualifed' is not in the funnel \
+(lead, qualified, won, lost). Did you mean 'qualified'?
+        """
+        new = self._renaming(mapping)
+        names = [new.get(s.name, s.name) for s in self._stages]
+        seen: dict[str, str] = {}
+        for old, name in zip((s.name for s in self._stages), names, strict=True):
+            if name in seen:
+                raise FunnelError(
+                    f"rename gives stages {seen[name]!r} and {old!r} the same name {name!r}; "
+                    "stage names must differ."
+                )
+            seen[name] = old
+        aliases = {}
+        for alias, stage in self.aliases.items():
+            if alias != new.get(stage, stage):
+                aliases[alias] = new.get(stage, stage)
+        return Funnel._make(
+            [new.get(s.name, s.name) for s in self.open_stages],
+            [(new.get(a, a), new.get(b, b)) for a, b in self._edges],
+            new.get(self.won.name, self.won.name),
+            [new.get(s.name, s.name) for s in self.lost],
+            aliases,
+            self._activities,
+        )
+
+    def _renaming(self, mapping: object) -> dict[str, str]:
+        """`mapping` checked: known stage names to non-empty strings."""
+        if not isinstance(mapping, Mapping):
+            raise ParameterError(
+                f"mapping must be a dict of old stage name -> new name; got {mapping!r}."
+            )
+        out: dict[str, str] = {}
+        for old, name in mapping.items():
+            self._position(old)  # UnknownStageError, with "Did you mean"
+            out[old] = _f.as_name(f"the new name of stage {old!r}", name)
+        return out
 
     # ----------------------------------------------------------------- exports
 

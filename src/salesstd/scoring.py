@@ -4,7 +4,10 @@
 a `Standard`: its value, the target, the signed gap, the attainment, a band (below, meets,
 exceeds), an interval and the sample behind it, then a weighted composite and a rank.
 Proportions are shrunk towards the population by empirical Bayes so that a rep with 2 of 2
-deals won does not outrank one with 60 of 80. `ramp` follows new reps from their first deal
+deals won does not outrank one with 60 of 80. Attainments are bounded (``[0, 1.5]`` by
+default), dwell KPIs set aside stays of seconds (a rep clicking through stages) and an
+unshrunk estimate on fewer than `min_sample` observations is shown but not scored, so no
+single KPI and no handful of deals decides a rank. `ramp` follows new reps from their first deal
 until their rolling KPI first meets the standard, and compares start cohorts.
 
 Every figure comes from the landed metrics (`conversion`, `cycle_time`, `time_in_stage`,
@@ -27,6 +30,7 @@ from salesstd import _validate as v
 from salesstd import stats
 from salesstd._scoring_metrics import (
     METRIC_FUNCS,
+    NEEDS_MIN_SAMPLE,
     PROPORTIONS,
     RAMP_METRICS,
     Context,
@@ -102,17 +106,54 @@ def _shrink(
     return value.reshape(-1), low.reshape(-1), high.reshape(-1)
 
 
-def _composite(
-    attainment: NDArray[np.float64], weight: NDArray[np.float64], n_kpis: int, cap: float
+def _attainment(
+    value: NDArray[np.float64], target: NDArray[np.float64], sign: NDArray[np.float64], cap: float
 ) -> NDArray[np.float64]:
+    """``value / target`` (higher is better) or ``target / value``, clipped to ``[0, cap]``.
+
+    NaN where the value is NaN or the target is not positive; a lower-is-better value of 0
+    (``target / 0``) is ``cap``.
+    """
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):  # inf: clipped below
+        ratio = np.where(sign > 0, value / target, target / value)
+    ratio = np.where((target > 0) & ~np.isnan(value), ratio, np.nan)
+    return np.asarray(np.clip(ratio, 0.0, cap), dtype=np.float64)
+
+
+def _composite(
+    attainment: NDArray[np.float64],
+    weight: NDArray[np.float64],
+    scored: NDArray[np.bool_],
+    n_kpis: int,
+) -> NDArray[np.float64]:
+    """Per entity: the weighted mean of the attainments of its scored rows (NaN if none)."""
     att = attainment.reshape(-1, n_kpis)
-    w = np.broadcast_to(weight.reshape(-1, n_kpis), att.shape)
-    ok = np.isfinite(att) | np.isposinf(att)
-    score = np.where(ok, np.clip(np.nan_to_num(att, posinf=cap), 0.0, cap), 0.0)
-    w_ok = np.where(ok, w, 0.0)
+    ok = scored.reshape(-1, n_kpis)
+    w_ok = np.where(ok, np.broadcast_to(weight.reshape(-1, n_kpis), att.shape), 0.0)
     with np.errstate(divide="ignore", invalid="ignore"):
-        out = (score * w_ok).sum(axis=1) / w_ok.sum(axis=1)
+        out = (np.where(ok, att, 0.0) * w_ok).sum(axis=1) / w_ok.sum(axis=1)
     return np.asarray(out, dtype=np.float64)
+
+
+def _floor_ns(name: str, value: object) -> int:
+    """A duration option given as seconds or a timedelta, >= 0, as int nanoseconds."""
+    if isinstance(value, dt.timedelta):
+        seconds = value.total_seconds()
+    elif isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(
+        value, (bool, np.bool_)
+    ):
+        seconds = float(value)
+    else:
+        raise ParameterError(
+            f"{name} must be a number of seconds or a timedelta; got {value!r}. For one "
+            f"minute pass {name}=60."
+        )
+    if not np.isfinite(seconds) or seconds < 0 or seconds > 86_400 * 366:
+        raise ParameterError(
+            f"{name} must be between 0 and a year of seconds; got {value!r}. Pass e.g. "
+            f"{name}=60 for one minute, or 0 to judge every stay."
+        )
+    return round(seconds * 1e9)
 
 
 def _ranks(
@@ -210,6 +251,7 @@ def scorecard(
     value: str = "amount",
     min_sample: int = 10,
     attainment_cap: float = 1.5,
+    dwell_floor: dt.timedelta | float = 60.0,
 ) -> ScorecardResult:
     """Score each entity (rep, team, segment) on the KPIs of a standard.
 
@@ -228,7 +270,13 @@ def scorecard(
       (`salesstd.check_conformance`: a deal fits when it has no violation).
     * ``cycle_time``: median days from first event to a win, from `cycle_time` (open deals
       censored, lost deals a competing outcome). Lower is usually better.
-    * ``dwell``: Kaplan-Meier median days in the KPI's stage, from `time_in_stage`.
+    * ``dwell``: Kaplan-Meier median days in the KPI's stage, from `time_in_stage`, judged
+      on real stays only: a stay that ended in a move less than `dwell_floor` (default 60
+      seconds) after it began is set aside. Such a stay records a rep clicking a deal
+      through stages, not time the deal spent there; counted, a handful of them would make
+      a median of seconds and an attainment in the hundreds of thousands. Each deal's first
+      remaining stay is used and `n` counts them, so a rep who clicks through on most deals
+      has a small dwell sample, which is then not scored (below).
     * ``activities_per_deal``: mean number of events of the KPI's activity per deal that
       stayed in the KPI's stage, counting events while the deal was in that stage.
     * ``deals_handled``: number of its deals with an event by `as_of`.
@@ -252,13 +300,23 @@ def scorecard(
     * ``gap = value - target`` if higher is better, ``target - value`` if lower is better:
       positive is better than target.
     * ``attainment = value / target`` (higher is better) or ``target / value`` (lower is
-      better): 1.0 is on target, 1.2 is 20% better; NaN when the value is NaN or the target
-      is not positive.
+      better), clipped to ``[0, attainment_cap]`` (default ``[0, 1.5]``): 1.0 is on target,
+      1.2 is 20% better, 1.5 is "50% better or more"; NaN when the value is NaN or the
+      target is not positive. The bound is a clip rather than a smooth transform so that
+      values up to the cap keep their plain reading; it is there because a ratio is
+      unbounded above (a dwell of seconds against a target of days gives 100,000), and no
+      single KPI may carry the composite: one KPI at the cap adds at most
+      ``(cap - 1) * weight / total weight`` over being on target.
     * ``band``: ``"exceeds"`` if ``gap > tolerance``, ``"below"`` if ``gap < -tolerance``,
       else ``"meets"``; None when the value is NaN.
-    * ``composite`` per entity: the weighted mean (KPI weights) of the attainments, each
-      clipped to ``[0, attainment_cap]`` so one extreme KPI cannot carry the score; KPIs
-      with a NaN attainment are left out.
+    * ``scored``: whether the row enters the composite. A row with a NaN attainment is not
+      scored; nor is an estimate that is neither shrunk nor an exact total (``cycle_time``,
+      ``dwell``, ``activities_per_deal``, ``velocity``) resting on fewer than `min_sample`
+      observations: it is shown, flagged ``small_sample``, and the entity is ranked on its
+      other KPIs. Proportions are shrunk instead (with ``shrinkage="none"`` they are scored
+      as they are); ``deals_handled`` and ``won_value`` are counts and sums, not estimates.
+    * ``composite`` per entity: the weighted mean (KPI weights) of the attainments of its
+      scored rows, so it lies in ``[0, attainment_cap]``; NaN if no row is scored.
     * ``rank``: 1 is the highest composite in the period (ties share the best rank), with
       one rule so that tiny samples are not rewarded: entities with at least one scored KPI
       resting on ``n >= min_sample`` are ranked first; entities whose every scored KPI is a
@@ -280,8 +338,11 @@ def scorecard(
         as_of: The censoring time; default the log's last event.
         confidence_level: Coverage of the intervals, in (0, 1).
         value: Numeric case attribute with the deal value (for won_value and velocity).
-        min_sample: Samples smaller than this are flagged ``small_sample``.
-        attainment_cap: Upper clip of each attainment in the composite, > 0.
+        min_sample: Samples smaller than this are flagged ``small_sample`` (and, for
+            estimates that are not shrunk, not scored).
+        attainment_cap: Upper bound of every attainment, > 0.
+        dwell_floor: Stays that ended in a move sooner than this (seconds, or a timedelta;
+            0 judges every stay) are not judged by ``dwell`` KPIs.
 
     Returns:
         One row per (period, entity, KPI), with composite and rank per entity.
@@ -312,6 +373,8 @@ def scorecard(
         (7.0, 'below')
         >>> card.ranking()
         ('bob', 'ann')
+        >>> card.at("cycle_time", "bob").scored  # one won deal: below min_sample=10
+        False
     """
     funnel = standard.funnel
     chosen = v.choice("shrinkage", shrinkage, ("empirical_bayes", "none"))
@@ -320,6 +383,7 @@ def scorecard(
         v.choice("period", period, _common.PERIODS)
     min_n = v.positive_int("min_sample", min_sample)
     cap = v.positive_number("attainment_cap", attainment_cap)
+    floor = _floor_ns("dwell_floor", dwell_floor)
     if not isinstance(value, str):
         raise ParameterError(f"value must name a case attribute; got {value!r}.")
     grouped = _common.groups(log, by)
@@ -332,7 +396,15 @@ def scorecard(
     if dupes:
         raise ParameterError(f"KPI names must differ; {v.listing(dupes)} appear twice.")
     cutoff = build_episodes(log, funnel, as_of=as_of, skips="strict").as_of
-    ctx = Context(log=log, funnel=funnel, as_of=cutoff, level=level, value=value, standard=standard)
+    ctx = Context(
+        log=log,
+        funnel=funnel,
+        as_of=cutoff,
+        level=level,
+        value=value,
+        standard=standard,
+        dwell_floor=floor,
+    )
     pcodes, periods = _period_codes(log, cutoff, period)
     n_e, n_p, n_k = grouped.n, len(periods), len(kpis)
     keys = np.where(pcodes >= 0, pcodes * n_e + grouped.of_case, -1).astype(np.int64)
@@ -350,11 +422,11 @@ def scorecard(
 
     val, target, sign = cols["value"], cols["target"], cols["sign"]
     gap = sign * (val - target) + 0.0  # no -0.0
-    with np.errstate(divide="ignore", invalid="ignore"):
-        attainment = np.where(sign > 0, val / target, target / val)
-    attainment = np.where(target > 0, attainment, np.nan)
-    composite = _composite(attainment, cols["weight"], n_k, cap)
-    adequate = (count >= min_n) & np.isfinite(attainment)
+    attainment = _attainment(val, target, sign, cap)
+    estimate = np.tile(np.array([k.metric in NEEDS_MIN_SAMPLE for k in kpis]), n_p * n_e)
+    scored = np.isfinite(attainment) & ~(estimate & (count < min_n))
+    composite = _composite(attainment, cols["weight"], scored, n_k)
+    adequate = (count >= min_n) & scored
     solid = np.asarray(adequate.reshape(-1, n_k).any(axis=1), dtype=bool)
     rank = _ranks(composite, solid, n_p)
 
@@ -372,6 +444,7 @@ def scorecard(
         target=target,
         gap=gap,
         attainment=attainment,
+        scored=scored,
         band=_band(val, gap, cols["tol"]),
         low=cols["low"],
         high=cols["high"],
@@ -391,6 +464,7 @@ def scorecard(
         confidence_level=level,
         attainment_cap=cap,
         min_sample=min_n,
+        dwell_floor_seconds=floor / 1e9,
         value_attribute=value,
         standard=str(standard.name),
     )

@@ -304,6 +304,59 @@ class Standard:
             + v.did_you_mean(name, names)
         )
 
+    def rename(self, mapping: Mapping[str, str]) -> Standard:
+        """The same standard on other stage names, e.g. your CRM's.
+
+        Every stage named as a key of `mapping` takes the value as its name everywhere in
+        the standard, all at once: in the funnel (`Funnel.rename`: stages, outcomes, edges),
+        in the rules keyed by stage (``required_stages``, ``max_dwell_days``,
+        ``required_activities``) and in the KPIs' `stage`. A KPI whose name starts with
+        its stage's old name and a space (``"Lead conversion"``, as `from_log` and the
+        example name them) gets the new name in its place; other KPI names, activities and
+        the standard's name are kept. Renaming back gives the original standard.
+
+        Args:
+            mapping: Old stage name -> new name; stages left out keep their names.
+
+        Returns:
+            A new standard (this one is unchanged).
+
+        Raises:
+            UnknownStageError: If a key is not a stage of the funnel ("Did you mean ...?").
+            FunnelError: If two stages would get one name (or see `Funnel.rename`).
+            ParameterError: If `mapping` is not a mapping, a new name is not a non-empty
+                string, or two KPIs would get one name.
+
+        Examples:
+            >>> std = ss.Standard.example().rename(
+            ...     {"Lead": "Prospecting", "Proposal": "Quote", "Won": "Closed Won"})
+            >>> std.funnel.stage_names[:4], std.funnel.won.name
+            (('Prospecting', 'Qualified', 'Discovery', 'Quote'), 'Closed Won')
+            >>> std.rules.max_dwell_days["Quote"], std.kpi("Quote dwell").stage
+            (45.0, 'Quote')
+            >>> std.rename({"Prospecting": "Lead", "Quote": "Proposal",
+            ...             "Closed Won": "Won"}) == ss.Standard.example()
+            True
+            >>> ss.Standard.example().rename({"Propsal": "Quote"})
+            Traceback (most recent call last):
+            ...
+            salesstd.errors.UnknownStageError: stage 'Propsal' is not in the funnel \
+(Lead, Qualified, Discovery, Proposal, Negotiation, Won, Lost). Did you mean 'Proposal'?
+        """
+        funnel = self.funnel.rename(mapping)
+        new = dict(mapping)
+        rules = self.rules
+        renamed_rules = attrs.evolve(
+            rules,
+            required_stages=tuple(new.get(x, x) for x in rules.required_stages),
+            max_dwell_days={new.get(k, k): x for k, x in rules.max_dwell_days.items()},
+            required_activities={
+                new.get(k, k): dict(x) for k, x in rules.required_activities.items()
+            },
+        )
+        kpis = tuple(_renamed_kpi(k, new) for k in self.kpis)
+        return attrs.evolve(self, funnel=funnel, rules=renamed_rules, kpis=kpis)
+
     # ----------------------------------------------------------------- dict / JSON / TOML
 
     def to_dict(self) -> dict[str, object]:
@@ -573,6 +626,17 @@ required_activities, no_events_after_close. Did you mean 'max_dwell_days'?
             kpis=tuple(KPI(**k) for k in parts.kpis),  # type: ignore[arg-type]
             name="from_log",
         )
+
+
+def _renamed_kpi(kpi: KPI, new: Mapping[str, str]) -> KPI:
+    """`kpi` on renamed stages: its stage, and its name if it starts with ``"<stage> "``."""
+    if kpi.stage is None or kpi.stage not in new:
+        return kpi
+    stage = new[kpi.stage]
+    name = kpi.name
+    if name.startswith(kpi.stage + " "):
+        name = stage + name[len(kpi.stage) :]
+    return attrs.evolve(kpi, stage=stage, name=name)
 
 
 def _rules_from(data: object) -> Rules:
