@@ -29,6 +29,7 @@ to the stage the deal is in at their time: the latest recorded stage entered at 
 from __future__ import annotations
 
 import functools
+import warnings
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING
 
@@ -45,6 +46,7 @@ from salesstd._conformance_results import (
     ConformanceResult,
     RuleRate,
 )
+from salesstd.errors import VocabularyWarning
 from salesstd.metrics._episodes import (
     NS_PER_DAY,
     Episodes,
@@ -53,6 +55,7 @@ from salesstd.metrics._episodes import (
     segment_starts,
     segmented_cummax,
 )
+from salesstd.metrics._vocabulary import near_matches
 
 if TYPE_CHECKING:
     from salesstd.funnel import Funnel
@@ -219,6 +222,7 @@ def _check(
     t = log.time.view(np.int64)
     activity_idx = np.flatnonzero((t <= ep.as_of) & (stage_of_event < 0))
     if rules.required_activities:
+        _warn_unknown_activities(log, funnel, rules.required_activities)
         _activities(ep, log, funnel, rules.required_activities, found)
     if rules.first_response_days is not None:
         _first_response(ep, log, activity_idx, float(rules.first_response_days), found)
@@ -228,6 +232,39 @@ def _check(
 
 
 # --------------------------------------------------------------------- rules
+
+
+def _warn_unknown_activities(
+    log: EventLog, funnel: Funnel, needs: Mapping[str, Mapping[str, int]]
+) -> None:
+    """Warn for each required activity that no event of the log has, naming close ones."""
+    is_stage = funnel.stage_codes(log) >= 0
+    counts = np.bincount(log.activity, minlength=log.activity_names.size)
+    present = [
+        str(a)
+        for i, a in enumerate(log.activity_names.tolist())
+        if not is_stage[i] and counts[i] > 0
+    ]
+    known = set(present)
+    for activity in sorted({a for wanted in needs.values() for a in wanted}):
+        if activity in known:
+            continue
+        near = near_matches(activity, present, words=True)
+        hint = (
+            f"; the log has {', '.join(repr(a) for a in near[:3])}. If it is the same, use "
+            f"the log's name in the standard"
+            if near
+            else f" (its non-stage activities: {v.listing(present, limit=8) or 'none'})"
+        )
+        warnings.warn(
+            VocabularyWarning(
+                f"required activity {activity!r} never occurs in the log{hint}. Every stay "
+                "of a stage that requires it will be counted as missing it.",
+                name=activity,
+                closest=tuple(near),
+            ),
+            stacklevel=3,
+        )
 
 
 def _moves(
