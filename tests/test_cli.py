@@ -47,6 +47,10 @@ def test_report_example_has_every_section(capsys: pytest.CaptureFixture[str]) ->
         assert heading in out
     # 4,238 won and 2,473 lost of 8,300 engaged; the 1,589 open deals are not lost.
     assert "Engaging    8,300     4,238  2,473  1,589  63.2%" in out
+    # the line under the tables saying which win probability each one shows
+    markov = out.index("Markov funnel")
+    note = out.index("win_rate = product of step rates; P(win) = Markov chain, moves back")
+    assert markov < note < out.index("Bottlenecks")
 
 
 def test_report_json_matches_the_api(capsys: pytest.CaptureFixture[str]) -> None:

@@ -157,6 +157,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     return 0
 
 
+#: The line under the Markov table saying which win probability each table shows.
+WIN_PROBABILITIES_NOTE = (
+    "win_rate = product of step rates; P(win) = Markov chain, moves back included "
+    "(docs: win probabilities)"
+)
+
 #: The funnel of the bundled Maven CRM example (see `load_crm_opportunities`).
 EXAMPLE_FUNNEL = ("Engaging", "Won")
 EXAMPLE_LOST = "Lost"
@@ -303,7 +309,7 @@ def _markov_section(log: EventLog, funnel: Funnel, as_of: str | None) -> list[st
         for i in range(chain.n_open)
     ]
     lines += table(["stage", "P(win)", "steps", "days_to_close", "days_to_win"], rows)
-    return [*lines, ""]
+    return [*lines, WIN_PROBABILITIES_NOTE, ""]
 
 
 def _bottleneck_section(log: EventLog, funnel: Funnel, as_of: str | None, by: str) -> list[str]:
