@@ -222,7 +222,9 @@ def test_errors_name_the_fix() -> None:
     with pytest.raises(ss.ParameterError, match="must be a Standard"):
         ss.check_conformance(log, F)  # type: ignore[arg-type]
     res = ss.check_conformance(log, ss.Standard(F))
-    with pytest.raises(ss.ParameterError, match=r"not a case attribute.*it has none"):
+    with pytest.raises(
+        ss.ParameterError, match=r"not an attribute of the log.*case attributes: none"
+    ):
         res.rates(by="regoin")
     with pytest.raises(ss.ParameterError, match="Did you mean 'disallowed_transition'"):
         res.rates().at("disallowed_transitions")

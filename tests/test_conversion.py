@@ -333,13 +333,52 @@ def test_curves_by_group(log: ss.EventLog, funnel: ss.Funnel) -> None:
     assert curves.to_frame().columns[0] == "region"
 
 
+# --------------------------------------------------------------------- by= event attribute
+
+
+def _event_region_log(change: dict[str, str | None] | None = None) -> ss.EventLog:
+    """The fixture's deals with region on every event instead of as a case attribute."""
+    rows = [
+        (case, activity, _at(days), (change or {}).get(f"{case}:{activity}", region))
+        for case, (region, events) in DEALS.items()
+        for activity, days in events
+    ]
+    return ss.EventLog.from_records(rows, names=("case", "activity", "time", "region"))
+
+
+def test_by_constant_event_attribute_groups_as_the_case_attribute(
+    log: ss.EventLog, funnel: ss.Funnel
+) -> None:
+    events = _event_region_log()
+    assert "region" in events.event_attributes
+    assert "region" not in events.case_attributes
+    grouped = ss.conversion(events, funnel, by="region")
+    assert grouped.to_dict() == ss.conversion(log, funnel, by="region").to_dict()
+    assert grouped.groups == ("north", "south", None)
+    # north holds d1 and d3: both enter lead; d1 advances, d3 advances and later moves back.
+    assert grouped.at("lead", group="north").entered == 2
+
+
+def test_by_event_attribute_that_changes_within_a_deal_names_it(funnel: ss.Funnel) -> None:
+    moved = _event_region_log({"d3:no_budget": "south"})
+    with pytest.raises(
+        ss.ParameterError,
+        match=r"by='region' is an event attribute that changes within deal 'd3' "
+        r"\('north' then 'south'\).*Choose another column.*case_attributes=\['region'\]",
+    ):
+        ss.conversion(moved, funnel, by="region")
+    # A value missing on one event of a deal is a change too (missing counts as a value).
+    with pytest.raises(ss.ParameterError, match=r"within deal 'd1' \('north' then None\)"):
+        ss.conversion(_event_region_log({"d1:won": None}), funnel, by="region")
+
+
 # --------------------------------------------------------------------- errors
 
 
 @pytest.mark.parametrize(
     ("kwargs", "match"),
     [
-        ({"by": "regoin"}, "by='regoin' is not a case attribute.*Did you mean 'region'"),
+        ({"by": "regoin"}, "by='regoin' is not an attribute of the log.*Did you mean 'region'"),
         ({"skips": "implicit"}, "skips must be one of.*Did you mean 'implied'"),
         ({"entries": "firts"}, "entries must be one of 'first', 'every'.*Did you mean 'first'"),
         ({"method": "wilsn"}, "method must be one of.*Did you mean 'wilson'"),

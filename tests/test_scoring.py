@@ -273,7 +273,11 @@ def test_to_dict_passes_json_dumps() -> None:
 
 
 def test_unknown_by_names_the_attributes() -> None:
-    with pytest.raises(ss.ParameterError, match=r"'repp'.*\(rep, amount\).*Did you mean 'rep'"):
+    with pytest.raises(
+        ss.ParameterError,
+        match=r"'repp'.*\(case attributes: rep, amount; event attributes: none\)"
+        r".*Did you mean 'rep'",
+    ):
         ss.scorecard(LOG, ss.Standard(FUNNEL), by="repp")
 
 

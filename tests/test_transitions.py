@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import math
 from pathlib import Path
 from typing import Any
 
+import attrs
 import numpy as np
 import pandas as pd
 import polars as pl
@@ -251,6 +253,64 @@ def test_to_frame_polars(tr: ss.TransitionsResult) -> None:
     assert df["std"].to_list()[2] is None
     seconds = tr.to_frame(backend="polars", durations="seconds")
     assert seconds["total_s"].to_list() == [14 * H, 4 * H, 0.5 * H, 24 * H]
+
+
+# ------------------------------------------------------------------------- overflow
+# A timedelta64[ns] holds +-2**63 ns, about 292 years; a total over many deals passes that.
+
+CENTURIES = {"x1": 150, "x2": 180, "x3": 200}  # years from 1800-01-01 to the second event
+
+
+def _exact_seconds(years_by_case: dict[str, int]) -> list[int]:
+    t0 = dt.datetime(1800, 1, 1, tzinfo=dt.timezone.utc)
+    return [
+        int((dt.datetime(1800 + years, 1, 1, tzinfo=dt.timezone.utc) - t0).total_seconds())
+        for years in years_by_case.values()
+    ]
+
+
+def test_total_past_292_years_is_exact_in_seconds_and_frames() -> None:
+    log = ss.EventLog.from_records(
+        [(c, "a", "1800-01-01") for c in CENTURIES]
+        + [(c, "b", f"{1800 + y}-01-01") for c, y in CENTURIES.items()]
+    )
+    exact = _exact_seconds(CENTURIES)
+    assert sum(exact) * 10**9 > 2**63  # the ns sum does not fit an int64
+    tr = ss.transitions(log)
+    assert tr.total.tolist() == [float(sum(exact))]
+    assert tr.mean.tolist() == [sum(exact) / 3]
+    assert tr.max.tolist() == [float(max(exact))]
+    df = tr.to_frame()
+    assert str(df["total"].dtype) == "timedelta64[ms]"
+    assert df["total"].iloc[0].total_seconds() == sum(exact)
+    assert df["max"].iloc[0].total_seconds() == max(exact)
+    polars = tr.to_frame(backend="polars")
+    assert polars.schema["total"] == pl.Duration("ms")
+    assert polars["total"].to_list() == [dt.timedelta(seconds=sum(exact))]
+
+
+def test_total_too_large_for_any_timedelta_is_refused() -> None:
+    log = ss.EventLog.from_records([("d", "a", "2024-01-01"), ("d", "b", "2024-01-02")])
+    huge = attrs.evolve(ss.transitions(log), total=np.array([1e17]))
+    with pytest.raises(ss.ParameterError, match=r"total = 1e\+17 seconds.*durations=\"seconds\""):
+        huge.to_frame()
+    assert huge.to_frame(durations="seconds")["total_s"].tolist() == [1e17]
+
+
+def test_bundled_crm_totals_are_exact() -> None:
+    log = ss.datasets.load_crm_opportunities()
+    t = log.time.view(np.int64)
+    same = np.flatnonzero(log.case[1:] == log.case[:-1])
+    names = log.activity_names
+    src, dst = names[log.activity[same]], names[log.activity[same + 1]]
+    df = ss.transitions(log).to_frame()
+    assert not df["total"].isna().any()
+    for row in df.itertuples():
+        pick = same[(src == row.source) & (dst == row.target)]
+        exact_ns = sum(int(d) for d in (t[pick + 1] - t[pick]).tolist())  # Python ints
+        assert abs(row.total.total_seconds() - exact_ns / 1e9) <= 1e-3
+    won = df[(df["source"] == "Engaging") & (df["target"] == "Won")]
+    assert won["total"].iloc[0].total_seconds() / 86_400 / 365.25 > 292
 
 
 def test_to_frame_bad_durations(tr: ss.TransitionsResult) -> None:

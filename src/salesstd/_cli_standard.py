@@ -12,62 +12,79 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from salesstd._cli_common import (
+    EXIT_USAGE,
+    UsageError,
+    check_against_log,
+    check_options,
+    fail,
+    load,
+    table,
+)
 from salesstd._results import plain
+from salesstd.conformance import check_conformance
+from salesstd.datasets import synthetic_pipeline
 from salesstd.errors import SalesStdError
 from salesstd.log import EventLog
+from salesstd.scoring import scorecard
 from salesstd.standard import Standard
 
 EXIT_FAILS = 1
-EXIT_USAGE = 2
+#: The ``--by`` of ``salesstd scorecard`` when none is given.
+DEFAULT_BY = "rep"
 #: Size of the synthetic pipeline that ``--example`` checks against the example standard.
 EXAMPLE_DEALS = 2_000
 
 
 def run_standard_command(args: argparse.Namespace) -> int:
     """Run ``check`` or ``scorecard``; the exit status follows `salesstd.cli.main`."""
-    from salesstd.cli import _load, _UsageError  # noqa: PLC0415
-
     try:
+        check_options(args)
         standard = _standard(args)
         if args.example:
             if args.file:
-                raise _UsageError("give either FILE or --example, not both")  # noqa: TRY301
-            from salesstd.datasets import synthetic_pipeline  # noqa: PLC0415
-
+                fail("give either FILE or --example, not both")
             log = synthetic_pipeline(EXAMPLE_DEALS, seed=7).log
             source = f"synthetic pipeline ({EXAMPLE_DEALS:,} deals, seed 7)"
         else:
-            log, source = _load(args)
-        if args.top < 0:
-            raise _UsageError("--top must be 0 or more")  # noqa: TRY301
+            log, source = load(args)
+        if args.command == "scorecard" and args.by is None:
+            args.by = DEFAULT_BY
+            hint = f" (scorecard groups by {DEFAULT_BY!r} unless given --by COLUMN)"
+        else:
+            hint = ""
+        check_against_log(
+            log,
+            funnel=standard.funnel,
+            by=args.by,
+            as_of=args.as_of,
+            every_stage=False,
+            by_hint=hint,
+        )
         if args.command == "check":
             return _check(log, standard, args, source)
         return _scorecard(log, standard, args, source)
-    except (SalesStdError, _UsageError) as err:
+    except (SalesStdError, UsageError) as err:
         sys.stderr.write(f"salesstd: error: {err}\n")
         return EXIT_USAGE
 
 
 def _standard(args: argparse.Namespace) -> Standard:
-    from salesstd.cli import _UsageError  # noqa: PLC0415
-
     if args.standard is None:
         if args.example:
             return Standard.example()
-        raise _UsageError("give --standard FILE (.toml or .json), or --example")
+        fail("give --standard FILE (.toml or .json), or --example")
     path = Path(args.standard)
     if path.suffix.lower() == ".json":
         try:
             text = path.read_text(encoding="utf-8")
         except OSError as err:
-            raise _UsageError(f"cannot read {path.name!r}: {err.strerror}") from err
+            raise UsageError(f"cannot read {path.name!r}: {err.strerror}") from err
         return Standard.from_json(text)
     return Standard.from_toml(path)
 
 
 def _check(log: EventLog, standard: Standard, args: argparse.Namespace, source: str) -> int:
-    from salesstd.conformance import check_conformance  # noqa: PLC0415
-
     result = check_conformance(log, standard, as_of=args.as_of)
     rates = result.rates(by=args.by)
     failing = result.n_cases - int(np.count_nonzero(result.fits))
@@ -100,8 +117,6 @@ def _check(log: EventLog, standard: Standard, args: argparse.Namespace, source: 
 
 
 def _scorecard(log: EventLog, standard: Standard, args: argparse.Namespace, source: str) -> int:
-    from salesstd.scoring import scorecard  # noqa: PLC0415
-
     card = scorecard(log, standard, by=args.by, as_of=args.as_of)
     if args.json:
         json.dump({"source": source, "scorecard": card.to_dict()}, sys.stdout, indent=2)
@@ -128,26 +143,22 @@ def _scorecard(log: EventLog, standard: Standard, args: argparse.Namespace, sour
             seen[key].append(f"{long['kpi'][i]}{flag}")
     for row in rows:
         row.append(", ".join(seen[row[1]]) or "-")
-    from salesstd.cli import _table  # noqa: PLC0415
-
     shown = rows[: args.top]
-    lines += _table(["rank", str(args.by), "composite", "below standard on"], shown)
+    lines += table(["rank", str(args.by), "composite", "below standard on"], shown)
     if len(rows) > len(shown):
         lines.append(f"... {len(rows) - len(shown):,} more (use --json or the Python API)")
     sys.stdout.write("\n".join([*lines, ""]))
     return 0
 
 
-def _rows(table: Mapping[str, NDArray[Any]], *, limit: int | None) -> list[str]:
-    from salesstd.cli import _table  # noqa: PLC0415
-
-    names = list(table)
+def _rows(columns: Mapping[str, NDArray[Any]], *, limit: int | None) -> list[str]:
+    names = list(columns)
     if not names:
         return ["(none)"]
-    n = len(next(iter(table.values())))
+    n = len(next(iter(columns.values())))
     shown = n if limit is None else min(n, limit)
-    rows = [[_cell(table[k][i]) for k in names] for i in range(shown)]
-    out = _table(names, rows)
+    rows = [[_cell(columns[k][i]) for k in names] for i in range(shown)]
+    out = table(names, rows)
     if shown < n:
         out.append(f"... {n - shown:,} more rows (use --json or the Python API for all)")
     return out

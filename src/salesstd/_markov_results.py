@@ -40,7 +40,11 @@ class MarkovStage:
         moves: Stays that ended with a move by `as_of` (the denominator of its row).
         censored: Stays still running at `as_of`.
         dwell_mean_days: Mean stay used for expected times (see `MarkovFunnel`).
-        win_probability: Probability that a deal in this stage is eventually won.
+        win_probability: The *absorption probability*: the chance that a deal in this
+            stage is eventually won in the chain whose move probabilities are the shares
+            of every stay's moves (backward moves and re-entries included, open stays
+            censored). Differs from conversion's chain ``win_rate`` when deals move
+            back; see the explanation page "Four win probabilities".
         expected_steps: Expected stays in open stages, this one included, until it closes.
         expected_days_to_close: Expected days until it closes (won or lost).
         expected_days_to_win: Expected days until it closes, given that it is won.
@@ -231,7 +235,7 @@ class MarkovBootstrap(ResultMixin):
 
     @property
     def win_probability(self) -> NDArray[np.float64]:
-        """Win probability per open stage from the full data."""
+        """Absorption win probability per open stage from the full data (as `MarkovStage`)."""
         return self.estimate.win_probability()
 
     @property

@@ -4,8 +4,11 @@
 (chosen by its extension) and prints cases, events, time span, activities and the
 directly-follows transition table; given a funnel (``--stages`` and ``--lost``, or
 ``--funnel funnel.json``) it adds stage conversion and time in stage, with open deals
-censored. ``salesstd report --example`` does all of it for the bundled CRM example. Bad
-input prints one line on stderr and exits with status 2.
+censored. ``salesstd report --example`` does all of it for the bundled CRM example.
+``--encoding`` and ``--case-attributes`` (columns with one value per deal) go to the CSV
+reader. Options that name things in the log (``--by``, stages, ``--as-of``) are checked as
+soon as the log is read, before any analysis. Bad input prints one line on stderr and exits
+with status 2.
 """
 
 from __future__ import annotations
@@ -19,6 +22,17 @@ from typing import TextIO
 
 import numpy as np
 
+from salesstd._cli_common import (
+    EXIT_USAGE,
+    UsageError,
+    check_against_log,
+    check_options,
+    fail,
+    load,
+    names,
+    table,
+)
+from salesstd._cli_standard import run_standard_command
 from salesstd._version import __version__
 from salesstd.bottleneck import bottlenecks
 from salesstd.errors import SalesStdError
@@ -30,7 +44,6 @@ from salesstd.transitions import transitions
 
 __all__ = ["main"]
 
-EXIT_USAGE = 2
 _SECONDS_PER_DAY = 86_400.0
 
 
@@ -50,6 +63,14 @@ def _parser() -> argparse.ArgumentParser:
     files.add_argument(
         "--lifecycle", help="XES only: keep only this lifecycle transition, e.g. complete"
     )
+    files.add_argument(
+        "--case-attributes",
+        dest="case_attributes",
+        help="CSV/Parquet: comma-separated columns with one value per deal, e.g. owner,region",
+    )
+    files.add_argument(
+        "--encoding", help="CSV only: the file's text encoding (utf-8), e.g. latin-1, cp1252"
+    )
     files.add_argument("--as-of", dest="as_of", help="censoring time for open deals (log end)")
     files.add_argument("--json", action="store_true", help="print JSON instead of text")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
@@ -67,7 +88,9 @@ def _parser() -> argparse.ArgumentParser:
     report.add_argument("--lost", help="lost outcome(s), comma-separated: lost or lost,no_budget")
     report.add_argument("--funnel", help="funnel as JSON (Funnel.to_json), instead of --stages")
     report.add_argument(
-        "--by", help="case attribute naming the reps (or teams) that set bottleneck benchmarks"
+        "--by",
+        help="column naming the reps (or teams) that set bottleneck benchmarks: a case "
+        "attribute, or an event column with one value per deal",
     )
     report.add_argument("--top", type=int, default=20, help="transition rows to show (20)")
     for name, text in (
@@ -83,9 +106,8 @@ def _parser() -> argparse.ArgumentParser:
         )
         cmd.add_argument(
             "--by",
-            default="rep" if name == "scorecard" else None,
-            help="case attribute to break results down by"
-            + (" (default rep)" if name == "scorecard" else ""),
+            help="column to break results down by: a case attribute, or an event column with "
+            "one value per deal" + (" (default rep)" if name == "scorecard" else ""),
         )
         cmd.add_argument("--top", type=int, default=10, help="rows to show (10)")
     return parser
@@ -106,17 +128,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help(sys.stdout)
         return 0
     if args.command in ("check", "scorecard"):
-        from salesstd._cli_standard import run_standard_command  # noqa: PLC0415
-
         return run_standard_command(args)
     try:
-        log, source = _load(args)
+        check_options(args)
         funnel = _funnel(args)
         by = args.by or (EXAMPLE_BY if args.example else None)
         if by is not None and funnel is None:
-            _fail("--by needs a funnel (--stages or --funnel)")
-        if args.top < 0:
-            _fail("--top must be 0 or more")
+            fail("--by needs a funnel (--stages or --funnel)")
+        log, source = load(args)
+        check_against_log(log, funnel=funnel, by=by, as_of=args.as_of, every_stage=True)
         if args.json:
             report = _report_dict(log, source, funnel, args.as_of, by)
             json.dump(report, sys.stdout, indent=2)
@@ -131,19 +151,17 @@ def main(argv: Sequence[str] | None = None) -> int:
                 as_of=args.as_of,
                 by=by,
             )
-    except (SalesStdError, _UsageError) as err:
+    except (SalesStdError, UsageError) as err:
         sys.stderr.write(f"salesstd: error: {err}\n")
         return EXIT_USAGE
     return 0
 
 
-class _UsageError(Exception):
-    """A command-line mistake reported as one line."""
-
-
-def _fail(message: str) -> None:
-    raise _UsageError(message)
-
+#: The line under the Markov table saying which win probability each table shows.
+WIN_PROBABILITIES_NOTE = (
+    "win_rate = product of step rates; P(win) = Markov chain, moves back included "
+    "(docs: win probabilities)"
+)
 
 #: The funnel of the bundled Maven CRM example (see `load_crm_opportunities`).
 EXAMPLE_FUNNEL = ("Engaging", "Won")
@@ -153,59 +171,20 @@ EXAMPLE_BY = "sales_agent"
 
 def _funnel(args: argparse.Namespace) -> Funnel | None:
     if args.funnel and args.stages:
-        _fail("give either --funnel or --stages, not both")
+        fail("give either --funnel or --stages, not both")
     if args.lost and not args.stages:
-        _fail("--lost goes with --stages")
+        fail("--lost goes with --stages")
     if args.funnel:
         try:
             text = Path(args.funnel).read_text(encoding="utf-8")
         except OSError as err:
-            _fail(f"cannot read the funnel file {args.funnel!r}: {err.strerror}")
+            fail(f"cannot read the funnel file {args.funnel!r}: {err.strerror}")
         return Funnel.from_json(text)
     if args.stages:
-        stages = [s.strip() for s in args.stages.split(",") if s.strip()]
-        lost = [s.strip() for s in (args.lost or "").split(",") if s.strip()]
-        return Funnel.linear(stages, lost=lost or None)
+        return Funnel.linear(names(args.stages), lost=names(args.lost) or None)
     if args.example:
         return Funnel.linear(list(EXAMPLE_FUNNEL), lost=EXAMPLE_LOST)
     return None
-
-
-def _load(args: argparse.Namespace) -> tuple[EventLog, str]:
-    if args.example:
-        if args.file:
-            _fail("give either FILE or --example, not both")
-        from salesstd.datasets import load_crm_opportunities  # noqa: PLC0415
-
-        return load_crm_opportunities(), "bundled example: Maven CRM sales opportunities"
-    if not args.file:
-        _fail("give a FILE to report on, or --example for the bundled CRM data")
-    path = Path(args.file)
-    name = path.name.lower()
-    if name.endswith((".xes", ".xes.gz")):
-        from salesstd.io import read_xes  # noqa: PLC0415
-
-        return read_xes(path, lifecycle=args.lifecycle, tz=args.tz), str(path)
-    if args.lifecycle:
-        _fail("--lifecycle applies to XES files only")
-    missing = [f"--{k}" for k in ("case", "activity", "time") if not getattr(args, k)]
-    if missing:
-        _fail(f"{path.name} needs {', '.join(missing)} to name its columns")
-    common = {"case": args.case, "activity": args.activity, "time": args.time}
-    if name.endswith((".csv", ".csv.gz", ".txt", ".tsv")):
-        from salesstd.io import read_csv  # noqa: PLC0415
-
-        delimiter = "\t" if name.endswith(".tsv") else ","
-        return (
-            read_csv(path, **common, order=args.order, tz=args.tz, delimiter=delimiter),
-            str(path),
-        )
-    if name.endswith((".parquet", ".pq")):
-        from salesstd.io import read_parquet  # noqa: PLC0415
-
-        return read_parquet(path, **common, order=args.order, tz=args.tz), str(path)
-    _fail(f"cannot tell the format of {path.name!r}; use .csv, .csv.gz, .parquet, .xes or .xes.gz")
-    raise AssertionError  # pragma: no cover - _fail raised
 
 
 def _activity_counts(log: EventLog) -> list[tuple[str, int, int]]:
@@ -281,7 +260,7 @@ def write_report(
         "",
         "Activities",
     ]
-    lines += _table(
+    lines += table(
         ["activity", "events", "cases"],
         [[a, f"{e:,}", f"{c:,}"] for a, e, c in _activity_counts(log)],
     )
@@ -297,7 +276,7 @@ def write_report(
         ]
         for i in range(min(top, tr.n_pairs))
     ]
-    lines += _table(["source", "target", "count", "mean_d", "median_d", "max_d"], rows)
+    lines += table(["source", "target", "count", "mean_d", "median_d", "max_d"], rows)
     starts = ", ".join(f"{k} ({c:,})" for k, c in list(tr.start_activities.items())[:5])
     ends = ", ".join(f"{k} ({c:,})" for k, c in list(tr.end_activities.items())[:5])
     lines += ["", f"start activities: {starts}", f"end activities:   {ends}", ""]
@@ -329,8 +308,8 @@ def _markov_section(log: EventLog, funnel: Funnel, as_of: str | None) -> list[st
         ]
         for i in range(chain.n_open)
     ]
-    lines += _table(["stage", "P(win)", "steps", "days_to_close", "days_to_win"], rows)
-    return [*lines, ""]
+    lines += table(["stage", "P(win)", "steps", "days_to_close", "days_to_win"], rows)
+    return [*lines, WIN_PROBABILITIES_NOTE, ""]
 
 
 def _bottleneck_section(log: EventLog, funnel: Funnel, as_of: str | None, by: str) -> list[str]:
@@ -367,7 +346,7 @@ def _funnel_sections(log: EventLog, funnel: Funnel, as_of: str | None) -> list[s
         ]
         for i in range(conv.stage.size)
     ]
-    lines += _table(
+    lines += table(
         ["stage", "entered", "advanced", "lost", "open", "rate", "interval", "win_rate"], rows
     )
     dwell = time_in_stage(log, funnel, as_of=as_of)
@@ -387,7 +366,7 @@ def _funnel_sections(log: EventLog, funnel: Funnel, as_of: str | None) -> list[s
         ]
         for i in range(dwell.stage.size)
     ]
-    lines += _table(["stage", "stays", "open", "median", "interval", "q25", "q75"], rows)
+    lines += table(["stage", "stays", "open", "median", "interval", "q25", "q75"], rows)
     return [*lines, ""]
 
 
@@ -401,25 +380,6 @@ def _num(value: float) -> str:
 
 def _days(seconds: float) -> str:
     return f"{seconds / _SECONDS_PER_DAY:,.2f}"
-
-
-def _table(header: list[str], rows: list[list[str]]) -> list[str]:
-    widths = [
-        max(len(h), *(len(r[i]) for r in rows)) if rows else len(h) for i, h in enumerate(header)
-    ]
-    numeric = [i > 0 and all(_numberish(r[i]) for r in rows) for i in range(len(header))]
-
-    def fmt(cells: list[str]) -> str:
-        return "  ".join(
-            c.rjust(w) if num else c.ljust(w)
-            for c, w, num in zip(cells, widths, numeric, strict=True)
-        ).rstrip()
-
-    return [fmt(header), fmt(["-" * w for w in widths]), *(fmt(r) for r in rows)]
-
-
-def _numberish(text: str) -> bool:
-    return text.replace(",", "").replace(".", "").replace("-", "").isdigit()
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -20,6 +20,7 @@ from salesstd._frames import FrameBackend, make_frame
 from salesstd._results import ResultMixin
 from salesstd._results import array_eq as _eq
 from salesstd._results import frozen_array as _ro
+from salesstd.errors import ParameterError
 from salesstd.log import EventLog
 
 __all__ = ["TransitionStats", "TransitionsResult", "transitions"]
@@ -39,7 +40,8 @@ class TransitionStats:
         median: Median time, seconds (the mean of the two middle values for even counts).
         min: Shortest time, seconds.
         max: Longest time, seconds.
-        total: Sum of the times, seconds.
+        total: Sum of the times, seconds (a float: it cannot overflow as a sum of
+            nanosecond counts past 292 years would).
         std: Sample standard deviation (ddof=1), seconds; NaN when `count` is 1.
     """
 
@@ -69,7 +71,7 @@ class TransitionsResult(ResultMixin):
         median: Median seconds.
         min: Shortest seconds.
         max: Longest seconds.
-        total: Sum of seconds.
+        total: Sum of seconds, summed as floats (no 292-year nanosecond limit).
         std: Sample standard deviation (ddof=1) of the seconds; NaN for a single occurrence.
         start_names: Activities that start a case.
         start_counts: Number of cases each of `start_names` starts.
@@ -200,10 +202,16 @@ class TransitionsResult(ResultMixin):
             backend: ``"pandas"`` or ``"polars"``.
             durations: ``"timedelta"`` gives columns ``mean``, ``median``, ``min``, ``max``,
                 ``total``, ``std`` as timedeltas; ``"seconds"`` gives float columns
-                ``mean_s``, ``median_s``, ... named for their unit.
+                ``mean_s``, ``median_s``, ... named for their unit. ``total`` is a
+                millisecond timedelta: a sum over thousands of deals passes the 292 years a
+                nanosecond timedelta can hold (the other columns are nanosecond timedeltas).
 
         Returns:
             A DataFrame of the chosen library, most frequent pair first.
+
+        Raises:
+            ParameterError: If a time does not fit a timedelta (a total past 292 million
+                years); ``durations="seconds"`` has no such limit.
 
         Examples:
             >>> log = ss.EventLog.from_records(
@@ -219,14 +227,37 @@ class TransitionsResult(ResultMixin):
         if durations == "timedelta":
             for key in ("mean", "median", "min", "max", "total", "std"):
                 seconds = table.pop(f"{key}_s")
-                table[key] = _seconds_to_timedelta(seconds)
+                table[key] = _seconds_to_timedelta(
+                    seconds, unit="ms" if key == "total" else "ns", name=key
+                )
         return make_frame(table, backend=backend)
 
 
-def _seconds_to_timedelta(seconds: NDArray[np.float64]) -> NDArray[np.timedelta64]:
-    ns = np.round(seconds * _NS)
-    out = np.where(np.isnan(ns), np.iinfo(np.int64).min, ns).astype(np.int64)
-    return out.view("timedelta64[ns]")
+_PER_SECOND = {"ns": 1e9, "ms": 1e3}
+# Largest whole count a float64 can hold that is below 2**63 (so the cast cannot wrap).
+_MAX_TICKS = float(np.nextafter(2.0**63, 0.0))
+
+
+def _seconds_to_timedelta(
+    seconds: NDArray[np.float64], *, unit: Literal["ns", "ms"], name: str
+) -> NDArray[np.timedelta64]:
+    """Float seconds as timedeltas of `unit`, NaN as NaT; refuses a value that does not fit.
+
+    Raises:
+        ParameterError: If a value is beyond the int64 range of `unit`.
+    """
+    ticks = np.round(seconds * _PER_SECOND[unit])
+    finite = ~np.isnan(ticks)
+    too_big = finite & ~(np.abs(ticks) <= _MAX_TICKS)
+    if too_big.any():
+        worst = float(seconds[np.flatnonzero(too_big)[0]])
+        raise ParameterError(
+            f"{name} = {worst:.6g} seconds does not fit a timedelta64[{unit}]; "
+            'pass durations="seconds" for float seconds.'
+        )
+    out = np.full(ticks.size, np.iinfo(np.int64).min, dtype=np.int64)
+    out[finite] = ticks[finite].astype(np.int64)
+    return out.view(f"timedelta64[{unit}]")
 
 
 def transitions(log: EventLog) -> TransitionsResult:

@@ -44,24 +44,24 @@ class Groups:
         return len(self.labels)
 
 
-def groups(log: EventLog, by: str | None) -> Groups:
-    """Group the cases of `log` by the case attribute `by` (or one group of all cases).
+def groups(log: EventLog, by: str | None, *, param: str = "by") -> Groups:
+    """Group the cases of `log` by the attribute `by` (or one group of all cases).
+
+    `by` is a case attribute, or an event attribute that takes one value on every event of
+    each deal (checked in one vectorised pass; a missing value counts as a value).
+
+    Args:
+        log: The log whose cases are grouped.
+        by: Attribute name, or ``None`` for one group of every case.
+        param: How the option is named in error messages (``"--by"`` on the command line).
 
     Raises:
-        ParameterError: If `by` is not a case attribute of the log.
+        ParameterError: If `by` is not an attribute of the log, or is an event attribute that
+            changes within a deal (naming the first such deal and its two values).
     """
     if by is None:
         return Groups(name=None, labels=(None,), of_case=np.zeros(log.n_cases, dtype=np.int32))
-    if not isinstance(by, str) or by not in log.case_attributes:
-        known = list(log.case_attributes)
-        extra = ""
-        if isinstance(by, str) and by in log.event_attributes:
-            extra = f" {by!r} is an event attribute; group by a case attribute instead."
-        raise ParameterError(
-            f"by={by!r} is not a case attribute of the log "
-            f"({v.listing(known) or 'it has none'}).{v.did_you_mean(by, known)}{extra}"
-        )
-    values = log.case_attributes[by]
+    values = case_values(log, by, param=param)
     missing = _columns.null_mask(values)
     present = np.flatnonzero(~missing)
     codes = np.full(values.size, -1, dtype=np.int32)
@@ -74,6 +74,65 @@ def groups(log: EventLog, by: str | None) -> Groups:
         codes[missing] = len(labels)
         labels.append(None)
     return Groups(name=by, labels=tuple(labels), of_case=codes)
+
+
+def case_values(log: EventLog, by: str, *, param: str = "by") -> NDArray[Any]:
+    """One value of `by` per case: a case attribute, or an event attribute constant per case.
+
+    Raises:
+        ParameterError: If `by` is neither, or is an event attribute that changes within a
+            deal.
+    """
+    if isinstance(by, str) and by in log.case_attributes:
+        return log.case_attributes[by]
+    if not isinstance(by, str) or by not in log.event_attributes:
+        case_known, event_known = list(log.case_attributes), list(log.event_attributes)
+        raise ParameterError(
+            f"{param}={by!r} is not an attribute of the log (case attributes: "
+            f"{v.listing(case_known) or 'none'}; event attributes: "
+            f"{v.listing(event_known) or 'none'}).{v.did_you_mean(by, case_known + event_known)}"
+        )
+    values = log.event_attributes[by]
+    clash = _first_change(values, log.case)
+    if clash >= 0:
+        deal = log.case_names[log.case[clash]]
+        raise ParameterError(
+            f"{param}={by!r} is an event attribute that changes within deal {deal!r} "
+            f"({values[clash]!r} then {values[clash + 1]!r}); grouping needs one value per "
+            "deal. Choose another column (case attributes: "
+            f"{v.listing(log.case_attributes) or 'none'}), or make the column hold one "
+            "value per deal (the owner at close, say) and read it as a case attribute "
+            f"(case_attributes=[{by!r}], or --case-attributes {by} on the command line)."
+        )
+    return values[log.offsets[:-1]]
+
+
+def _first_change(values: NDArray[Any], case: NDArray[np.int32]) -> int:
+    """Index of the first event whose value differs from the next event's in its case, or -1.
+
+    Two missing values are equal. Vectorised: one comparison of neighbours; missing values
+    are looked at only where that comparison says "different" (NaN != NaN), and values that
+    refuse comparison (pandas NA) fall back to comparing the present ones.
+    """
+    if values.size < 2:  # noqa: PLR2004
+        return -1
+    a, b = values[:-1], values[1:]
+    same_case = case[:-1] == case[1:]
+    try:
+        with np.errstate(invalid="ignore"):
+            unequal = np.asarray(a != b, dtype=bool)
+    except (TypeError, ValueError):  # pandas.NA refuses bool()
+        unequal = np.ones(a.size, dtype=bool)
+    candidate = np.flatnonzero(same_case & unequal)
+    if not candidate.size:
+        return -1
+    a_missing = _columns.null_mask(a[candidate])
+    b_missing = _columns.null_mask(b[candidate])
+    both = np.flatnonzero(~a_missing & ~b_missing)
+    differ = a_missing != b_missing
+    differ[both] = np.asarray(a[candidate[both]] != b[candidate[both]], dtype=bool)
+    hit = candidate[differ]
+    return int(hit[0]) if hit.size else -1
 
 
 def period_start(ns: NDArray[np.int64], period: str) -> NDArray[np.int64]:

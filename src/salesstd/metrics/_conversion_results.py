@@ -69,7 +69,13 @@ class StageConversion:
         low: Lower end of the interval around `rate`.
         high: Upper end of the interval around `rate`.
         cumulative: Product of the step rates from the first open stage through this one.
-        win_rate: Product of the step rates from this stage through the last open stage.
+        win_rate: The *chain win rate*: product of the step rates from this stage through
+            the last open stage, each deal counted once per stage (its first entry).
+            Not the Markov ``win_probability`` (absorption over every stay, backward
+            moves included), the weighted-pipeline ``probability`` (every stay,
+            backward moves left out) or the closed-deal share ``won / (won + lost)``
+            (`velocity`, the scorecard's ``win_rate``); see the explanation page
+            "Four win probabilities".
         group: The group's label (None when not grouped or for a missing value).
         period: Start of the entry period as an ISO date, None without `period`.
     """
@@ -187,7 +193,13 @@ class ConversionResult(ResultMixin):
         low: Lower interval bound of each rate.
         high: Upper interval bound of each rate.
         cumulative: Product of the step rates from the first open stage through this one.
-        win_rate: Product of the step rates from this stage through the last open stage.
+        win_rate: The *chain win rate*: product of the step rates from this stage through
+            the last open stage, each deal counted once per stage (its first entry).
+            Not the Markov ``win_probability`` (absorption over every stay, backward
+            moves included), the weighted-pipeline ``probability`` (every stay,
+            backward moves left out) or the closed-deal share ``won / (won + lost)``
+            (`velocity`, the scorecard's ``win_rate``); see the explanation page
+            "Four win probabilities".
         stages: The open stages in funnel order.
         won: The funnel's won outcome.
         lost_outcomes: The funnel's lost outcomes.

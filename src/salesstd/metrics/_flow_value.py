@@ -47,7 +47,8 @@ class Velocity:
         won: Of those, deals won by `as_of`.
         lost: Of those, deals lost by `as_of`.
         open: Of those, deals still open at `as_of` (left out of the win rate).
-        win_rate: ``won / (won + lost)``.
+        win_rate: The *closed-deal share* ``won / (won + lost)``: open deals left out, so
+            not the chain ``win_rate`` of `conversion` nor the Markov win probability.
         win_rate_low: Lower end of the Wilson interval of `win_rate`.
         win_rate_high: Upper end of that interval.
         avg_won_value: Mean value of the won deals (those with a value).
@@ -99,7 +100,8 @@ class PipelineStage:
         deals: Open deals in the stage.
         valued: Of those, deals with a value (missing values count as 0 in `value`).
         value: Total value of the deals.
-        probability: Probability that a deal in the stage is won.
+        probability: The *pipeline win probability* of a deal in the stage: given, or the
+            product of the resolved step rates over every stay (backward moves left out).
         probability_source: ``"given"`` or ``"estimated"`` (product of step rates).
         weighted_value: ``value * probability``.
         group: The group label, None when not grouped.
@@ -146,7 +148,8 @@ class VelocityResult(Layout, ResultMixin):
         won: Of those, deals won by `as_of`.
         lost: Of those, deals lost by `as_of`.
         open: Of those, deals still open at `as_of`.
-        win_rate: ``won / (won + lost)``; open deals are left out.
+        win_rate: The *closed-deal share* ``won / (won + lost)``; open deals are left
+            out (see the explanation page "Four win probabilities" for the others).
         win_rate_low: Lower end of the Wilson interval of `win_rate`.
         win_rate_high: Upper end of that interval.
         avg_won_value: Mean `value` of the won deals that have one.
@@ -607,7 +610,8 @@ class PipelineResult(Layout, ResultMixin):
         deals: Open deals in the stage.
         valued: Of those, deals with a value.
         value: Total value of the open deals in the stage (missing values left out).
-        probability: Win probability of a deal in the stage (per row, from `probabilities`).
+        probability: Pipeline win probability of a deal in the stage (per row, from
+            `probabilities`).
         weighted_value: ``value x probability``.
         probabilities: Per open stage: the win probability used.
         probability_sources: Per open stage: ``"given"`` or ``"estimated"``.
@@ -750,6 +754,12 @@ def weighted_pipeline(
     (also with `by`), so every group is valued on one scale. This suits a linear funnel;
     for branching funnels, or to count backward moves, pass `probabilities` (e.g. from a
     Markov model of the funnel).
+
+    This *pipeline win probability* is one of four in the library, each answering a
+    slightly different question: conversion's chain ``win_rate`` counts each deal once per
+    stage (first entries), the Markov ``win_probability`` follows backward moves, and the
+    closed-deal share ``won / (won + lost)`` leaves open deals out. The explanation page
+    "Four win probabilities" computes all four on one small log.
 
     Args:
         log: Events to analyse.

@@ -1,0 +1,198 @@
+"""What the ``salesstd`` commands share: reading the log and checking options against it.
+
+Every command reads its log with `load` and then, before any analysis, checks the options
+that name things in the log with `check_against_log` (``--by``, the funnel's stage names,
+``--as-of``), so a wrong name fails in the time it takes to read the file, not after the
+whole report has been computed.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from salesstd import _time
+from salesstd import _validate as v
+from salesstd.datasets import load_crm_opportunities
+from salesstd.errors import ParameterError
+from salesstd.funnel import Funnel
+from salesstd.io import read_csv, read_parquet, read_xes
+from salesstd.log import EventLog
+from salesstd.metrics._common import groups
+from salesstd.metrics._episodes import resolve_as_of
+
+EXIT_USAGE = 2
+
+
+class UsageError(Exception):
+    """A command-line mistake reported as one line."""
+
+
+def fail(message: str) -> None:
+    """Raise `UsageError` with `message`."""
+    raise UsageError(message)
+
+
+def names(text: str | None) -> list[str]:
+    """A comma-separated option as a list of stripped, non-empty names."""
+    return [s.strip() for s in (text or "").split(",") if s.strip()]
+
+
+def check_options(args: argparse.Namespace) -> None:
+    """Checks that need no log: ``--top`` and the syntax of ``--as-of``."""
+    if getattr(args, "top", 0) < 0:
+        fail("--top must be 0 or more")
+    if args.as_of is not None:
+        _time.as_utc_ns(args.as_of, name="--as-of")
+
+
+def load(args: argparse.Namespace) -> tuple[EventLog, str]:
+    """The log named by FILE (format by extension) or ``--example``, and its description."""
+    if args.example:
+        if args.file:
+            fail("give either FILE or --example, not both")
+        _file_only(args, "the bundled example")
+        return load_crm_opportunities(), "bundled example: Maven CRM sales opportunities"
+    if not args.file:
+        fail("give a FILE to report on, or --example for the bundled CRM data")
+    path = Path(args.file)
+    name = path.name.lower()
+    if name.endswith((".xes", ".xes.gz")):
+        _file_only(args, "XES files (trace attributes are case attributes already)")
+        return read_xes(path, lifecycle=args.lifecycle, tz=args.tz), str(path)
+    if args.lifecycle:
+        fail("--lifecycle applies to XES files only")
+    missing = [f"--{k}" for k in ("case", "activity", "time") if not getattr(args, k)]
+    if missing:
+        fail(f"{path.name} needs {', '.join(missing)} to name its columns")
+    case_attributes = names(args.case_attributes) or None
+    if name.endswith((".csv", ".csv.gz", ".txt", ".tsv")):
+        log = read_csv(
+            path,
+            case=args.case,
+            activity=args.activity,
+            time=args.time,
+            case_attributes=case_attributes,
+            order=args.order,
+            tz=args.tz,
+            delimiter="\t" if name.endswith(".tsv") else ",",
+            encoding=args.encoding or "utf-8",
+        )
+        return log, str(path)
+    if name.endswith((".parquet", ".pq")):
+        if args.encoding:
+            fail("--encoding applies to CSV files only (Parquet stores its own)")
+        log = read_parquet(
+            path,
+            case=args.case,
+            activity=args.activity,
+            time=args.time,
+            case_attributes=case_attributes,
+            order=args.order,
+            tz=args.tz,
+        )
+        return log, str(path)
+    fail(f"cannot tell the format of {path.name!r}; use .csv, .csv.gz, .parquet, .xes or .xes.gz")
+    raise AssertionError  # pragma: no cover - fail raised
+
+
+def _file_only(args: argparse.Namespace, what: str) -> None:
+    if args.encoding:
+        fail(f"--encoding applies to CSV files, not {what}")
+    if args.case_attributes:
+        fail(f"--case-attributes applies to CSV and Parquet files, not {what}")
+
+
+def check_against_log(
+    log: EventLog,
+    *,
+    funnel: Funnel | None,
+    by: str | None,
+    as_of: str | None,
+    every_stage: bool,
+    by_hint: str = "",
+) -> None:
+    """Check the options that name things in `log`, before any analysis runs.
+
+    Args:
+        log: The log just read.
+        funnel: The funnel or the standard's funnel, if any.
+        by: The ``--by`` column, if any: a case attribute or an event attribute that is
+            constant within every deal.
+        as_of: The ``--as-of`` time, if any: not before the log starts.
+        every_stage: True: every stage and outcome of `funnel` must occur in the log (the
+            user typed them for this log); False: at least one must (a standard's stage that
+            no deal records is a finding, not a typo).
+        by_hint: Appended to an error about `by` (e.g. that ``rep`` is a default).
+
+    Raises:
+        UsageError: If a name does not occur in the log.
+        ParameterError: If `as_of` is before the log starts.
+    """
+    if as_of is not None:
+        resolve_as_of(log, as_of)
+    if funnel is not None:
+        _check_stages(log, funnel, every_stage=every_stage)
+    if by is not None:
+        try:
+            groups(log, by, param="--by")
+        except ParameterError as err:
+            known = by in log.case_attributes or by in log.event_attributes
+            raise UsageError(f"{err}{'' if known else by_hint}") from err
+
+
+def _check_stages(log: EventLog, funnel: Funnel, *, every_stage: bool) -> None:
+    activities = log.activities
+    present = set(activities)
+    absent = [s for s in funnel.stage_names if s not in present]
+    if not absent or (not every_stage and len(absent) < len(funnel.stage_names)):
+        return
+    has = f"the log's activities are {v.listing(activities)}"
+    if len(absent) == len(funnel.stage_names):
+        fail(
+            f"no stage of the funnel ({', '.join(absent)}) occurs in the log; {has}."
+            f"{_closest(absent, activities)} Check --activity and the stage names."
+        )
+    shown = ", ".join(repr(s) for s in absent)
+    verb = "never occurs" if len(absent) == 1 else "never occur"
+    fail(
+        f"stage {shown} {verb} in the log; {has}.{_closest(absent, activities)} "
+        "Correct the name in --stages/--lost (or the --funnel file), or leave it out."
+    )
+
+
+def _closest(absent: list[str], activities: tuple[str, ...]) -> str:
+    """``" Did you mean 'x'?"`` for the first absent name with a close activity, else "".
+
+    Close: a near spelling (difflib), or an activity that contains the name ignoring case
+    ('Won' in 'Closed Won').
+    """
+    for name in absent:
+        hint = v.did_you_mean(name, activities)
+        if hint:
+            return hint
+        folded = name.casefold()
+        holding = [a for a in activities if folded in a.casefold()]
+        if holding:
+            return f" Did you mean {min(holding, key=len)!r}?"
+    return ""
+
+
+def table(header: list[str], rows: list[list[str]]) -> list[str]:
+    """Lines of a plain-text table; columns of numbers are right-aligned."""
+    widths = [
+        max(len(h), *(len(r[i]) for r in rows)) if rows else len(h) for i, h in enumerate(header)
+    ]
+    numeric = [i > 0 and all(_numberish(r[i]) for r in rows) for i in range(len(header))]
+
+    def fmt(cells: list[str]) -> str:
+        return "  ".join(
+            c.rjust(w) if num else c.ljust(w)
+            for c, w, num in zip(cells, widths, numeric, strict=True)
+        ).rstrip()
+
+    return [fmt(header), fmt(["-" * w for w in widths]), *(fmt(r) for r in rows)]
+
+
+def _numberish(text: str) -> bool:
+    return text.replace(",", "").replace(".", "").replace("-", "").isdigit()
