@@ -195,7 +195,7 @@ def test_min_stay_zero_or_none_changes_nothing_and_bad_values_are_refused() -> N
     assert ss.conversion(log, funnel, min_stay=0) == ss.conversion(log, funnel)
     for bad in (-1, "60s", float("nan"), True):
         with pytest.raises(ss.ParameterError, match="min_stay"):
-            ss.conversion(log, funnel, min_stay=bad)
+            ss.conversion(log, funnel, min_stay=bad)  # type: ignore[arg-type]
 
 
 def _planted_noisy_pipeline(seed: int) -> tuple[ss.EventLog, ss.datasets.SyntheticPipeline]:

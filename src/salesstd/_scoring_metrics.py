@@ -28,7 +28,7 @@ from salesstd.metrics._episodes import (
     Episodes,
     build_episodes,
     event_stays,
-    segment_starts,
+    judged_first_stays,
 )
 from salesstd.metrics.conversion import step_counts
 from salesstd.metrics.flow import velocity
@@ -77,11 +77,19 @@ class Context:
     value: str
     standard: Standard
     dwell_floor: int = 0  # ns: shorter stays that ended in a move are not judged as dwell
+    min_stay: int = 0  # ns: shorter stays are corrections, dropped from the episodes
 
     def outcome(self) -> NDArray[np.int32]:
         """Per case: the outcome reached by `as_of` (the shared episodes' `case_outcome`)."""
-        ep = build_episodes(self.log, self.funnel, as_of=self.stamp, skips="strict")
+        ep = build_episodes(
+            self.log, self.funnel, as_of=self.stamp, skips="strict", min_stay=self.min_stay_td
+        )
         return ep.case_outcome()
+
+    @property
+    def min_stay_td(self) -> np.timedelta64:
+        """`min_stay` as a timedelta64, the form `build_episodes` accepts."""
+        return np.timedelta64(self.min_stay, "ns")
 
     @property
     def stamp(self) -> np.datetime64:
@@ -209,7 +217,9 @@ def _stage_conversion(ctx: Context, kpi: Kpi, codes: NDArray[np.int64], n: int) 
     The same counts as `salesstd.conversion` with its defaults (first entries, implied
     skips), for the one stage the KPI names (`step_counts`).
     """
-    ep = build_episodes(ctx.log, ctx.funnel, as_of=ctx.stamp, skips="strict")
+    ep = build_episodes(
+        ctx.log, ctx.funnel, as_of=ctx.stamp, skips="strict", min_stay=ctx.min_stay_td
+    )
     stage = ctx.funnel.stage_names.index(str(kpi.stage))
     _, advanced, lost = step_counts(ep, codes, n)
     x = advanced[:, stage]
@@ -223,7 +233,9 @@ def _cycle_time(ctx: Context, kpi: Kpi, codes: NDArray[np.int64], n: int) -> Est
     share that the scorecard does not use (the conditional median has none).
     """
     del kpi
-    ep = build_episodes(ctx.log, ctx.funnel, as_of=ctx.stamp, skips="strict")
+    ep = build_episodes(
+        ctx.log, ctx.funnel, as_of=ctx.stamp, skips="strict", min_stay=ctx.min_stay_td
+    )
     scope = np.flatnonzero(ep.in_scope & (codes >= 0))
     reached = ctx.outcome()[scope]
     closed = reached >= 0
@@ -252,12 +264,12 @@ def _dwell(ctx: Context, kpi: Kpi, codes: NDArray[np.int64], n: int) -> Estimate
     through stages, not time the deal spent there. Each deal's first remaining stay in the
     stage is used; `n` counts them.
     """
-    ep = build_episodes(ctx.log, ctx.funnel, as_of=ctx.stamp, skips="strict")
+    ep = build_episodes(
+        ctx.log, ctx.funnel, as_of=ctx.stamp, skips="strict", min_stay=ctx.min_stay_td
+    )
     stage = ctx.funnel.stage_names.index(str(kpi.stage))
-    idx = np.flatnonzero(ep.stage == stage)
-    trivial = ep.moved[idx] & (ep.exit[idx] - ep.enter[idx] < ctx.dwell_floor)
-    idx = idx[~trivial]
-    idx = idx[segment_starts(ep.case[idx])]  # first judged stay of each case
+    idx = judged_first_stays(ep, ctx.dwell_floor)
+    idx = idx[ep.stage[idx] == stage]
     idx = idx[codes[ep.case[idx]] >= 0]
     group = codes[ep.case[idx]]
     days = (ep.exit[idx] - ep.enter[idx]) / NS_PER_DAY
@@ -300,7 +312,9 @@ def _activity_counts(
 def _activities_per_deal(ctx: Context, kpi: Kpi, codes: NDArray[np.int64], n: int) -> Estimate:
     stage = ctx.funnel.stage_names.index(str(kpi.stage))
     activity = ctx.log.activity_code(kpi.activity)
-    ep = build_episodes(ctx.log, ctx.funnel, as_of=ctx.stamp, skips="strict")
+    ep = build_episodes(
+        ctx.log, ctx.funnel, as_of=ctx.stamp, skips="strict", min_stay=ctx.min_stay_td
+    )
     stayed, per_case = _activity_counts(ctx.log, ep, stage, activity)
     pick = stayed & (codes >= 0)
     g = codes[pick]
@@ -319,7 +333,9 @@ def _activities_per_deal(ctx: Context, kpi: Kpi, codes: NDArray[np.int64], n: in
 
 def _deals_handled(ctx: Context, kpi: Kpi, codes: NDArray[np.int64], n: int) -> Estimate:
     del kpi
-    ep = build_episodes(ctx.log, ctx.funnel, as_of=ctx.stamp, skips="strict")
+    ep = build_episodes(
+        ctx.log, ctx.funnel, as_of=ctx.stamp, skips="strict", min_stay=ctx.min_stay_td
+    )
     count = _counts(codes, np.asarray(ep.in_scope), n)
     return Estimate(value=count.astype(np.float64), low=_nan(n), high=_nan(n), n=count)
 
@@ -362,7 +378,7 @@ def _velocity(ctx: Context, kpi: Kpi, codes: NDArray[np.int64], n: int) -> Estim
 
 def _compliance_rate(ctx: Context, kpi: Kpi, codes: NDArray[np.int64], n: int) -> Estimate:
     del kpi
-    checked, fits = case_fits(ctx.log, ctx.standard, as_of=ctx.stamp)
+    checked, fits = case_fits(ctx.log, ctx.standard, as_of=ctx.stamp, min_stay=ctx.min_stay_td)
     return proportion(_counts(codes, fits, n), _counts(codes, checked, n), ctx.level)
 
 

@@ -14,9 +14,15 @@ from salesstd.errors import ParameterError
 from salesstd.funnel import Funnel
 from salesstd.log import EventLog
 from salesstd.metrics import _common
-from salesstd.metrics._episodes import build_episodes
+from salesstd.metrics._episodes import (
+    Episodes,
+    build_episodes,
+    duration_ns,
+    judged_first_stays,
+    resolve_min_stay,
+)
 from salesstd.metrics.conversion import conversion
-from salesstd.metrics.timing import cycle_time, time_in_stage
+from salesstd.metrics.timing import cycle_time
 
 MIN_OBSERVATIONS = 5  # stays (or won deals) an entity needs for its median to count
 SLA_QUANTILE = 0.9  # the SLA is this quantile of the best performers' stays
@@ -49,7 +55,15 @@ def _shrunk(successes: NDArray[np.int64], trials: NDArray[np.int64]) -> NDArray[
     return np.asarray(rates, dtype=np.float64)
 
 
-def learn(log: object, funnel: object, *, quantile: object, by: object) -> Learned:
+def learn(
+    log: object,
+    funnel: object,
+    *,
+    quantile: object,
+    by: object,
+    min_stay: object = None,
+    dwell_floor: object = 60.0,
+) -> Learned:
     """Derive the parts of a standard; see `Standard.from_log`."""
     if not isinstance(log, EventLog):
         raise ParameterError(f"log must be an EventLog; got {type(log).__name__}.")
@@ -58,24 +72,29 @@ def learn(log: object, funnel: object, *, quantile: object, by: object) -> Learn
     q = v.fraction("quantile", quantile)
     if by is not None and not isinstance(by, str):
         raise ParameterError(f"by must be a case attribute name or None; got {by!r}.")
+    floor = duration_ns("dwell_floor", dwell_floor)
+    min_ns = resolve_min_stay(min_stay)
     grouping = _common.groups(log, by)
     n_groups, n_open = grouping.n, funnel.n_open
     stages = [s.name for s in funnel.open_stages]
+    gap = min_ns / 1e9  # seconds, exact for any threshold up to a year
 
-    conv = conversion(log, funnel, by=by)
+    conv = conversion(log, funnel, by=by, min_stay=gap)
     converted = np.asarray(conv.converted, dtype=np.int64).reshape(n_groups, n_open).T
     trials = np.asarray(conv.denominator, dtype=np.int64).reshape(n_groups, n_open).T
     step = _shrunk(converted, trials)  # (stage, entity)
 
-    ct = cycle_time(log, funnel, outcome="won", by=by)
+    ct = cycle_time(log, funnel, outcome="won", by=by, min_stay=gap)
     won = np.asarray(ct.closed_won, dtype=np.int64)
     closed = won + np.asarray(ct.closed_lost, dtype=np.int64)
     win = _shrunk(won, closed)
     cycle = np.asarray(ct.median_days, dtype=np.float64)
 
-    dwell = time_in_stage(log, funnel, by=by)
-    median = np.asarray(dwell.median_days, dtype=np.float64).reshape(n_groups, n_open).T
-    stays = np.asarray(dwell.n, dtype=np.int64).reshape(n_groups, n_open).T
+    # The Kaplan-Meier median of first stays, as `time_in_stage` gives it, with stays
+    # shorter than the dwell floor (clicking through a stage) set aside, as the scorecard's
+    # dwell KPIs judge them: a handful of seconds-long stays must not set the target.
+    ep = build_episodes(log, funnel, skips="strict", min_stay=gap)
+    median, stays = _dwell_medians(ep, grouping.of_case, n_groups, floor)
 
     kpis: list[dict[str, object]] = []
     win_target = _target(win, closed > 0, q)
@@ -105,8 +124,8 @@ def learn(log: object, funnel: object, *, quantile: object, by: object) -> Learn
     best = np.zeros(n_groups, dtype=bool)
     if has_closed.any():
         best = has_closed & (win >= np.quantile(win[has_closed], q) - 1e-12)
-    sla = _slas(log, funnel, best[grouping.of_case], stages)
-    required = _required(log, funnel, stages)
+    sla = _slas(ep, best[grouping.of_case], stages, floor)
+    required = _required(ep, stages)
     return Learned(required_stages=required, max_dwell_days=sla, kpis=kpis)
 
 
@@ -122,13 +141,30 @@ def _kpi(
     }
 
 
+def _dwell_medians(
+    ep: Episodes, of_case: NDArray[np.integer], n_groups: int, floor: int
+) -> tuple[NDArray[np.float64], NDArray[np.int64]]:
+    """Per (open stage, group): the Kaplan-Meier median of judged first stays, and their count."""
+    n_open = ep.n_open
+    idx = judged_first_stays(ep, floor)
+    group = of_case[ep.case[idx]].astype(np.int64)
+    idx, group = idx[group >= 0], group[group >= 0]
+    block = group * n_open + ep.stage[idx]
+    km = stats.kaplan_meier(
+        ep.duration_days()[idx], ep.moved[idx], block, n_groups=n_groups * n_open
+    )
+    median = np.asarray(km.quantile(0.5).value, dtype=np.float64)[: n_groups * n_open]
+    count = np.bincount(block, minlength=n_groups * n_open).astype(np.int64)
+    return median.reshape(n_groups, n_open).T, count.reshape(n_groups, n_open).T
+
+
 def _slas(
-    log: EventLog, funnel: Funnel, best_case: NDArray[np.bool_], stages: list[str]
+    ep: Episodes, best_case: NDArray[np.bool_], stages: list[str], floor: int
 ) -> dict[str, float]:
     """Per open stage: the SLA_QUANTILE of the best performers' first stays (KM), rounded up."""
-    ep = build_episodes(log, funnel, skips="strict")
-    keep = (ep.stage < ep.n_open) & (ep.entry == 0) & ~ep.implied & best_case[ep.case]
-    if not keep.any():
+    keep = judged_first_stays(ep, floor)
+    keep = keep[best_case[ep.case[keep]]]
+    if not keep.size:
         return {}
     km = stats.kaplan_meier(
         ep.duration_days()[keep], ep.moved[keep], ep.stage[keep], n_groups=ep.n_open
@@ -143,9 +179,8 @@ def _slas(
     return out
 
 
-def _required(log: EventLog, funnel: Funnel, stages: list[str]) -> tuple[str, ...]:
+def _required(ep: Episodes, stages: list[str]) -> tuple[str, ...]:
     """Open stages that at least REQUIRED_SHARE of the won deals recorded (skips not implied)."""
-    ep = build_episodes(log, funnel, skips="strict")
     won_case = ep.case_outcome() == ep.n_open
     n_won = int(won_case.sum())
     if n_won == 0:

@@ -28,6 +28,7 @@ to the stage the deal is in at their time: the latest recorded stage entered at 
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 import warnings
 from collections.abc import Callable, Mapping
@@ -130,7 +131,11 @@ class _Found:
 
 
 def check_conformance(
-    log: EventLog, standard: Standard, *, as_of: object = None
+    log: EventLog,
+    standard: Standard,
+    *,
+    as_of: object = None,
+    min_stay: float | dt.timedelta | None = None,
 ) -> ConformanceResult:
     """Check each deal of `log` against the process rules of `standard`.
 
@@ -157,6 +162,9 @@ def check_conformance(
         standard: The `Standard` (its funnel and rules; KPI targets are not used here).
         as_of: Time the log is seen at (default: its last event); later events are ignored
             and open stays are measured up to it.
+        min_stay: Stays shorter than this are data-entry corrections (seconds or a
+            `datetime.timedelta`), dropped before anything is computed; see
+            `salesstd.conversion`. None (default) keeps every stay.
 
     Returns:
         The violations, one row each, and the per-case checks and fitness.
@@ -187,29 +195,29 @@ def check_conformance(
         [('d1', 6, 1), ('d2', 5, 3)]
     """
     v.standard(standard)
-    ep, found = _check(log, standard, as_of, keep=True)
+    ep, found = _check(log, standard, as_of, keep=True, min_stay=min_stay)
     return _result(log, standard, standard.funnel, standard.rules, ep, found)
 
 
 def case_fits(
-    log: EventLog, standard: Standard, as_of: object = None
+    log: EventLog, standard: Standard, as_of: object = None, min_stay: object = None
 ) -> tuple[NDArray[np.bool_], NDArray[np.bool_]]:
     """Per case of `log`: was it checked (an event by `as_of`), and does it fit.
 
     The counts of `check_conformance` without building its table: what a compliance rate
     needs.
     """
-    ep, found = _check(log, standard, as_of, keep=False)
+    ep, found = _check(log, standard, as_of, keep=False, min_stay=min_stay)
     checked = np.asarray(ep.in_scope)
     return checked, checked & ~found.violations.any(axis=1)
 
 
 def _check(
-    log: EventLog, standard: Standard, as_of: object, *, keep: bool
+    log: EventLog, standard: Standard, as_of: object, *, keep: bool, min_stay: object = None
 ) -> tuple[Episodes, _Found]:
     funnel, rules = standard.funnel, standard.rules
     stage_of_event = funnel.stage_codes(log)[log.activity]
-    ep = build_episodes(log, funnel, as_of=as_of, skips="strict")
+    ep = build_episodes(log, funnel, as_of=as_of, skips="strict", min_stay=min_stay)
     names = np.array(funnel.stage_names, dtype=str)
     found = _Found(log.n_cases, keep=keep)
 

@@ -54,7 +54,12 @@ from salesstd.errors import ParameterError
 from salesstd.funnel import Funnel
 from salesstd.log import EventLog
 from salesstd.metrics import _common
-from salesstd.metrics._episodes import NS_PER_DAY, build_episodes
+from salesstd.metrics._episodes import (
+    NS_PER_DAY,
+    build_episodes,
+    duration_ns,
+    resolve_min_stay,
+)
 from salesstd.metrics.conversion import _units
 from salesstd.standard import Standard
 
@@ -133,27 +138,6 @@ def _composite(
     with np.errstate(divide="ignore", invalid="ignore"):
         out = (np.where(ok, att, 0.0) * w_ok).sum(axis=1) / w_ok.sum(axis=1)
     return np.asarray(out, dtype=np.float64)
-
-
-def _floor_ns(name: str, value: object) -> int:
-    """A duration option given as seconds or a timedelta, >= 0, as int nanoseconds."""
-    if isinstance(value, dt.timedelta):
-        seconds = value.total_seconds()
-    elif isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(
-        value, (bool, np.bool_)
-    ):
-        seconds = float(value)
-    else:
-        raise ParameterError(
-            f"{name} must be a number of seconds or a timedelta; got {value!r}. For one "
-            f"minute pass {name}=60."
-        )
-    if not np.isfinite(seconds) or seconds < 0 or seconds > 86_400 * 366:
-        raise ParameterError(
-            f"{name} must be between 0 and a year of seconds; got {value!r}. Pass e.g. "
-            f"{name}=60 for one minute, or 0 to judge every stay."
-        )
-    return round(seconds * 1e9)
 
 
 def _ranks(
@@ -252,6 +236,7 @@ def scorecard(
     min_sample: int = 10,
     attainment_cap: float = 1.5,
     dwell_floor: dt.timedelta | float = 60.0,
+    min_stay: float | dt.timedelta | None = None,
 ) -> ScorecardResult:
     """Score each entity (rep, team, segment) on the KPIs of a standard.
 
@@ -342,7 +327,11 @@ def scorecard(
             estimates that are not shrunk, not scored).
         attainment_cap: Upper bound of every attainment, > 0.
         dwell_floor: Stays that ended in a move sooner than this (seconds, or a timedelta;
-            0 judges every stay) are not judged by ``dwell`` KPIs.
+            0 judges every stay) are not judged by ``dwell`` KPIs. Unlike `min_stay`, this
+            changes no other KPI: the deal still counts as having been in the stage.
+        min_stay: Stays shorter than this are data-entry corrections (seconds or a
+            `datetime.timedelta`), dropped before anything is computed; see
+            `salesstd.conversion`. None (default) keeps every stay.
 
     Returns:
         One row per (period, entity, KPI), with composite and rank per entity.
@@ -383,7 +372,7 @@ def scorecard(
         v.choice("period", period, _common.PERIODS)
     min_n = v.positive_int("min_sample", min_sample)
     cap = v.positive_number("attainment_cap", attainment_cap)
-    floor = _floor_ns("dwell_floor", dwell_floor)
+    floor = duration_ns("dwell_floor", dwell_floor)
     if not isinstance(value, str):
         raise ParameterError(f"value must name a case attribute; got {value!r}.")
     grouped = _common.groups(log, by)
@@ -395,7 +384,8 @@ def scorecard(
     dupes = sorted({x for x in names if names.count(x) > 1})
     if dupes:
         raise ParameterError(f"KPI names must differ; {v.listing(dupes)} appear twice.")
-    cutoff = build_episodes(log, funnel, as_of=as_of, skips="strict").as_of
+    min_ns = resolve_min_stay(min_stay)
+    cutoff = build_episodes(log, funnel, as_of=as_of, skips="strict", min_stay=min_stay).as_of
     ctx = Context(
         log=log,
         funnel=funnel,
@@ -404,6 +394,7 @@ def scorecard(
         value=value,
         standard=standard,
         dwell_floor=floor,
+        min_stay=min_ns,
     )
     pcodes, periods = _period_codes(log, cutoff, period)
     n_e, n_p, n_k = grouped.n, len(periods), len(kpis)

@@ -25,6 +25,7 @@ from a file, it starts with the file name (``standard.toml: kpis[2].target ...``
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 import sys
@@ -554,6 +555,8 @@ required_activities, no_events_after_close. Did you mean 'max_dwell_days'?
         *,
         quantile: float = 0.75,
         by: str | None = "rep",
+        min_stay: float | dt.timedelta | None = None,
+        dwell_floor: float | dt.timedelta = 60.0,
     ) -> Standard:
         """Derive a standard from the best performers in a log (see `salesstd._standard_learn`).
 
@@ -588,6 +591,13 @@ required_activities, no_events_after_close. Did you mean 'max_dwell_days'?
             funnel: The process.
             quantile: Which quantile across entities is the target, in (0, 1).
             by: The case attribute naming the entity, or None for all deals as one.
+            min_stay: Stays shorter than this are data-entry corrections (seconds or a
+                `datetime.timedelta`), dropped before anything is learned; see
+                `salesstd.conversion`. None (default) keeps every stay.
+            dwell_floor: Stays that ended in a move sooner than this (seconds or a
+                timedelta; default one minute) are left out of the dwell targets and SLAs,
+                as `salesstd.scorecard` leaves them out of dwell KPIs: seconds of clicking
+                through a stage must not set a target.
 
         Returns:
             The standard, named ``"from_log"``.
@@ -614,7 +624,9 @@ required_activities, no_events_after_close. Did you mean 'max_dwell_days'?
         """
         from salesstd._standard_learn import learn  # noqa: PLC0415
 
-        parts = learn(log, funnel, quantile=quantile, by=by)
+        parts = learn(
+            log, funnel, quantile=quantile, by=by, min_stay=min_stay, dwell_floor=dwell_floor
+        )
         return cls(
             funnel=funnel,
             rules=Rules(

@@ -5,6 +5,7 @@ Private; `bottlenecks` is public through `salesstd.bottleneck`.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -58,6 +59,7 @@ def bottlenecks(
     sla: Mapping[str, float] | None = None,
     n_boot: int = 1000,
     seed: int = 0,
+    min_stay: float | dt.timedelta | None = None,
 ) -> BottleneckReport:
     """Rank where the process loses the most, by stage and lens, with the numbers explained.
 
@@ -196,6 +198,9 @@ def bottlenecks(
         n_boot: Bootstrap replicates for the conversion intervals and the top-quartile
             dwell intervals, >= 1.
         seed: Seed of the bootstraps (the report is the same for the same seed).
+        min_stay: Stays shorter than this are data-entry corrections (seconds or a
+            `datetime.timedelta`), dropped before anything is computed; see
+            `salesstd.conversion`. None (default) keeps every stay.
 
     Returns:
         The ranked rows; `BottleneckReport.top` gives the findings.
@@ -248,7 +253,7 @@ def bottlenecks(
     grouping = _common.groups(log, by)
 
     # Every lens reads the strict episodes (recorded stages only); see `step_counts`.
-    strict = build_episodes(log, funnel, as_of=as_of, skips="strict")
+    strict = build_episodes(log, funnel, as_of=as_of, skips="strict", min_stay=min_stay)
     conv, n_cases, totals = _conversion_lens(
         log,
         strict,

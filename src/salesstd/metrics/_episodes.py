@@ -202,44 +202,46 @@ def _event_arrays(log: EventLog) -> tuple[NDArray[Any], ...]:
     return (log.case, log.activity, log.time, log.activity_names, log.offsets)
 
 
-def resolve_min_stay(value: object) -> int:
-    """The `min_stay` option in ns: None or 0 for none, else a positive duration.
+def duration_ns(name: str, value: object) -> int:
+    """A duration option >= 0 (up to a year) in ns.
 
-    Accepts a `datetime.timedelta`, a `numpy.timedelta64`, or a number of seconds (a stay
-    threshold is a matter of seconds or minutes, so plain numbers are seconds here).
+    Accepts a `datetime.timedelta`, a `numpy.timedelta64`, or a number of seconds (stay
+    thresholds are a matter of seconds or minutes).
+
+    Raises:
+        ParameterError: Naming the option, the value and an example, for anything else.
     """
-    if value is None:
-        return 0
+    example = f"Pass e.g. {name}=60 for one minute, or 0 for none."
     if isinstance(value, np.timedelta64):
-        if np.isnat(value):
-            raise ParameterError("min_stay must be a duration; got NaT. Pass e.g. min_stay=60.")
-        ns = int(value.astype("timedelta64[ns]").astype(np.int64))
+        seconds = (
+            float("nan")
+            if np.isnat(value)
+            else float(value.astype("timedelta64[ns]").astype(np.int64)) / 1e9
+        )
     elif isinstance(value, dt.timedelta):
-        ns = (value.days * 86_400 + value.seconds) * _time.NS_PER_S + value.microseconds * 1000
+        seconds = value.total_seconds()
     elif isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(
         value, (bool, np.bool_)
     ):
         seconds = float(value)
-        if not np.isfinite(seconds) or seconds > _MAX_MIN_STAY_S:
-            raise ParameterError(
-                f"min_stay must be a finite number of seconds up to {_MAX_MIN_STAY_S:.0f} "
-                f"(a year); got {value!r}. Pass e.g. min_stay=60 for one minute."
-            )
-        ns = round(seconds * _time.NS_PER_S)
     else:
         raise ParameterError(
-            f"min_stay must be a number of seconds or a datetime.timedelta; got "
-            f"{type(value).__name__} {value!r}. Pass e.g. min_stay=60 or "
-            "min_stay=datetime.timedelta(minutes=1)."
+            f"{name} must be a number of seconds or a datetime.timedelta; got "
+            f"{type(value).__name__} {value!r}. {example}"
         )
-    if ns < 0:
+    if not np.isfinite(seconds) or seconds < 0 or seconds > _MAX_DURATION_S:
         raise ParameterError(
-            f"min_stay must be >= 0; got {value!r}. Pass e.g. min_stay=60 for one minute."
+            f"{name} must be between 0 and a year of seconds; got {value!r}. {example}"
         )
-    return ns
+    return round(seconds * _time.NS_PER_S)
 
 
-_MAX_MIN_STAY_S = 365 * 86_400
+def resolve_min_stay(value: object) -> int:
+    """The `min_stay` option in ns: None or 0 for none (see `duration_ns`)."""
+    return 0 if value is None else duration_ns("min_stay", value)
+
+
+_MAX_DURATION_S = 366 * 86_400
 
 
 def build_episodes(
@@ -419,6 +421,23 @@ def _assemble(
         as_of=cutoff,
         event=_sealed(event),
     )
+
+
+def judged_first_stays(ep: Episodes, floor_ns: int) -> NDArray[np.intp]:
+    """Each case's first recorded stay in each open stage, click-throughs set aside.
+
+    A stay that ended in a move less than `floor_ns` after it began records a rep clicking
+    through stages, not time the deal spent there: it is skipped, and the case's next stay
+    in that stage (if any) is its first judged one. Sorted by (stage, case).
+    """
+    idx = np.flatnonzero((ep.stage < ep.n_open) & ~ep.implied)
+    trivial = ep.moved[idx] & (ep.exit[idx] - ep.enter[idx] < floor_ns)
+    idx = idx[~trivial]
+    idx = idx[np.argsort(ep.stage[idx], kind="stable")]  # by stage, then case (as stored)
+    key = ep.stage[idx].astype(np.int64) * max(ep.n_cases, 1) + ep.case[idx]
+    first = np.ones(idx.size, dtype=bool)
+    first[1:] = key[1:] != key[:-1]
+    return idx[first]
 
 
 def event_stays(log: EventLog, ep: Episodes, events: NDArray[np.intp]) -> NDArray[np.int64]:

@@ -27,6 +27,7 @@ from __future__ import annotations
 import difflib
 import re
 import sys
+import types
 import unicodedata
 import warnings
 from typing import TYPE_CHECKING
@@ -241,7 +242,7 @@ def _events(n: int) -> str:
 
 def _stacklevel() -> int:
     """Point the warning at the caller's code: the first frame outside salesstd."""
-    frame = sys._getframe(1)  # noqa: SLF001
+    frame: types.FrameType | None = sys._getframe(1)  # noqa: SLF001
     level = 1
     while frame is not None and str(frame.f_globals.get("__name__", "")).startswith("salesstd"):
         frame = frame.f_back
