@@ -244,13 +244,25 @@ class MarkovFunnel(ResultMixin):
     @overload
     @classmethod
     def from_log(
-        cls, log: EventLog, funnel: Funnel, *, as_of: object = ..., by: None = ...
+        cls,
+        log: EventLog,
+        funnel: Funnel,
+        *,
+        as_of: object = ...,
+        by: None = ...,
+        min_stay: float | dt.timedelta | None = ...,
     ) -> MarkovFunnel: ...
 
     @overload
     @classmethod
     def from_log(
-        cls, log: EventLog, funnel: Funnel, *, as_of: object = ..., by: str
+        cls,
+        log: EventLog,
+        funnel: Funnel,
+        *,
+        as_of: object = ...,
+        by: str,
+        min_stay: float | dt.timedelta | None = ...,
     ) -> dict[object, MarkovFunnel]: ...
 
     @classmethod

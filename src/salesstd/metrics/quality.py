@@ -19,7 +19,7 @@ import attrs
 import numpy as np
 from numpy.typing import NDArray
 
-from salesstd import _time
+from salesstd import _text, _time
 from salesstd._results import ResultMixin
 from salesstd._results import array_eq as _eq
 from salesstd._results import frozen_array as _ro
@@ -189,8 +189,11 @@ def data_quality(
         >>> dict(dq.entered_at)
         {'lead': 1, 'qualified': 1, 'won': 0, 'lost': 0}
         >>> print(dq.findings[0])
-        1 of 2 cases (50.0%) entered the funnel after its first stage: 1 at 'qualified'. \
+        1 of 2 cases (50%) entered the funnel after its first stage: 1 at 'qualified'. \
 They count from there on, not in the stages before.
+        >>> print(dq.findings[1])
+        1 stay in 1 of 2 cases (50%) lasted less than 60 seconds (clicking through stages?); \
+pass min_stay=60 to read them as corrections.
     """
     min_ns = resolve_min_stay(min_stay)
     codes = funnel.stage_codes(log)
@@ -205,7 +208,7 @@ They count from there on, not in the stages before.
     rows: list[tuple[str, int, int, str]] = []
 
     def pct(k: int) -> str:
-        return f"{k:,} of {n_cases:,} cases ({100.0 * k / n_cases:.1f}%)" if n_cases else "0"
+        return f"{k:,} of {_text.plural(n_cases, 'case')} ({_text.percent(k / n_cases)})"
 
     # Where cases entered the funnel.
     firsts = np.flatnonzero(segment_starts(ep.case))
@@ -231,8 +234,8 @@ They count from there on, not in the stages before.
             "created_closed",
             closed,
             closed,
-            f"{pct(closed)} were first recorded at an outcome (won or lost) and entered no "
-            "open stage."
+            f"{pct(closed)} {_be(closed)} first recorded at an outcome (won or lost) and "
+            "entered no open stage."
             if closed
             else "",
         )
@@ -250,7 +253,8 @@ They count from there on, not in the stages before.
             "short_stays",
             n_short,
             short_cases,
-            f"{n_short:,} stays in {pct(short_cases)} lasted less than {seconds:g} seconds "
+            f"{_text.plural(n_short, 'stay')} in {pct(short_cases)} lasted less than "
+            f"{_text.plural(seconds, 'second')} "
             f"(clicking through stages?); pass min_stay={seconds:g} to read them as "
             "corrections."
             if n_short
@@ -265,7 +269,9 @@ They count from there on, not in the stages before.
             "backward_moves",
             n_back,
             back_cases,
-            f"{n_back:,} moves back to an earlier stage in {pct(back_cases)}." if n_back else "",
+            f"{_text.plural(n_back, 'move')} back to an earlier stage in {pct(back_cases)}."
+            if n_back
+            else "",
         )
     )
 
@@ -286,7 +292,8 @@ They count from there on, not in the stages before.
             "repeated_stage_events",
             n_repeat,
             repeat_cases,
-            f"{n_repeat:,} stage events repeat the stage the case was already in "
+            f"{_text.plural(n_repeat, 'stage event')} {_s(n_repeat, 'repeat')} the stage the "
+            "case was already in "
             f"({pct(repeat_cases)}); each run counts as one stay."
             if n_repeat
             else "",
@@ -300,7 +307,8 @@ They count from there on, not in the stages before.
             "duplicate_events",
             n_dup,
             dup_cases,
-            f"{n_dup:,} events repeat another event's case, activity and time exactly "
+            f"{_text.plural(n_dup, 'event')} {_s(n_dup, 'repeat')} another event's case, "
+            "activity and time exactly "
             f"({pct(dup_cases)})."
             if n_dup
             else "",
@@ -314,8 +322,9 @@ They count from there on, not in the stages before.
             "events_after_close",
             n_after,
             after_cases,
-            f"{n_after:,} events come after their case was won or lost ({pct(after_cases)}); "
-            "they count for no stage."
+            f"{_text.plural(n_after, 'event')} {_s(n_after, 'come')} after the deal was won "
+            f"or lost ({pct(after_cases)}); "
+            "events after the close count for no stage."
             if n_after
             else "",
         )
@@ -330,7 +339,8 @@ They count from there on, not in the stages before.
             "cases_without_stage",
             bare,
             bare,
-            f"{pct(bare)} have no event in any stage of the funnel and are left out."
+            f"{pct(bare)} {_s(bare, 'ha', 's', 've')} no event in any stage of the funnel and "
+            f"{_be(bare, 'is', 'are')} left out."
             if bare
             else "",
         )
@@ -350,8 +360,10 @@ They count from there on, not in the stages before.
             "non_stage_activities",
             n_other,
             other_cases,
-            f"{n_other:,} events of {len(non_stage)} activities that are not stages: "
-            f"{top}{more}. They are read as activities within the stage a case is in."
+            f"{_text.plural(n_other, 'event')} of "
+            f"{_text.plural(len(non_stage), 'activity', 'activities')} that "
+            f"{_be(len(non_stage), 'is not a stage', 'are not stages')}: {top}{more}. They are "
+            "read as activities within the stage a case is in."
             if n_other
             else "",
         )
@@ -378,6 +390,15 @@ They count from there on, not in the stages before.
         vocabulary=messages,
         as_of=datetime_utc(ep.as_of),
     )
+
+
+def _s(n: int, stem: str, one: str = "s", many: str = "") -> str:
+    """The present tense agreeing with `n`: ``_s(1, "repeat")`` is "repeats"."""
+    return stem + (one if n == 1 else many)
+
+
+def _be(n: int, one: str = "was", many: str = "were") -> str:
+    return one if n == 1 else many
 
 
 def _n_unique(case: NDArray[np.int32]) -> int:
