@@ -1,11 +1,13 @@
 from __future__ import annotations
 
 import json
+import warnings
 from pathlib import Path
 
 import pytest
 
 import salesstd as ss
+from salesstd._cli_common import warnings_as_lines
 from salesstd.cli import main
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
@@ -359,3 +361,249 @@ def test_file_options_refused_where_they_do_not_apply(
     code, _, err = run(capsys, *args)
     assert code == 2
     assert message in err
+
+
+def test_encoding_error_names_the_cli_option(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    path = tmp_path / "deals.csv"
+    path.write_bytes("deal,stage,at\nd1,Diseño,2024-01-01\n".encode("latin-1"))
+    code, _, err = run(capsys, "report", str(path), *COLUMNS)
+    assert code == 2
+    assert err.endswith(
+        "on line 2. Pass --encoding with the file's encoding, e.g. --encoding latin-1 or "
+        "--encoding cp1252.\n"
+    )
+    assert "encoding=" not in err
+
+
+# ------------------------------------------------- data quality, --min-stay, warnings, learning
+
+QUALITY = "Data quality (what this export gets wrong)"
+TINY = (
+    "deal,stage,at\n"
+    "d1,lead,2024-01-01 00:00:00\nd1,qualified,2024-01-01 00:00:05\nd1,won,2024-01-09\n"
+    "d2,qualified,2024-01-02\nd2,lost,2024-01-05\n"
+    "d3,lead,2024-01-03\nd3,lost,2024-01-04\n"
+)
+TINY_FUNNEL = ("--stages", "lead,qualified,won", "--lost", "lost")
+
+
+def _tiny(tmp_path: Path) -> str:
+    path = tmp_path / "deals.csv"
+    path.write_text(TINY, encoding="utf-8")
+    return str(path)
+
+
+def test_report_example_starts_with_data_quality(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = run(capsys, "report", "--example", "--top", "1")
+    assert (code, err) == (0, "")
+    lines = out.splitlines()
+    at = lines.index(QUALITY)
+    assert lines[at + 1 : at + 3] == [
+        "All 8,300 deals entered the funnel at its first stage, Engaging.",
+        (
+            "No problems found: no late entries, stays under 60 seconds, moves back, repeated or "
+            "duplicate events, events after close, or activities that are not stages."
+        ),
+    ]
+    assert at < out.index("Activities") < out.index("Transitions")
+    payload = json.loads(run(capsys, "report", "--example", "--json")[1])
+    assert payload["data_quality"]["summary"]["findings"] == 0
+
+
+def test_report_data_quality_and_min_stay(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    # d1 clicks through lead in 5 s; d2 is created at qualified (a late entry).
+    path = _tiny(tmp_path)
+    code, out, err = run(capsys, "report", path, *COLUMNS, *TINY_FUNNEL)
+    assert (code, err) == (0, "")
+    lines = out.splitlines()
+    at = lines.index(QUALITY)
+    assert (
+        lines[at + 1] == "3 deals entered the funnel (first recorded stage): lead 2, qualified 1."
+    )
+    assert lines[at + 2].startswith("- 1 of 3 cases (33.3%) entered the funnel after its first")
+    assert lines[at + 3].endswith(
+        "lasted less than 60 seconds (clicking through stages?); pass --min-stay 60 to read "
+        "them as corrections."
+    )
+    assert at < out.index("Transitions") < out.index("Stage conversion")
+    # lead: d1 advanced, d3 lost
+    assert "lead             2         1     1     0  50.0%" in out
+    code, out, _ = run(capsys, "report", path, *COLUMNS, *TINY_FUNNEL, "--min-stay", "60")
+    assert code == 0
+    assert "read as corrections (--min-stay 60) and left out of every figure." in out
+    # the 5-second stay is a correction: d1 enters at qualified, lead keeps only d3 (lost)
+    assert "lead             1         0     1     0  0.0%" in out
+    code, out, _ = run(capsys, "report", path, *COLUMNS, *TINY_FUNNEL, "--min-stay", "60", "--json")
+    payload = json.loads(out)
+    log = ss.read_csv(path, case="deal", activity="stage", time="at")
+    funnel = ss.Funnel.linear(["lead", "qualified", "won"], lost="lost")
+    expected = ss.conversion(log, funnel, min_stay=60).to_dict()
+    assert payload["conversion"] == json.loads(json.dumps(expected))
+    assert payload["min_stay_seconds"] == 60.0
+    assert payload["data_quality"]["summary"]["findings"] == 2
+
+
+@pytest.mark.parametrize("value", ["abc", "-5", "nan", "inf"])
+@pytest.mark.parametrize("command", ["report", "check", "scorecard"])
+def test_bad_min_stay_fails_before_any_work(
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    command: str,
+    value: str,
+) -> None:
+    _forbid(monkeypatch, "salesstd.cli.load", "salesstd._cli_standard.load")
+    extra = TINY_FUNNEL if command != "check" else ("--standard", str(ss.example_standard_path()))
+    code, out, err = run(capsys, command, _tiny(tmp_path), *COLUMNS, *extra, f"--min-stay={value}")
+    assert (code, out) == (2, "")
+    assert err == (
+        "salesstd: error: --min-stay must be a number of seconds, 0 or more (e.g. --min-stay "
+        f"60); got {value!r}\n"
+    )
+
+
+def test_min_stay_reaches_check_and_scorecard(capsys: pytest.CaptureFixture[str]) -> None:
+    log = ss.datasets.synthetic_pipeline(2_000, seed=7).log
+    std = ss.Standard.example()
+    hour = ("--min-stay", "3600")
+    code, out, _ = run(capsys, "scorecard", "--example", "--json", *hour)
+    assert code == 0
+    card = json.loads(out)["scorecard"]
+    with_stay = json.loads(json.dumps(ss.scorecard(log, std, min_stay=3600).to_dict()))
+    without = json.loads(json.dumps(ss.scorecard(log, std).to_dict()))
+    assert card == with_stay != without
+    code, out, _ = run(capsys, "check", "--example", "--json", *hour)
+    assert code == 1
+    conf = json.loads(out)["conformance"]["summary"]
+    with_stay = json.loads(json.dumps(ss.check_conformance(log, std, min_stay=3600).to_dict()))
+    assert conf == with_stay["summary"]
+
+
+@pytest.mark.parametrize("command", ["check", "scorecard"])
+def test_check_and_scorecard_start_with_data_quality(
+    capsys: pytest.CaptureFixture[str], command: str
+) -> None:
+    code, out, _ = run(capsys, command, "--example")
+    assert code == (1 if command == "check" else 0)
+    lines = out.splitlines()
+    at = lines.index(QUALITY)
+    assert lines[at + 1 : at + 3] == [
+        "All 2,000 deals entered the funnel at its first stage, Lead.",
+        "- 132 moves back to an earlier stage in 121 of 2,000 cases (6.0%).",
+    ]
+    table_start = "cases checked" if command == "check" else "Scorecard, best first"
+    assert at < out.index(table_start)
+    payload = json.loads(run(capsys, command, "--example", "--json")[1])
+    assert payload["data_quality"]["summary"]["findings"] == 2
+
+
+VOCAB = (
+    "activity 'won' (1 event) is not a stage of the funnel but nearly matches stage 'Won'; "
+    "its events are read as non-stage activities."
+)
+
+
+@pytest.mark.parametrize("extra", [(), ("--min-stay", "0")])
+def test_vocabulary_warnings_are_lines_not_python_warnings(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, extra: tuple[str, ...]
+) -> None:
+    # 'won' beside the stage 'Won'; --min-stay 0 makes the metrics re-read the log (and warn)
+    path = tmp_path / "deals.csv"
+    path.write_text(
+        "deal,stage,at\nd1,lead,2024-01-01\nd1,Won,2024-01-05\nd2,lead,2024-01-02\n"
+        "d2,won,2024-01-03\nd3,lead,2024-01-04\nd3,Lost,2024-01-06\n",
+        encoding="utf-8",
+    )
+    args = ("report", str(path), *COLUMNS, "--stages", "lead,Won", "--lost", "Lost", *extra)
+    code, out, err = run(capsys, *args)
+    assert (code, err) == (0, "")  # shown once, under the data-quality heading
+    assert out.count(VOCAB) == 1
+    assert out.index(QUALITY) < out.index(VOCAB) < out.index("Transitions")
+    code, out, err = run(capsys, *args, "--json")
+    assert code == 0
+    assert err.startswith(f"salesstd: warning: {VOCAB}")
+    assert err.count("\n") == 1
+    assert "Warning" not in err
+    assert ".py" not in err
+    json.loads(out)
+
+
+def test_warnings_as_lines_writes_each_message_once(capsys: pytest.CaptureFixture[str]) -> None:
+    with warnings_as_lines({"already shown"}):
+        for message in ("first", "first", "already shown", "second"):
+            warnings.warn(message, ss.VocabularyWarning, stacklevel=1)
+    assert capsys.readouterr().err == "salesstd: warning: first\nsalesstd: warning: second\n"
+    with pytest.warns(RuntimeWarning, match="not ours"), warnings_as_lines():
+        warnings.warn("not ours", RuntimeWarning, stacklevel=1)
+    assert capsys.readouterr().err == ""
+
+
+STAGES = ("--stages", "Lead,Qualified,Discovery,Proposal,Negotiation,Won", "--lost", "Lost")
+
+
+@pytest.mark.parametrize("case_attributes", [("--case-attributes", "owner,amount"), ()])
+def test_scorecard_learns_targets_from_the_log(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, case_attributes: tuple[str, ...]
+) -> None:
+    path, _ = _export(tmp_path)
+    args = ("scorecard", str(path), *COLUMNS, *case_attributes, "--by", "owner", *STAGES)
+    code, out, err = run(capsys, *args, "--top", "50")
+    assert (code, err) == (0, "")
+    lines = out.splitlines()
+    assert lines[:2] == [
+        f"salesstd scorecard: {path}, by owner",
+        (
+            "targets learned from this log: top quartile of owner (pass --standard FILE to score "
+            "against fixed targets)"
+        ),
+    ]
+    assert lines.index(QUALITY) < lines.index(next(x for x in lines if x.startswith("rank")))
+    log = ss.read_csv(
+        path, case="deal", activity="stage", time="at", case_attributes=["owner", "amount"]
+    )
+    funnel = ss.Funnel.linear(list(STAGES[1].split(",")), lost="Lost")
+    std = ss.Standard.from_log(log, funnel, by="owner")
+    card = ss.scorecard(log, std, by="owner")
+    header = next(i for i, line in enumerate(lines) if line.startswith("rank"))
+    shown = [line.split()[1] for line in lines[header + 2 :] if line.strip()]
+    assert shown == [str(x) for x in card.ranking()]
+    payload = json.loads(run(capsys, *args, "--json")[1])
+    assert payload["learned_standard"] == json.loads(json.dumps(std.to_dict()))
+    assert payload["scorecard"] == json.loads(json.dumps(card.to_dict()))
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        (
+            (),
+            (
+                "give --standard FILE (.toml or .json), --stages and --lost (or --funnel) to learn "
+                "the targets from this log, or --example"
+            ),
+        ),
+        (
+            ("--standard", "std.toml", "--stages", "Lead,Won"),
+            "give either --standard or --stages/--funnel: a standard has its own funnel",
+        ),
+        (
+            ("--example", "--stages", "Lead,Won"),
+            "give either --example or --stages/--funnel, not both",
+        ),
+    ],
+)
+def test_scorecard_needs_a_standard_or_a_funnel(
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    extra: tuple[str, ...],
+    message: str,
+) -> None:
+    _forbid(monkeypatch, "salesstd._cli_standard.load")
+    code, out, err = run(capsys, "scorecard", str(tmp_path / "deals.csv"), *COLUMNS, *extra)
+    assert (code, out) == (2, "")
+    assert err == f"salesstd: error: {message}\n"

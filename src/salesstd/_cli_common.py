@@ -3,21 +3,29 @@
 Every command reads its log with `load` and then, before any analysis, checks the options
 that name things in the log with `check_against_log` (``--by``, the funnel's stage names,
 ``--as-of``), so a wrong name fails in the time it takes to read the file, not after the
-whole report has been computed.
+whole report has been computed. Every command that has a funnel prints the data-quality
+summary of `data_quality_lines` at the top, and runs its analysis inside `warnings_as_lines`,
+which turns the library's warnings into one ``salesstd: warning: ...`` line each on stderr.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import math
+import sys
+import warnings
+from collections.abc import Collection, Iterator
 from pathlib import Path
 
 from salesstd import _time
 from salesstd import _validate as v
 from salesstd.datasets import load_crm_opportunities
-from salesstd.errors import ParameterError
+from salesstd.errors import ParameterError, SalesStdError, SalesStdWarning, VocabularyWarning
 from salesstd.funnel import Funnel
 from salesstd.io import read_csv, read_parquet, read_xes
 from salesstd.log import EventLog
+from salesstd.metrics import DataQualityResult, data_quality
 from salesstd.metrics._common import groups
 from salesstd.metrics._episodes import resolve_as_of
 
@@ -39,11 +47,170 @@ def names(text: str | None) -> list[str]:
 
 
 def check_options(args: argparse.Namespace) -> None:
-    """Checks that need no log: ``--top`` and the syntax of ``--as-of``."""
+    """Checks that need no log: ``--top``, ``--min-stay`` and the syntax of ``--as-of``.
+
+    ``args.min_stay`` becomes a float number of seconds (or stays None).
+    """
     if getattr(args, "top", 0) < 0:
         fail("--top must be 0 or more")
+    if getattr(args, "min_stay", None) is not None:
+        args.min_stay = _seconds(args.min_stay)
     if args.as_of is not None:
         _time.as_utc_ns(args.as_of, name="--as-of")
+
+
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not (math.isfinite(value) and value >= 0):
+        fail(
+            f"--min-stay must be a number of seconds, 0 or more (e.g. --min-stay 60); got {text!r}"
+        )
+    return value
+
+
+def funnel_option(args: argparse.Namespace) -> Funnel | None:
+    """The funnel of ``--funnel FILE`` or ``--stages``/``--lost``, or None if neither."""
+    if args.funnel and args.stages:
+        fail("give either --funnel or --stages, not both")
+    if args.lost and not args.stages:
+        fail("--lost goes with --stages")
+    if args.funnel:
+        try:
+            text = Path(args.funnel).read_text(encoding="utf-8")
+        except OSError as err:
+            fail(f"cannot read the funnel file {args.funnel!r}: {err.strerror}")
+        return Funnel.from_json(text)
+    if args.stages:
+        return Funnel.linear(names(args.stages), lost=names(args.lost) or None)
+    return None
+
+
+#: The data-quality summary's heading.
+QUALITY_HEADING = "Data quality (what this export gets wrong)"
+#: Stays shorter than this many seconds are counted as short when ``--min-stay`` is not given.
+SHORT_STAY_SECONDS = 60.0
+
+
+def quality(
+    log: EventLog, funnel: Funnel, *, min_stay: float | None, as_of: str | None
+) -> DataQualityResult:
+    """`data_quality` of `log` through `funnel`: short stays by ``--min-stay`` or a minute."""
+    return data_quality(log, funnel, min_stay=min_stay or SHORT_STAY_SECONDS, as_of=as_of)
+
+
+def data_quality_lines(dq: DataQualityResult, *, min_stay: float | None) -> list[str]:
+    """The data-quality summary: where deals entered the funnel, then each finding.
+
+    Args:
+        dq: What `data_quality` found.
+        min_stay: The ``--min-stay`` given, if any: the short-stays finding then says the
+            stays are read as corrections instead of telling the user to pass the option.
+
+    Returns:
+        Lines, the heading first and a blank line last.
+    """
+    lines = [QUALITY_HEADING]
+    entered = {stage: n for stage, n in dq.entered_at.items() if n}
+    total = sum(entered.values())
+    if len(entered) == 1:
+        (stage, n), first = next(iter(entered.items())), next(iter(dq.entered_at))
+        where = "its first stage, " if stage == first else ""
+        every = "The" if n == 1 else ("Both" if n == 2 else f"All {n:,}")  # noqa: PLR2004
+        lines.append(f"{every} {_deals(n)} entered the funnel at {where}{stage}.")
+    elif entered:
+        at = ", ".join(f"{stage} {n:,}" for stage, n in entered.items())
+        lines.append(f"{total:,} {_deals(total)} entered the funnel (first recorded stage): {at}.")
+    findings = [_cli_finding(text, min_stay=min_stay) for text in dq.findings]
+    lines += [f"- {text}" for text in findings]
+    if not findings:
+        lines.append(
+            f"No problems found: no late entries, stays under {dq.min_stay_seconds:g} seconds, "
+            "moves back, repeated or duplicate events, events after close, or activities "
+            "that are not stages."
+        )
+    return [*lines, ""]
+
+
+def _deals(n: int) -> str:
+    return "deal" if n == 1 else "deals"
+
+
+def _cli_finding(text: str, *, min_stay: float | None) -> str:
+    """A `data_quality` sentence with the library's ``min_stay=`` put as ``--min-stay``."""
+    library = "pass min_stay="
+    if library not in text:
+        return text
+    head, _, tail = text.partition(library)
+    seconds, _, rest = tail.partition(" ")
+    if min_stay:
+        return f"{head}read as corrections (--min-stay {seconds}) and left out of every figure."
+    return f"{head}pass --min-stay {seconds} {rest}"
+
+
+#: Library phrases that name a Python parameter, and what the command line calls it.
+_CLI_WORDS = (
+    (
+        "Pass encoding= the file's encoding, e.g. encoding='latin-1' or 'cp1252'.",
+        "Pass --encoding with the file's encoding, e.g. --encoding latin-1 or --encoding cp1252.",
+    ),
+    ("pass min_stay=", "pass --min-stay "),
+)
+
+
+def error_line(err: SalesStdError | UsageError) -> str:
+    """The one line on stderr for `err`, naming command-line options, not parameters."""
+    text = " ".join(str(err).split())
+    for library, cli in _CLI_WORDS:
+        text = text.replace(library, cli)
+    return f"salesstd: error: {text}\n"
+
+
+def warn_each(messages: Collection[str]) -> None:
+    """Warn each vocabulary finding, for output (JSON) that has no summary to show it in.
+
+    The library warns about names only the first time it reads a log through a funnel, and
+    `data_quality` reads it first with those warnings silenced, so they are raised here.
+    """
+    for message in messages:
+        warnings.warn(message, VocabularyWarning, stacklevel=2)
+
+
+@contextlib.contextmanager
+def warnings_as_lines(shown: Collection[str] = ()) -> Iterator[None]:
+    """Write the library's warnings raised inside as lines on stderr, each message once.
+
+    A `SalesStdWarning` (a stage name that does not match the log, a small sample, dropped
+    events) becomes ``salesstd: warning: <message>``, not Python's warning with a file path.
+    Other warnings are raised again as they came, after the block.
+
+    Args:
+        shown: Messages already printed (the data-quality summary's vocabulary findings);
+            read when the block ends, so the block may still add to it.
+
+    Yields:
+        Nothing; the warnings are written when the block ends, even if it raised.
+    """
+    caught: list[warnings.WarningMessage] = []
+    try:
+        with warnings.catch_warnings(record=True) as record:
+            warnings.simplefilter("always", SalesStdWarning)
+            try:
+                yield
+            finally:
+                caught += record
+    finally:
+        seen = set(shown)
+        for w in caught:
+            if not issubclass(w.category, SalesStdWarning):
+                warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+                continue
+            text = " ".join(str(w.message).split())
+            if text not in seen:
+                seen.add(text)
+                sys.stderr.write(f"salesstd: warning: {text}\n")
 
 
 def load(args: argparse.Namespace) -> tuple[EventLog, str]:

@@ -1,4 +1,10 @@
-"""The ``salesstd check`` and ``salesstd scorecard`` commands (see `salesstd.cli`)."""
+"""The ``salesstd check`` and ``salesstd scorecard`` commands (see `salesstd.cli`).
+
+Both print the data-quality summary of the log seen through the standard's funnel first. A
+scorecard without ``--standard`` but with a funnel (``--stages``/``--lost`` or ``--funnel``)
+scores against targets learned from the log itself (`Standard.from_log`: the top quartile
+of the ``--by`` groups).
+"""
 
 from __future__ import annotations
 
@@ -17,15 +23,22 @@ from salesstd._cli_common import (
     UsageError,
     check_against_log,
     check_options,
+    data_quality_lines,
+    error_line,
     fail,
+    funnel_option,
     load,
+    quality,
     table,
+    warn_each,
+    warnings_as_lines,
 )
 from salesstd._results import plain
 from salesstd.conformance import check_conformance
 from salesstd.datasets import synthetic_pipeline
 from salesstd.errors import SalesStdError
 from salesstd.log import EventLog
+from salesstd.metrics import DataQualityResult
 from salesstd.scoring import scorecard
 from salesstd.standard import Standard
 
@@ -34,46 +47,81 @@ EXIT_FAILS = 1
 DEFAULT_BY = "rep"
 #: Size of the synthetic pipeline that ``--example`` checks against the example standard.
 EXAMPLE_DEALS = 2_000
+#: The quantile across groups that a learned standard's targets sit at (the top quartile).
+LEARN_QUANTILE = 0.75
 
 
 def run_standard_command(args: argparse.Namespace) -> int:
     """Run ``check`` or ``scorecard``; the exit status follows `salesstd.cli.main`."""
+    shown: set[str] = set()
     try:
-        check_options(args)
-        standard = _standard(args)
-        if args.example:
-            if args.file:
-                fail("give either FILE or --example, not both")
-            log = synthetic_pipeline(EXAMPLE_DEALS, seed=7).log
-            source = f"synthetic pipeline ({EXAMPLE_DEALS:,} deals, seed 7)"
-        else:
-            log, source = load(args)
-        if args.command == "scorecard" and args.by is None:
-            args.by = DEFAULT_BY
-            hint = f" (scorecard groups by {DEFAULT_BY!r} unless given --by COLUMN)"
-        else:
-            hint = ""
-        check_against_log(
-            log,
-            funnel=standard.funnel,
-            by=args.by,
-            as_of=args.as_of,
-            every_stage=False,
-            by_hint=hint,
-        )
-        if args.command == "check":
-            return _check(log, standard, args, source)
-        return _scorecard(log, standard, args, source)
+        with warnings_as_lines(shown):
+            return _run(args, shown)
     except (SalesStdError, UsageError) as err:
-        sys.stderr.write(f"salesstd: error: {err}\n")
+        sys.stderr.write(error_line(err))
         return EXIT_USAGE
 
 
-def _standard(args: argparse.Namespace) -> Standard:
+def _run(args: argparse.Namespace, shown: set[str]) -> int:
+    check_options(args)
+    standard = _standard(args)
+    funnel = standard.funnel if standard is not None else funnel_option(args)
+    if funnel is None:
+        fail(
+            "give --standard FILE (.toml or .json), --stages and --lost (or --funnel) to learn "
+            "the targets from this log, or --example"
+        )
+        raise AssertionError  # pragma: no cover - fail raised
+    if args.example:
+        if args.file:
+            fail("give either FILE or --example, not both")
+        log = synthetic_pipeline(EXAMPLE_DEALS, seed=7).log
+        source = f"synthetic pipeline ({EXAMPLE_DEALS:,} deals, seed 7)"
+    else:
+        log, source = load(args)
+    if args.command == "scorecard" and args.by is None:
+        args.by = DEFAULT_BY
+        hint = f" (scorecard groups by {DEFAULT_BY!r} unless given --by COLUMN)"
+    else:
+        hint = ""
+    check_against_log(
+        log,
+        funnel=funnel,
+        by=args.by,
+        as_of=args.as_of,
+        every_stage=standard is None,
+        by_hint=hint,
+    )
+    dq = quality(log, funnel, min_stay=args.min_stay, as_of=args.as_of)
+    if args.json:
+        warn_each(dq.vocabulary)
+    else:
+        shown.update(dq.vocabulary)
+    if standard is None:
+        standard = Standard.from_log(
+            log, funnel, quantile=LEARN_QUANTILE, by=args.by, min_stay=args.min_stay
+        )
+        learned = True
+    else:
+        learned = False
+    if args.command == "check":
+        return _check(log, standard, args, source, dq)
+    return _scorecard(log, standard, args, source, dq, learned=learned)
+
+
+def _standard(args: argparse.Namespace) -> Standard | None:
+    """The standard of ``--standard`` or ``--example``; None to learn one from the log."""
+    given = getattr(args, "stages", None) or getattr(args, "funnel", None)
     if args.standard is None:
         if args.example:
+            if given:
+                fail("give either --example or --stages/--funnel, not both")
             return Standard.example()
-        fail("give --standard FILE (.toml or .json), or --example")
+        if args.command == "check":
+            fail("give --standard FILE (.toml or .json), or --example")
+        return None
+    if given:
+        fail("give either --standard or --stages/--funnel: a standard has its own funnel")
     path = Path(args.standard)
     if path.suffix.lower() == ".json":
         try:
@@ -84,14 +132,22 @@ def _standard(args: argparse.Namespace) -> Standard:
     return Standard.from_toml(path)
 
 
-def _check(log: EventLog, standard: Standard, args: argparse.Namespace, source: str) -> int:
-    result = check_conformance(log, standard, as_of=args.as_of)
+def _check(
+    log: EventLog,
+    standard: Standard,
+    args: argparse.Namespace,
+    source: str,
+    dq: DataQualityResult,
+) -> int:
+    result = check_conformance(log, standard, as_of=args.as_of, min_stay=args.min_stay)
     rates = result.rates(by=args.by)
     failing = result.n_cases - int(np.count_nonzero(result.fits))
     if args.json:
         out = {
             "source": source,
             "standard": standard.name,
+            "min_stay_seconds": args.min_stay,
+            "data_quality": dq.to_dict(),
             "conformance": result.to_dict(),
             "rates": rates.to_dict(),
         }
@@ -101,6 +157,7 @@ def _check(log: EventLog, standard: Standard, args: argparse.Namespace, source: 
         lines = [
             f"salesstd check: {source} against standard {standard.name!r}",
             "",
+            *data_quality_lines(dq, min_stay=args.min_stay),
             f"cases checked   {result.n_cases:,}",
             f"fully conform   {result.fitting_share:.1%} ({result.n_cases - failing:,} cases)",
             f"mean fitness    {result.mean_fitness:.3f}",
@@ -116,16 +173,45 @@ def _check(log: EventLog, standard: Standard, args: argparse.Namespace, source: 
     return EXIT_FAILS if failing else 0
 
 
-def _scorecard(log: EventLog, standard: Standard, args: argparse.Namespace, source: str) -> int:
-    card = scorecard(log, standard, by=args.by, as_of=args.as_of)
+def _scorecard(
+    log: EventLog,
+    standard: Standard,
+    args: argparse.Namespace,
+    source: str,
+    dq: DataQualityResult,
+    *,
+    learned: bool,
+) -> int:
+    card = scorecard(log, standard, by=args.by, as_of=args.as_of, min_stay=args.min_stay)
+    targets = (
+        f"targets learned from this log: top quartile of {args.by}"
+        if learned
+        else f"standard {standard.name!r}"
+    )
     if args.json:
-        json.dump({"source": source, "scorecard": card.to_dict()}, sys.stdout, indent=2)
+        out = {
+            "source": source,
+            "standard": standard.name,
+            "targets": targets,
+            "learned_standard": standard.to_dict() if learned else None,
+            "min_stay_seconds": args.min_stay,
+            "data_quality": dq.to_dict(),
+            "scorecard": card.to_dict(),
+        }
+        json.dump(out, sys.stdout, indent=2)
         sys.stdout.write("\n")
         return 0
-    lines = [
-        f"salesstd scorecard: {source} against standard {standard.name!r}, by {args.by}",
-        "(proportions shrunk towards the population; small samples flagged *; best first)",
+    if learned:
+        lines = [
+            f"salesstd scorecard: {source}, by {args.by}",
+            f"{targets} (pass --standard FILE to score against fixed targets)",
+        ]
+    else:
+        lines = [f"salesstd scorecard: {source} against {targets}, by {args.by}"]
+    lines += [
         "",
+        *data_quality_lines(dq, min_stay=args.min_stay),
+        "Scorecard, best first (proportions shrunk towards the population; * small sample)",
     ]
     long = card._table()  # noqa: SLF001
     entity = np.asarray(long[args.by], dtype=object)

@@ -4,11 +4,13 @@
 (chosen by its extension) and prints cases, events, time span, activities and the
 directly-follows transition table; given a funnel (``--stages`` and ``--lost``, or
 ``--funnel funnel.json``) it adds stage conversion and time in stage, with open deals
-censored. ``salesstd report --example`` does all of it for the bundled CRM example.
+censored, headed by a data-quality summary (late entries, stays of seconds, moves back, ...;
+see `salesstd.data_quality`). ``salesstd report --example`` does all of it for the bundled
+CRM example. ``--min-stay SECONDS`` reads shorter stays as data-entry corrections.
 ``--encoding`` and ``--case-attributes`` (columns with one value per deal) go to the CSV
 reader. Options that name things in the log (``--by``, stages, ``--as-of``) are checked as
 soon as the log is read, before any analysis. Bad input prints one line on stderr and exits
-with status 2.
+with status 2; the library's warnings print as ``salesstd: warning: ...`` lines on stderr.
 """
 
 from __future__ import annotations
@@ -17,7 +19,6 @@ import argparse
 import json
 import sys
 from collections.abc import Sequence
-from pathlib import Path
 from typing import TextIO
 
 import numpy as np
@@ -27,11 +28,16 @@ from salesstd._cli_common import (
     UsageError,
     check_against_log,
     check_options,
+    data_quality_lines,
+    error_line,
     fail,
+    funnel_option,
     load,
-    names,
     table,
+    warn_each,
+    warnings_as_lines,
 )
+from salesstd._cli_common import quality as _quality
 from salesstd._cli_standard import run_standard_command
 from salesstd._version import __version__
 from salesstd.bottleneck import bottlenecks
@@ -39,7 +45,7 @@ from salesstd.errors import SalesStdError
 from salesstd.funnel import Funnel
 from salesstd.log import EventLog
 from salesstd.markov import MarkovFunnel
-from salesstd.metrics import conversion, time_in_stage
+from salesstd.metrics import DataQualityResult, conversion, time_in_stage
 from salesstd.transitions import transitions
 
 __all__ = ["main"]
@@ -72,6 +78,13 @@ def _parser() -> argparse.ArgumentParser:
         "--encoding", help="CSV only: the file's text encoding (utf-8), e.g. latin-1, cp1252"
     )
     files.add_argument("--as-of", dest="as_of", help="censoring time for open deals (log end)")
+    files.add_argument(
+        "--min-stay",
+        dest="min_stay",
+        metavar="SECONDS",
+        help="read stays shorter than this as data-entry corrections (clicking through "
+        "stages) and leave them out, e.g. 60",
+    )
     files.add_argument("--json", action="store_true", help="print JSON instead of text")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     report = sub.add_parser(
@@ -81,12 +94,7 @@ def _parser() -> argparse.ArgumentParser:
         description="Summarise an event log (CSV, Parquet or XES, by extension).",
     )
     report.add_argument("--example", action="store_true", help="use the bundled CRM example")
-    report.add_argument(
-        "--stages",
-        help="funnel stages in order, comma-separated, the won outcome last: lead,qualified,won",
-    )
-    report.add_argument("--lost", help="lost outcome(s), comma-separated: lost or lost,no_budget")
-    report.add_argument("--funnel", help="funnel as JSON (Funnel.to_json), instead of --stages")
+    _funnel_options(report)
     report.add_argument(
         "--by",
         help="column naming the reps (or teams) that set bottleneck benchmarks: a case "
@@ -110,7 +118,20 @@ def _parser() -> argparse.ArgumentParser:
             "one value per deal" + (" (default rep)" if name == "scorecard" else ""),
         )
         cmd.add_argument("--top", type=int, default=10, help="rows to show (10)")
+        if name == "scorecard":
+            _funnel_options(cmd, learn=True)
     return parser
+
+
+def _funnel_options(cmd: argparse.ArgumentParser, *, learn: bool = False) -> None:
+    also = " (without --standard: targets learned from the log)" if learn else ""
+    cmd.add_argument(
+        "--stages",
+        help="funnel stages in order, comma-separated, the won outcome last: "
+        f"lead,qualified,won{also}",
+    )
+    cmd.add_argument("--lost", help="lost outcome(s), comma-separated: lost or lost,no_budget")
+    cmd.add_argument("--funnel", help="funnel as JSON (Funnel.to_json), instead of --stages")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -129,32 +150,50 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     if args.command in ("check", "scorecard"):
         return run_standard_command(args)
+    shown: set[str] = set()
     try:
-        check_options(args)
-        funnel = _funnel(args)
-        by = args.by or (EXAMPLE_BY if args.example else None)
-        if by is not None and funnel is None:
-            fail("--by needs a funnel (--stages or --funnel)")
-        log, source = load(args)
-        check_against_log(log, funnel=funnel, by=by, as_of=args.as_of, every_stage=True)
-        if args.json:
-            report = _report_dict(log, source, funnel, args.as_of, by)
-            json.dump(report, sys.stdout, indent=2)
-            sys.stdout.write("\n")
-        else:
-            write_report(
-                log,
-                source=source,
-                top=args.top,
-                out=sys.stdout,
-                funnel=funnel,
-                as_of=args.as_of,
-                by=by,
-            )
+        with warnings_as_lines(shown):
+            _report(args, shown)
     except (SalesStdError, UsageError) as err:
-        sys.stderr.write(f"salesstd: error: {err}\n")
+        sys.stderr.write(error_line(err))
         return EXIT_USAGE
     return 0
+
+
+def _report(args: argparse.Namespace, shown: set[str]) -> None:
+    """Run ``salesstd report``; adds the warnings the text output shows to `shown`."""
+    check_options(args)
+    funnel = _funnel(args)
+    by = args.by or (EXAMPLE_BY if args.example else None)
+    if by is not None and funnel is None:
+        fail("--by needs a funnel (--stages or --funnel)")
+    if args.min_stay is not None and funnel is None:
+        fail("--min-stay needs a funnel (--stages or --funnel)")
+    log, source = load(args)
+    check_against_log(log, funnel=funnel, by=by, as_of=args.as_of, every_stage=True)
+    dq = None
+    if funnel is not None:
+        dq = _quality(log, funnel, min_stay=args.min_stay, as_of=args.as_of)
+    if args.json:
+        if dq is not None:
+            warn_each(dq.vocabulary)
+        report = _report_dict(log, source, funnel, args.as_of, by, args.min_stay, dq)
+        json.dump(report, sys.stdout, indent=2)
+        sys.stdout.write("\n")
+        return
+    if dq is not None:
+        shown.update(dq.vocabulary)
+    write_report(
+        log,
+        source=source,
+        top=args.top,
+        out=sys.stdout,
+        funnel=funnel,
+        as_of=args.as_of,
+        by=by,
+        min_stay=args.min_stay,
+        quality=dq,
+    )
 
 
 #: The line under the Markov table saying which win probability each table shows.
@@ -170,21 +209,10 @@ EXAMPLE_BY = "sales_agent"
 
 
 def _funnel(args: argparse.Namespace) -> Funnel | None:
-    if args.funnel and args.stages:
-        fail("give either --funnel or --stages, not both")
-    if args.lost and not args.stages:
-        fail("--lost goes with --stages")
-    if args.funnel:
-        try:
-            text = Path(args.funnel).read_text(encoding="utf-8")
-        except OSError as err:
-            fail(f"cannot read the funnel file {args.funnel!r}: {err.strerror}")
-        return Funnel.from_json(text)
-    if args.stages:
-        return Funnel.linear(names(args.stages), lost=names(args.lost) or None)
-    if args.example:
+    funnel = funnel_option(args)
+    if funnel is None and args.example:
         return Funnel.linear(list(EXAMPLE_FUNNEL), lost=EXAMPLE_LOST)
-    return None
+    return funnel
 
 
 def _activity_counts(log: EventLog) -> list[tuple[str, int, int]]:
@@ -197,7 +225,13 @@ def _activity_counts(log: EventLog) -> list[tuple[str, int, int]]:
 
 
 def _report_dict(
-    log: EventLog, source: str, funnel: Funnel | None, as_of: str | None, by: str | None
+    log: EventLog,
+    source: str,
+    funnel: Funnel | None,
+    as_of: str | None,
+    by: str | None,
+    min_stay: float | None,
+    dq: DataQualityResult | None,
 ) -> dict[str, object]:
     tr = transitions(log)
     out: dict[str, object] = {
@@ -215,11 +249,19 @@ def _report_dict(
     }
     if funnel is not None:
         out["funnel"] = funnel.to_dict()
-        out["conversion"] = conversion(log, funnel, as_of=as_of).to_dict()
-        out["time_in_stage"] = time_in_stage(log, funnel, as_of=as_of).to_dict()
-        out["markov"] = MarkovFunnel.from_log(log, funnel, as_of=as_of).to_dict()
+        out["min_stay_seconds"] = min_stay
+        if dq is not None:
+            out["data_quality"] = dq.to_dict()
+        conv = conversion(log, funnel, as_of=as_of, min_stay=min_stay)
+        dwell = time_in_stage(log, funnel, as_of=as_of, min_stay=min_stay)
+        # MarkovFunnel.from_log's overloads do not declare min_stay; the function takes it.
+        chain = MarkovFunnel.from_log(log, funnel, as_of=as_of, min_stay=min_stay)  # type: ignore[call-overload]
+        out["conversion"] = conv.to_dict()
+        out["time_in_stage"] = dwell.to_dict()
+        out["markov"] = chain.to_dict()
         if by is not None:
-            out["bottlenecks"] = bottlenecks(log, funnel, by=by, as_of=as_of).to_dict()
+            found = bottlenecks(log, funnel, by=by, as_of=as_of, min_stay=min_stay)
+            out["bottlenecks"] = found.to_dict()
     return out
 
 
@@ -232,6 +274,8 @@ def write_report(
     funnel: Funnel | None = None,
     as_of: str | None = None,
     by: str | None = None,
+    min_stay: float | None = None,
+    quality: DataQualityResult | None = None,
 ) -> None:
     """Write the plain-text report of `log` to `out`.
 
@@ -244,6 +288,10 @@ def write_report(
         as_of: Censoring time for open deals (the log's end by default).
         by: Case attribute naming the reps or teams whose top quartile sets the bottleneck
             benchmarks; without it the bottleneck ranking is left out.
+        min_stay: Stays shorter than this many seconds are data-entry corrections, left out
+            of every funnel figure (see `salesstd.conversion`); None keeps every stay.
+        quality: The data-quality summary printed above the tables when there is a funnel;
+            computed here if not given.
     """
     tr = transitions(log)
     span_days = log.span.total_seconds() / _SECONDS_PER_DAY
@@ -258,8 +306,12 @@ def write_report(
         ),
         f"activities {log.n_activities:,}",
         "",
-        "Activities",
     ]
+    if funnel is not None:
+        if quality is None:
+            quality = _quality(log, funnel, min_stay=min_stay, as_of=as_of)
+        lines += data_quality_lines(quality, min_stay=min_stay)
+    lines += ["Activities"]
     lines += table(
         ["activity", "events", "cases"],
         [[a, f"{e:,}", f"{c:,}"] for a, e, c in _activity_counts(log)],
@@ -281,15 +333,18 @@ def write_report(
     ends = ", ".join(f"{k} ({c:,})" for k, c in list(tr.end_activities.items())[:5])
     lines += ["", f"start activities: {starts}", f"end activities:   {ends}", ""]
     if funnel is not None:
-        lines += _funnel_sections(log, funnel, as_of)
-        lines += _markov_section(log, funnel, as_of)
+        lines += _funnel_sections(log, funnel, as_of, min_stay)
+        lines += _markov_section(log, funnel, as_of, min_stay)
         if by is not None:
-            lines += _bottleneck_section(log, funnel, as_of, by)
+            lines += _bottleneck_section(log, funnel, as_of, by, min_stay)
     out.write("\n".join(lines))
 
 
-def _markov_section(log: EventLog, funnel: Funnel, as_of: str | None) -> list[str]:
-    chain = MarkovFunnel.from_log(log, funnel, as_of=as_of)
+def _markov_section(
+    log: EventLog, funnel: Funnel, as_of: str | None, min_stay: float | None
+) -> list[str]:
+    # MarkovFunnel.from_log's overloads do not declare min_stay; the function takes it.
+    chain = MarkovFunnel.from_log(log, funnel, as_of=as_of, min_stay=min_stay)  # type: ignore[call-overload]
     win = chain.win_probability()
     steps = chain.expected_steps()
     close = chain.expected_time_to_close()
@@ -312,8 +367,10 @@ def _markov_section(log: EventLog, funnel: Funnel, as_of: str | None) -> list[st
     return [*lines, WIN_PROBABILITIES_NOTE, ""]
 
 
-def _bottleneck_section(log: EventLog, funnel: Funnel, as_of: str | None, by: str) -> list[str]:
-    report = bottlenecks(log, funnel, by=by, as_of=as_of)
+def _bottleneck_section(
+    log: EventLog, funnel: Funnel, as_of: str | None, by: str, min_stay: float | None
+) -> list[str]:
+    report = bottlenecks(log, funnel, by=by, as_of=as_of, min_stay=min_stay)
     found = report.top(5)
     lines = [f"Bottlenecks (benchmark: top quartile of {by}, shrunk for noise; best first)"]
     if not found:
@@ -324,8 +381,10 @@ def _bottleneck_section(log: EventLog, funnel: Funnel, as_of: str | None, by: st
     return [*lines, ""]
 
 
-def _funnel_sections(log: EventLog, funnel: Funnel, as_of: str | None) -> list[str]:
-    conv = conversion(log, funnel, as_of=as_of)
+def _funnel_sections(
+    log: EventLog, funnel: Funnel, as_of: str | None, min_stay: float | None
+) -> list[str]:
+    conv = conversion(log, funnel, as_of=as_of, min_stay=min_stay)
     lines = [
         f"Funnel: {' -> '.join(funnel.stage_names[: funnel.n_open])} -> {funnel.won.name}"
         + (f"; lost: {', '.join(s.name for s in funnel.lost)}" if funnel.lost else ""),
@@ -349,7 +408,7 @@ def _funnel_sections(log: EventLog, funnel: Funnel, as_of: str | None) -> list[s
     lines += table(
         ["stage", "entered", "advanced", "lost", "open", "rate", "interval", "win_rate"], rows
     )
-    dwell = time_in_stage(log, funnel, as_of=as_of)
+    dwell = time_in_stage(log, funnel, as_of=as_of, min_stay=min_stay)
     lines += [
         "",
         "Time in stage, days (Kaplan-Meier; deals still in a stage are censored, not dropped)",
