@@ -48,7 +48,7 @@ def test_report_example_has_every_section(capsys: pytest.CaptureFixture[str]) ->
     ):
         assert heading in out
     # 4,238 won and 2,473 lost of 8,300 engaged; the 1,589 open deals are not lost.
-    assert "Engaging    8,300     4,238  2,473  1,589  63.2%" in out
+    assert "Engaging    8,300        0     8,300     4,238  2,473  1,589  63.2%" in out
     # the line under the tables saying which win probability each one shows
     markov = out.index("Markov funnel")
     note = out.index("win_rate = product of step rates; P(win) = Markov chain, moves back")
@@ -79,7 +79,7 @@ def test_report_csv_with_stages(capsys: pytest.CaptureFixture[str], tmp_path: Pa
     args = ("report", str(path), "--case", "deal", "--activity", "stage", "--time", "at")
     code, out, _ = run(capsys, *args, "--stages", "lead,won", "--lost", "lost")
     assert code == 0
-    assert "lead         3         1     1     1  50.0%  9.5%-90.5%" in out
+    assert "lead         3        0         3         1     1     1  50.0%  9.5%-90.5%" in out
 
 
 @pytest.mark.parametrize(
@@ -431,12 +431,12 @@ def test_report_data_quality_and_min_stay(
     )
     assert at < out.index("Transitions") < out.index("Stage conversion")
     # lead: d1 advanced, d3 lost
-    assert "lead             2         1     1     0  50.0%" in out
+    assert "lead             2        0         2         1     1     0  50.0%" in out
     code, out, _ = run(capsys, "report", path, *COLUMNS, *TINY_FUNNEL, "--min-stay", "60")
     assert code == 0
     assert "read as corrections (--min-stay 60) and left out of every figure." in out
     # the 5-second stay is a correction: d1 enters at qualified, lead keeps only d3 (lost)
-    assert "lead             1         0     1     0  0.0%" in out
+    assert "lead             1        0         1         0     1     0  0.0%" in out
     code, out, _ = run(capsys, "report", path, *COLUMNS, *TINY_FUNNEL, "--min-stay", "60", "--json")
     payload = json.loads(out)
     log = ss.read_csv(path, case="deal", activity="stage", time="at")
@@ -493,7 +493,7 @@ def test_check_and_scorecard_start_with_data_quality(
     at = lines.index(QUALITY)
     assert lines[at + 1 : at + 3] == [
         "All 2,000 deals entered the funnel at its first stage, Lead.",
-        "- 132 moves back to an earlier stage in 121 of 2,000 cases (6.0%).",
+        "- 132 moves back to an earlier stage in 121 of 2,000 cases (6.05%).",
     ]
     table_start = "cases checked" if command == "check" else "Scorecard, best first"
     assert at < out.index(table_start)

@@ -254,8 +254,7 @@ def _report_dict(
             out["data_quality"] = dq.to_dict()
         conv = conversion(log, funnel, as_of=as_of, min_stay=min_stay)
         dwell = time_in_stage(log, funnel, as_of=as_of, min_stay=min_stay)
-        # MarkovFunnel.from_log's overloads do not declare min_stay; the function takes it.
-        chain = MarkovFunnel.from_log(log, funnel, as_of=as_of, min_stay=min_stay)  # type: ignore[call-overload]
+        chain = MarkovFunnel.from_log(log, funnel, as_of=as_of, min_stay=min_stay)
         out["conversion"] = conv.to_dict()
         out["time_in_stage"] = dwell.to_dict()
         out["markov"] = chain.to_dict()
@@ -343,8 +342,7 @@ def write_report(
 def _markov_section(
     log: EventLog, funnel: Funnel, as_of: str | None, min_stay: float | None
 ) -> list[str]:
-    # MarkovFunnel.from_log's overloads do not declare min_stay; the function takes it.
-    chain = MarkovFunnel.from_log(log, funnel, as_of=as_of, min_stay=min_stay)  # type: ignore[call-overload]
+    chain = MarkovFunnel.from_log(log, funnel, as_of=as_of, min_stay=min_stay)
     win = chain.win_probability()
     steps = chain.expected_steps()
     close = chain.expected_time_to_close()
@@ -389,13 +387,16 @@ def _funnel_sections(
         f"Funnel: {' -> '.join(funnel.stage_names[: funnel.n_open])} -> {funnel.won.name}"
         + (f"; lost: {', '.join(s.name for s in funnel.lost)}" if funnel.lost else ""),
         "",
-        "Stage conversion (first entries; skipped stages implied; open deals are not lost;",
+        "Stage conversion (first entries; a deal enters at its first recorded stage; skips",
+        "between recorded stages implied; open deals are not lost;",
         f"rate = advanced / (advanced + lost), {conv.confidence_level:.0%} Wilson interval)",
     ]
     rows = [
         [
             str(conv.stage[i]),
             f"{int(conv.entered[i]):,}",
+            f"{int(conv.implied[i]):,}",
+            f"{int(conv.entered_funnel[i]):,}",
             f"{int(conv.advanced[i]):,}",
             f"{int(conv.lost[i]):,}",
             f"{int(conv.open[i]):,}",
@@ -406,7 +407,23 @@ def _funnel_sections(
         for i in range(conv.stage.size)
     ]
     lines += table(
-        ["stage", "entered", "advanced", "lost", "open", "rate", "interval", "win_rate"], rows
+        [
+            "stage",
+            "entered",
+            "implied",
+            "new_here",
+            "advanced",
+            "lost",
+            "open",
+            "rate",
+            "interval",
+            "win_rate",
+        ],
+        rows,
+    )
+    lines.append(
+        "implied = entered by a skip between two recorded stages; new_here = deals whose "
+        "first recorded stage is this one"
     )
     dwell = time_in_stage(log, funnel, as_of=as_of, min_stay=min_stay)
     lines += [
