@@ -25,10 +25,13 @@ Everything is vectorised over the sorted arrays of the log: no loop per case or 
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import itertools
+import threading
 import weakref
 from collections import OrderedDict
-from typing import TYPE_CHECKING, Any, Literal, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar
 
 import attrs
 import numpy as np
@@ -40,10 +43,13 @@ from salesstd.errors import ParameterError
 from salesstd.metrics._vocabulary import check_vocabulary
 
 if TYPE_CHECKING:
+    from collections.abc import Hashable, Iterator
+
     from salesstd.funnel import Funnel
     from salesstd.log import EventLog
 
 Skips = Literal["implied", "strict"]
+_V = TypeVar("_V")
 
 NS_PER_DAY = 86_400 * _time.NS_PER_S
 
@@ -180,15 +186,128 @@ def segmented_cummax(values: NDArray[np.int32], case: NDArray[np.int32]) -> NDAr
     return np.maximum.accumulate(shifted) - case.astype(np.int64) * big + lo
 
 
+class _IdentityCache(Generic[_V]):
+    """A small LRU cache keyed by the identity of live objects; safe to share between threads.
+
+    An entry is keyed by the `id` of some objects (a log's event arrays) plus a hashable rest
+    (funnel, options). It lives only as long as every one of those objects does: a
+    `weakref.finalize` on each removes the entry when the object is collected, so the cache
+    never keeps a result for a log that is gone, and an `id` reused by a new object can
+    never match an old entry (the entry went with the object). Entries evicted or cleared
+    detach their finalisers, so a long-lived log with many cached variants leaves none behind.
+
+    Every read and change happens under one lock; the values are built outside it (two
+    threads may build the same entry: the first stored wins and both get it). A finaliser
+    can run in any thread in the middle of anything, also in this cache's own code when the
+    garbage collector runs there, so it never waits for the lock: it notes the dead entry and
+    removes it only if the lock is free; otherwise the thread holding the lock removes it
+    before or just after releasing it.
+    """
+
+    def __init__(self, size: int) -> None:
+        self._size = size
+        self._lock = threading.Lock()
+        self._entries: OrderedDict[Hashable, _Entry[_V]] = OrderedDict()
+        self._dead: list[tuple[Hashable, int]] = []
+        self._serial = itertools.count()
+
+    def __len__(self) -> int:
+        with self._locked():
+            return len(self._entries)
+
+    def get(self, objects: tuple[object, ...], rest: Hashable) -> _V | None:
+        """The value stored for these (live) objects and `rest`, or None."""
+        key = (tuple(id(o) for o in objects), rest)
+        with self._locked():
+            entry = self._entries.get(key)
+            if entry is None or not all(f.alive for f in entry.finalizers):
+                return None
+            self._entries.move_to_end(key)
+            return entry.value
+
+    def put(self, objects: tuple[object, ...], rest: Hashable, value: _V) -> _V:
+        """Store `value` unless a live entry is there already; return the one kept."""
+        key = (tuple(id(o) for o in objects), rest)
+        serial = next(self._serial)
+        finalizers = tuple(weakref.finalize(o, self._forget, key, serial) for o in objects)
+        for f in finalizers:
+            f.atexit = False
+        with self._locked():
+            entry = self._entries.get(key)
+            if entry is not None and all(f.alive for f in entry.finalizers):
+                self._entries.move_to_end(key)
+                kept = entry.value
+            else:
+                self._remove(key)
+                self._entries[key] = _Entry(serial, finalizers, value)
+                kept, finalizers = value, ()
+                while len(self._entries) > self._size:
+                    self._remove(next(iter(self._entries)))
+        for f in finalizers:  # not stored: another thread's entry was there first
+            f.detach()
+        return kept
+
+    def clear(self) -> None:
+        """Forget every entry."""
+        with self._locked():
+            for key in list(self._entries):
+                self._remove(key)
+
+    @contextlib.contextmanager
+    def _locked(self) -> Iterator[None]:
+        try:
+            with self._lock:
+                try:
+                    yield
+                finally:
+                    self._purge()
+        finally:
+            self._sweep()
+
+    def _purge(self) -> None:
+        """Remove the entries noted dead by finalisers; lock held."""
+        while self._dead:
+            self._remove(*self._dead.pop())
+
+    def _sweep(self) -> None:
+        """Purge if the lock is free; if not, its holder purges before or after releasing."""
+        while self._dead and self._lock.acquire(blocking=False):
+            try:
+                self._purge()
+            finally:
+                self._lock.release()
+
+    def _remove(self, key: Hashable, serial: int | None = None) -> None:
+        """Drop the entry at `key` (only if it is entry `serial`, when given); lock held."""
+        entry = self._entries.get(key)
+        if entry is None or (serial is not None and entry.serial != serial):
+            return
+        del self._entries[key]
+        for f in entry.finalizers:
+            f.detach()
+
+    def _forget(self, key: Hashable, serial: int) -> None:
+        """Finaliser: an object of entry `serial` at `key` was collected."""
+        self._dead.append((key, serial))
+        self._sweep()
+
+
+@attrs.frozen
+class _Entry(Generic[_V]):
+    serial: int
+    finalizers: tuple[weakref.finalize[[Hashable, int], object], ...]
+    value: _V
+
+
 # Recently built episodes, keyed by the identity of the log's event arrays (not of the log
 # object, so a copy that only adds case attributes, as `attrs.evolve` makes, shares them), the
-# funnel, as_of and skips. Logs and funnels are immutable and the cached arrays are read-only,
-# so a hit is the same answer without the work: a report that asks for conversion, dwell,
-# flow and the Markov chain of one log cuts it into episodes once instead of once per metric,
-# and the implied episodes are derived from the cached strict ones.
+# funnel, as_of, skips and min_stay. Logs and funnels are immutable and the cached arrays are
+# read-only, so a hit is the same answer without the work: a report that asks for conversion,
+# dwell, flow and the Markov chain of one log cuts it into episodes once instead of once per
+# metric, and the implied episodes are derived from the cached strict ones. An entry goes
+# when its log's arrays are collected (see `_IdentityCache`).
 _CACHE_SIZE = 8
-_Key = tuple[tuple[int, ...], "Funnel", int, str, int]
-_cache: OrderedDict[_Key, tuple[tuple[weakref.ref[NDArray[Any]], ...], Episodes]] = OrderedDict()
+_cache: _IdentityCache[Episodes] = _IdentityCache(_CACHE_SIZE)
 
 
 def clear_cache() -> None:
@@ -264,11 +383,10 @@ def build_episodes(
     cutoff = resolve_as_of(log, as_of)
     min_ns = resolve_min_stay(min_stay)
     arrays = _event_arrays(log)
-    key: _Key = (tuple(id(a) for a in arrays), funnel, cutoff, str(skips), min_ns)
-    hit = _cache.get(key)
-    if hit is not None and all(ref() is a for ref, a in zip(hit[0], arrays, strict=True)):
-        _cache.move_to_end(key)
-        return hit[1]
+    rest = (funnel, cutoff, str(skips), min_ns)
+    hit = _cache.get(arrays, rest)
+    if hit is not None:
+        return hit
     if skips == "strict":
         episodes = _build(log, funnel, cutoff, min_ns)
     else:
@@ -280,10 +398,7 @@ def build_episodes(
             min_stay=np.timedelta64(min_ns, "ns"),
         )
         episodes = _with_implied(strict)
-    _cache[key] = (tuple(weakref.ref(a) for a in arrays), episodes)
-    while len(_cache) > _CACHE_SIZE:
-        _cache.popitem(last=False)
-    return episodes
+    return _cache.put(arrays, rest, episodes)
 
 
 def _build(log: EventLog, funnel: Funnel, cutoff: int, min_ns: int = 0) -> Episodes:
@@ -450,7 +565,8 @@ def event_stays(log: EventLog, ep: Episodes, events: NDArray[np.intp]) -> NDArra
 
 
 # The episode of every event, for the last (log, episodes) asked: a scorecard asks twice.
-_stays_cache: list[tuple[weakref.ref[NDArray[Any]], weakref.ref[Episodes], NDArray[np.int32]]] = []
+# Released with the log's case array or the episodes (see `_IdentityCache`).
+_stays_cache: _IdentityCache[NDArray[np.int32]] = _IdentityCache(1)
 
 
 def _all_stays(log: EventLog, ep: Episodes) -> NDArray[np.int32]:
@@ -461,9 +577,9 @@ def _all_stays(log: EventLog, ep: Episodes) -> NDArray[np.int32]:
     latest episode started at or before it in that order; an episode entered at the same
     time but recorded later in the log is then taken too (the rule is by time).
     """
-    for case_ref, ep_ref, out in _stays_cache:
-        if case_ref() is log.case and ep_ref() is ep:
-            return out
+    hit = _stays_cache.get((log.case, ep), None)
+    if hit is not None:
+        return hit
     if not ep.size:
         return np.full(log.n_events, -1, dtype=np.int32)
     real = np.flatnonzero(~ep.implied)
@@ -487,9 +603,7 @@ def _all_stays(log: EventLog, ep: Episodes) -> NDArray[np.int32]:
         todo = todo[home[todo] + 1 < real.size]
     full = real[np.maximum(home, 0)].astype(np.int32)
     out = np.where((home >= 0) & (ep.case[full] == log.case), full, -1).astype(np.int32)
-    out = _sealed(out)
-    _stays_cache[:] = [(weakref.ref(log.case), weakref.ref(ep), out)]
-    return out
+    return _stays_cache.put((log.case, ep), None, _sealed(out))
 
 
 _T = TypeVar("_T", bound=np.generic)
