@@ -278,3 +278,12 @@ def test_data_quality_of_a_clean_log_finds_nothing() -> None:
     )
     assert dq.findings == ()
     assert dq.events.sum() == 0
+
+
+def test_every_call_warns_even_when_the_episodes_come_from_the_cache() -> None:
+    log = _crm_log()
+    funnel = ss.Funnel.linear(["Prospección", "Diseño", "Won"], lost="Closed Lost")
+    ss.data_quality(log, funnel)  # builds and caches the episodes without warning
+    for _ in range(2):
+        with pytest.warns(ss.VocabularyWarning, match="'Won' never occurs"):
+            ss.conversion(log, funnel)

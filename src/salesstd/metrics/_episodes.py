@@ -40,7 +40,7 @@ from numpy.typing import NDArray
 from salesstd import _time
 from salesstd import _validate as v
 from salesstd.errors import ParameterError
-from salesstd.metrics._vocabulary import check_vocabulary
+from salesstd.metrics._vocabulary import Finding, vocabulary_findings, warn_vocabulary
 
 if TYPE_CHECKING:
     from collections.abc import Hashable, Iterator
@@ -78,6 +78,7 @@ class Episodes:
             implied one).
         min_stay: The `min_stay` threshold in ns (0: none).
         corrections: Recorded stays dropped as corrections (shorter than `min_stay`).
+        vocabulary: The name mismatches between funnel and log (`VocabularyWarning`s).
     """
 
     case: NDArray[np.int32]
@@ -97,6 +98,7 @@ class Episodes:
     event: NDArray[np.int64]
     min_stay: int = 0
     corrections: int = 0
+    vocabulary: tuple[Finding, ...] = ()
     # Per-case arrays derived on first use and shared (read-only) by every later caller.
     _derived: dict[str, NDArray[Any]] = attrs.field(factory=dict, eq=False, repr=False)
 
@@ -382,6 +384,13 @@ def build_episodes(
     v.choice("skips", skips, ("implied", "strict"))
     cutoff = resolve_as_of(log, as_of)
     min_ns = resolve_min_stay(min_stay)
+    episodes = _cached(log, funnel, cutoff, skips, min_ns)
+    # Every call warns, cache hit or not: the mismatches travel with the episodes.
+    warn_vocabulary(episodes.vocabulary)
+    return episodes
+
+
+def _cached(log: EventLog, funnel: Funnel, cutoff: int, skips: Skips, min_ns: int) -> Episodes:
     arrays = _event_arrays(log)
     rest = (funnel, cutoff, str(skips), min_ns)
     hit = _cache.get(arrays, rest)
@@ -390,14 +399,7 @@ def build_episodes(
     if skips == "strict":
         episodes = _build(log, funnel, cutoff, min_ns)
     else:
-        strict = build_episodes(
-            log,
-            funnel,
-            as_of=np.datetime64(cutoff, "ns"),
-            skips="strict",
-            min_stay=np.timedelta64(min_ns, "ns"),
-        )
-        episodes = _with_implied(strict)
+        episodes = _with_implied(_cached(log, funnel, cutoff, "strict", min_ns))
     return _cache.put(arrays, rest, episodes)
 
 
@@ -405,7 +407,7 @@ def _build(log: EventLog, funnel: Funnel, cutoff: int, min_ns: int = 0) -> Episo
     """The recorded (strict) episodes."""
     n_open = funnel.n_open
     codes = funnel.stage_codes(log)
-    check_vocabulary(log, funnel, codes)
+    vocabulary = tuple(vocabulary_findings(log, funnel, codes))
     stage_of_event = codes[log.activity]
     t = log.time.view(np.int64)
     in_time = t <= cutoff
@@ -439,7 +441,7 @@ def _build(log: EventLog, funnel: Funnel, cutoff: int, min_ns: int = 0) -> Episo
         log.n_cases, funnel.n_open, funnel.n_stages, cutoff, in_scope, first_time,
         case, stage, t[idx], implied, idx.astype(np.int64),
     )  # fmt: skip
-    return attrs.evolve(ep, min_stay=min_ns, corrections=corrections)
+    return attrs.evolve(ep, min_stay=min_ns, corrections=corrections, vocabulary=vocabulary)
 
 
 def _drop_short(
@@ -486,7 +488,12 @@ def _with_implied(strict: Episodes) -> Episodes:
         strict.n_cases, strict.n_open, strict.n_stages, strict.as_of, strict.in_scope,
         strict.first_time, case, stage, enter, implied, event,
     )  # fmt: skip
-    return attrs.evolve(ep, min_stay=strict.min_stay, corrections=strict.corrections)
+    return attrs.evolve(
+        ep,
+        min_stay=strict.min_stay,
+        corrections=strict.corrections,
+        vocabulary=strict.vocabulary,
+    )
 
 
 def _assemble(

@@ -46,10 +46,10 @@ if TYPE_CHECKING:
 __all__ = [
     "ABSENT_MIN_CASES",
     "Finding",
-    "check_vocabulary",
     "near_matches",
     "normalize",
     "vocabulary_findings",
+    "warn_vocabulary",
 ]
 
 ABSENT_MIN_CASES = 20
@@ -223,13 +223,9 @@ def vocabulary_findings(
     return out
 
 
-def check_vocabulary(log: EventLog, funnel: Funnel, codes: NDArray[np.int32]) -> None:
-    """Warn about the mismatches of `vocabulary_findings` (`VocabularyWarning`).
-
-    Raises:
-        FunnelError: If the log has events and none is a stage or outcome of the funnel.
-    """
-    for finding in vocabulary_findings(log, funnel, codes):
+def warn_vocabulary(findings: tuple[Finding, ...]) -> None:
+    """Warn (`VocabularyWarning`) about each of `findings`, pointing at the caller's code."""
+    for finding in findings:
         warnings.warn(
             VocabularyWarning(finding.message, name=finding.name, closest=finding.closest),
             stacklevel=_stacklevel(),
