@@ -151,7 +151,8 @@ def build(
             )
         warnings.warn(
             f"dropped {n - keep.size} of {n} events with a missing or unparseable case, "
-            f"activity or time (on_invalid='drop').",
+            "activity or time (on_invalid='drop'); times outside 1677-09-21 .. 2262-04-11 "
+            "count as unparseable.",
             DroppedEventsWarning,
             stacklevel=v.caller_stacklevel(),
         )
@@ -161,11 +162,12 @@ def build(
         order = np.asarray(order)[keep] if order is not None else None
         n = keep.size
 
+    _time.check_span(ns, column=names["time"])
     case_vals = _columns.homogeneous(case_raw, name=f"column {names['case']!r}")
     act_vals = _columns.homogeneous(act_raw, name=f"column {names['activity']!r}")
 
-    # One stable sort by (case, [order], time); string ids are coded first so the sort is
-    # over integers, numeric ids are sorted as they are.
+    # One stable sort by (case, [order], time); string (or other object) ids are coded first
+    # so the sort is over integers, numeric ids are sorted as they are.
     if case_vals.dtype.kind in "OUS":
         case_uniques, case_key = _columns.factorize(case_vals)
     else:
@@ -208,10 +210,10 @@ def build(
     act_sorted = take(act_codes)
     del act_codes
 
-    event_attrs = {k: take(_attribute_array(a, k)) for k, a in attributes.items()}
+    event_attrs = {k: take(_attribute_array(a, k, row_label)) for k, a in attributes.items()}
     case_attrs: dict[str, NDArray[Any]] = {}
     for name, col in case_attributes.items():
-        values = take(_attribute_array(col, name))
+        values = take(_attribute_array(col, name, row_label))
         _check_constant(name, values, codes, case_names)
         case_attrs[name] = values[first_rows]
 
@@ -243,11 +245,29 @@ def _is_sorted(case: NDArray[Any], ns: NDArray[np.int64], order: NDArray[Any] | 
     return bool((up | (same & (ns[1:] > ns[:-1])) | (same & tie & o_ok)).all())
 
 
-def _attribute_array(values: Any, name: str) -> NDArray[Any]:  # noqa: ANN401
-    """An attribute column as numpy; tz-aware datetimes become UTC datetime64[ns]."""
+def _attribute_array(
+    values: Any,  # noqa: ANN401
+    name: str,
+    label: Callable[[int], str] = row_label,
+) -> NDArray[Any]:
+    """An attribute column as numpy; datetimes become UTC datetime64[ns].
+
+    Raises:
+        InvalidLogError: If a datetime lies outside what datetime64[ns] holds (a cast would
+            wrap the year 3000 round to 1830).
+    """
     arr = _columns.as_1d(values, name=name)
     if arr.dtype.kind == "M":
-        return arr.astype("datetime64[ns]")
+        ns = _time.to_datetime64(_time.datetime64_to_ns(arr))
+        lost = np.flatnonzero(np.isnat(ns) & ~np.isnat(arr))
+        if lost.size:
+            i = int(lost[0])
+            raise InvalidLogError(
+                f"attribute column {name!r} has {arr[i]} at {label(i)}, outside the range "
+                f"{_time.RANGE_TEXT} ({lost.size} such value{'s' if lost.size != 1 else ''}). "
+                "Fix those values, or store the column as text."
+            )
+        return ns
     if arr.dtype.kind in "US":
         # Text is kept as Python str objects whatever the source (numpy 'U', pandas object,
         # pyarrow), so the same data gives an equal log from every library.
@@ -309,11 +329,15 @@ def _raise_first_bad(
     row, key, arr = min(firsts, key=lambda f: f[0])
     count = int((bad_case | bad_act | bad_time).sum())
     value = arr[row]
-    if isinstance(value, np.generic):
+    if isinstance(value, np.datetime64):
+        value = str(value)  # .item() gives a bare int for ns and a datetime for the year 3000
+    elif isinstance(value, np.generic):
         value = value.item()
-    what = "a missing value" if _columns.is_null(value) else "a value that is not a time"
+    what = "a missing value" if _columns.is_null(arr[row]) else "a value that is not a time"
     if key != "time":
         what = "a missing value"
+    elif not _columns.is_null(arr[row]) and (reason := _time.why_not_a_time(arr[row])):
+        what = f"a time that {reason}"
     hint = (
         " Times must be ISO 8601 (e.g. '2024-01-31T09:00:00+01:00') or datetimes."
         if key == "time"
