@@ -6,6 +6,7 @@ import csv
 import datetime as dt
 import gzip
 import random
+from decimal import Decimal
 from pathlib import Path
 
 import numpy as np
@@ -747,3 +748,18 @@ def test_read_xes_bad_lifecycle_is_a_parameter_error(tmp_path: Path, lifecycle: 
     path = write(tmp_path, XES_TWO.format(a="c1", b="c2", between=""), "log.xes")
     with pytest.raises(ss.ParameterError, match=r"lifecycle must be None, a string"):
         ss.read_xes(path, lifecycle=lifecycle)  # type: ignore[arg-type]
+
+
+def test_parquet_decimal_ids_are_kept_and_list_ids_refused(tmp_path: Path) -> None:
+    # Before: both raised a bare StopIteration.
+    path = tmp_path / "deals.parquet"
+    times = ["2024-01-02", "2024-01-01", "2024-01-03"]
+    ids = pa.array([Decimal("2.50"), Decimal("1.25"), Decimal("2.50")])
+    pq.write_table(pa.table({"deal": ids, "stage": ["a", "b", "c"], "at": times}), path)
+    log = ss.read_parquet(path, case="deal", activity="stage", time="at")
+    assert log.cases == (Decimal("1.25"), Decimal("2.50"))
+    assert log.case_lengths.tolist() == [1, 2]
+    lists = pa.array([[1, 2], [3], [1, 2]])
+    pq.write_table(pa.table({"deal": lists, "stage": ["a", "b", "c"], "at": times}), path)
+    with pytest.raises(ss.InvalidLogError, match=r"column 'deal' holds values of type ndarray"):
+        ss.read_parquet(path, case="deal", activity="stage", time="at")

@@ -58,7 +58,9 @@ def is_null(value: object) -> bool:
         return value == ""
     try:
         return bool(value != value)  # NaN, NaT  # noqa: PLR0124
-    except (TypeError, ValueError, ArithmeticError):  # pandas.NA refuses bool(); sNaN
+    except ValueError:  # an array-like value (a Parquet list cell) is there, not missing
+        return False
+    except (TypeError, ArithmeticError):  # pandas.NA refuses bool(); Decimal sNaN
         return True
 
 

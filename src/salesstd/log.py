@@ -201,10 +201,14 @@ class EventLog:
         """Build a log from one array per column, all of the same length.
 
         Args:
-            case: Case (deal) id of each event: strings or numbers, not mixed.
+            case: Case (deal) id of each event, all of one kind and kept exactly: strings,
+                integers of any width (uint64 above 2**63 and Python ints included),
+                floats, or any other sortable type such as UUID, Decimal or bool.
             activity: Activity name of each event.
-            time: Time of each event: ``datetime64``, ISO 8601 strings (UTC offsets are
-                converted to UTC) or `datetime` objects.
+            time: Time of each event: ``datetime64`` of any unit, ISO 8601 strings (UTC
+                offsets are converted to UTC) or `datetime` objects. Times must lie in
+                1677-09-21 .. 2262-04-11, what ``datetime64[ns]`` holds, and within about
+                292 years of each other; others are refused, never wrapped round.
             attributes: Extra per-event columns by name.
             case_attributes: Per-case columns given per event; each must be constant within
                 a case.
@@ -218,8 +222,9 @@ class EventLog:
             The log, sorted by (case, time).
 
         Raises:
-            InvalidLogError: If a column is missing values or has the wrong length, or no
-                events remain.
+            InvalidLogError: If a column is missing values or has the wrong length, a time
+                is out of range or has an impossible UTC offset, ids mix types or cannot be
+                sorted, or no events remain.
 
         Examples:
             >>> import numpy as np
@@ -336,9 +341,11 @@ class EventLog:
 
         Args:
             frame: The table, one row per event. It is never modified.
-            case: Column with the case (deal) id.
+            case: Column with the case (deal) id; integer columns with nulls (pandas or
+                polars ``Int64``) keep exact integers, never floats.
             activity: Column with the activity or stage name.
-            time: Column with the event time (datetime, tz-aware or naive, or ISO strings).
+            time: Column with the event time (datetime of any unit, tz-aware or naive, or ISO
+                strings).
             attributes: Columns kept as event attributes; ``None`` keeps every other column
                 that is not a case attribute, ``[]`` keeps none.
             case_attributes: Columns with one value per case (constant within each case).
@@ -351,7 +358,8 @@ class EventLog:
             The log, sorted by (case, time).
 
         Raises:
-            InvalidLogError: If a column is missing, or holds missing ids or times.
+            InvalidLogError: If a column is missing, labels repeat or are not strings, or a
+                column holds missing or unusable ids or times (as in `from_arrays`).
             MissingDependencyError: If narwhals cannot read `frame`.
 
         Examples:
@@ -490,7 +498,8 @@ class EventLog:
         Args:
             activity: Activity name, or several, to keep.
             cases: Case id, or several, to keep.
-            start: Keep events at or after this time (ISO string, datetime, datetime64).
+            start: Keep events at or after this time (ISO string, datetime, datetime64);
+                a time outside 1677-09-21 .. 2262-04-11 is refused.
             end: Keep events strictly before this time.
             attributes: Attribute name to a value or a collection of values to keep; event
                 attributes filter events, case attributes filter whole cases.
@@ -501,7 +510,8 @@ class EventLog:
         Raises:
             InvalidLogError: If no event meets the conditions.
             UnknownStageError: If an activity is not in the log.
-            ParameterError: If an attribute name is not in the log.
+            ParameterError: If an attribute name is not in the log, or `start` or `end` is
+                not a time the log can hold.
 
         Examples:
             >>> log = ss.EventLog.from_records(
