@@ -8,6 +8,7 @@ import gzip
 import random
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pyarrow as pa
@@ -763,3 +764,26 @@ def test_parquet_decimal_ids_are_kept_and_list_ids_refused(tmp_path: Path) -> No
     pq.write_table(pa.table({"deal": lists, "stage": ["a", "b", "c"], "at": times}), path)
     with pytest.raises(ss.InvalidLogError, match=r"column 'deal' holds values of type ndarray"):
         ss.read_parquet(path, case="deal", activity="stage", time="at")
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda: ss.read_xes(5),  # type: ignore[arg-type]
+        lambda: ss.read_csv(5, case="deal", activity="stage", time="at"),  # type: ignore[arg-type]
+        lambda: ss.read_parquet(5, case="deal", activity="stage", time="at"),  # type: ignore[arg-type]
+    ],
+)
+def test_readers_refuse_a_path_that_is_not_a_path(call: Any) -> None:
+    with pytest.raises(ss.ParameterError, match=r"path must be a file path.*got int 5"):
+        call()
+
+
+def test_readers_refuse_a_bad_tz_or_key_type(tmp_path: Path) -> None:
+    xes = write(tmp_path, XES_TWO.format(a="c1", b="c2", between=""), "log.xes")
+    with pytest.raises(ss.ParameterError, match="tz must be an IANA time zone name"):
+        ss.read_xes(xes, tz=5)  # type: ignore[arg-type]
+    with pytest.raises(ss.ParameterError, match="case must be an XES attribute key"):
+        ss.read_xes(xes, case=5)  # type: ignore[arg-type]
+    with pytest.raises(ss.ParameterError, match="tz must be an IANA time zone name"):
+        read(write(tmp_path, CSV), tz=5)

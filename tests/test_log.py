@@ -1402,3 +1402,48 @@ def test_non_string_frame_labels_are_refused_by_name() -> None:
     df = pd.DataFrame([["d1", "a", "2024-01-01", 1]], columns=["deal", "stage", "at", 0])
     with pytest.raises(ss.InvalidLogError, match=r"column labels must be strings; 0 is a int"):
         ss.EventLog.from_frame(df, case="deal", activity="stage", time="at")
+
+
+# ------------------------------------------------ issue 10: argument types at the boundary
+
+_R = [("d1", "a", "2024-01-01")]
+_DF = pd.DataFrame({"c": ["d1"], "a": ["x"], "t": ["2024-01-01"]})
+_T = ["2024-01-01"]
+FIVE: Any = 5  # a wrong type for every option below
+
+
+@pytest.mark.parametrize(
+    ("call", "message"),
+    [
+        (lambda: ss.EventLog.from_arrays(case=["d1"], activity=["a"], time=_T, tz=FIVE), "tz must"),
+        (
+            lambda: ss.EventLog.from_arrays(case=["d1"], activity=["a"], time=_T, attributes=FIVE),
+            "attributes must map",
+        ),
+        (
+            lambda: ss.EventLog.from_arrays(
+                case=["d1"], activity=["a"], time=_T, attributes={FIVE: [1]}
+            ),
+            "attributes names must be strings",
+        ),
+        (lambda: ss.EventLog.from_records(FIVE), "records must be an iterable"),
+        (lambda: ss.EventLog.from_records(_R, names=FIVE), "names must be a sequence"),
+        (lambda: ss.EventLog.from_records([FIVE]), "record 0 is 5"),
+        (lambda: ss.EventLog.from_records(_R, case_attributes=FIVE), "case_attributes must be"),
+        (
+            lambda: ss.EventLog.from_frame(_DF, case="c", activity="a", time="t", attributes=FIVE),
+            "attributes must be a column name",
+        ),
+        (
+            lambda: ss.EventLog.from_frame(_DF, case="c", activity="a", time="t", order=FIVE),
+            "order must be a column name",
+        ),
+        (lambda: ss.EventLog.from_records(_R).where(cases=[[1]]), "cases must be a value"),
+        (lambda: ss.EventLog.from_records(_R).where(activity=[[1]]), "activity must be a value"),
+        (lambda: ss.EventLog.from_records(_R).where(attributes=FIVE), "attributes must map"),
+    ],
+)
+def test_wrong_argument_types_raise_salesstd_errors(call: Any, message: str) -> None:
+    # Before: AttributeError / TypeError from deep inside (tz.upper(), len(5), set([[1]])).
+    with pytest.raises(ss.SalesStdError, match=message):
+        call()

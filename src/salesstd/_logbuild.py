@@ -8,7 +8,7 @@ Private to `salesstd.log` and the readers. `from_columns` picks the named column
 from __future__ import annotations
 
 import warnings
-from collections.abc import Callable, Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -59,16 +59,18 @@ def from_columns(
         if not isinstance(col, str):
             raise ParameterError(f"{param} must be a column name (str); got {col!r}.")
         v.require_column(col, names, param=param, where=where)
-    case_cols = v.string_list("case_attributes", case_attributes) or []
+    case_cols = column_names("case_attributes", case_attributes) or []
     for col in case_cols:
         v.require_column(col, names, param="case_attributes", where=where)
     if order is not None:
+        if not isinstance(order, str):
+            raise ParameterError(f"order must be a column name (str) or None; got {order!r}.")
         v.require_column(order, names, param="order", where=where)
     used = {case, activity, time, *case_cols, *([order] if order else [])}
     if attributes is None:
         event_cols = [c for c in names if c not in used]
     else:
-        event_cols = v.string_list("attributes", attributes) or []
+        event_cols = column_names("attributes", attributes) or []
         for col in event_cols:
             v.require_column(col, names, param="attributes", where=where)
     return build(
@@ -81,6 +83,31 @@ def from_columns(
         on_invalid=v.on_invalid(on_invalid),
         row_label=row_label,
     )
+
+
+def column_names(param: str, value: object) -> list[str] | None:
+    """A column-name option: None, one name, or an iterable of names (all str)."""
+    if value is not None and (
+        isinstance(value, (bytes, Mapping)) or not isinstance(value, (str, Iterable))
+    ):
+        raise ParameterError(
+            f"{param} must be a column name, a list of column names, or None; got {value!r}."
+        )
+    return v.string_list(param, value)
+
+
+def column_map(param: str, value: object) -> dict[str, Any]:
+    """A mapping option of column name to values (``attributes=`` of `from_arrays`)."""
+    if value is None:
+        return {}
+    if not isinstance(value, Mapping):
+        raise ParameterError(
+            f"{param} must map column names to arrays, e.g. {{'rep': [...]}}; got {value!r}."
+        )
+    odd = [k for k in value if not isinstance(k, str)]
+    if odd:
+        raise ParameterError(f"{param} names must be strings; got {odd[0]!r}.")
+    return dict(value)
 
 
 def build(
@@ -101,9 +128,9 @@ def build(
     n = case_raw.size
     extra = {**attributes, **case_attributes}
     lengths = {names["activity"]: act_raw.size, names["time"]: time_in.size}
-    lengths.update({k: len(a) for k, a in extra.items()})
+    lengths.update({k: _columns.as_1d(a, name=k).size for k, a in extra.items()})
     if order is not None:
-        lengths["order"] = len(order)
+        lengths["order"] = _columns.as_1d(order, name="order").size
     for col, size in lengths.items():
         if size != n:
             raise InvalidLogError(

@@ -70,6 +70,8 @@ def parse_times(values: Any, *, tz: str | None = None) -> NDArray[np.int64]:  # 
         ParameterError: If the values are numbers (whose unit would be a guess) or `tz` is
             not a known zone.
     """
+    if tz is not None:
+        _zone(tz)  # a bad zone is refused even when every value carries its own offset
     arr = np.asarray(values)
     if arr.ndim != 1:
         arr = arr.reshape(-1)
@@ -314,9 +316,11 @@ def _parse_rowwise(arr: NDArray[Any], tz: str | None) -> NDArray[np.int64]:
 
 def _localize(ns: NDArray[np.int64], tz: str | None) -> NDArray[np.int64]:
     """Read naive wall-clock nanoseconds as local time in `tz` and return UTC nanoseconds."""
-    if tz is None or ns.size == 0:
+    if tz is None:
         return ns
     zone = _zone(tz)
+    if ns.size == 0:
+        return ns
     valid = ns != NAT
     # One zone lookup per distinct quarter hour of wall-clock time: offsets change on quarter
     # hours in every zone (Lord Howe's daylight saving shifts by half an hour).
@@ -334,6 +338,10 @@ def _localize(ns: NDArray[np.int64], tz: str | None) -> NDArray[np.int64]:
 
 
 def _zone(tz: str) -> dt.tzinfo:
+    if not isinstance(tz, str):
+        raise ParameterError(
+            f"tz must be an IANA time zone name such as 'Europe/Amsterdam'; got {tz!r}."
+        )
     if tz.upper() == "UTC":
         return dt.timezone.utc
     try:

@@ -12,7 +12,7 @@ unless an order column is given.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Hashable, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Literal
 
 import attrs
@@ -21,7 +21,7 @@ from numpy.typing import ArrayLike, NDArray
 
 from salesstd import _columns, _time
 from salesstd import _validate as v
-from salesstd._logbuild import RESERVED, build, from_columns, row_label
+from salesstd._logbuild import RESERVED, build, column_map, from_columns, row_label
 from salesstd.errors import InvalidLogError, ParameterError
 
 if TYPE_CHECKING:
@@ -239,8 +239,8 @@ class EventLog:
             **build(
                 {"case": case, "activity": activity, "time": time},
                 names={"case": "case", "activity": "activity", "time": "time"},
-                attributes=dict(attributes or {}),
-                case_attributes=dict(case_attributes or {}),
+                attributes=column_map("attributes", attributes),
+                case_attributes=column_map("case_attributes", case_attributes),
                 order=order,
                 tz=tz,
                 on_invalid=v.on_invalid(on_invalid),
@@ -287,6 +287,12 @@ class EventLog:
             >>> str(log.time[0]), log.event_attributes["rep"].tolist()
             ('2024-01-02T08:00:00.000000000', ['ann'])
         """
+        if isinstance(records, (str, bytes, Mapping)) or not isinstance(records, Iterable):
+            raise ParameterError(
+                f"records must be an iterable of rows (tuples or dicts); got {records!r}."
+            )
+        if isinstance(names, (str, bytes)) or not isinstance(names, Sequence):
+            raise ParameterError(f"names must be a sequence of field names; got {names!r}.")
         rows = list(records)
         if not rows:
             raise InvalidLogError("the log has no events; pass at least one record.")
@@ -301,6 +307,11 @@ class EventLog:
         else:
             width = len(names)
             for i, row in enumerate(rows):
+                if isinstance(row, (str, bytes)) or not isinstance(row, Sequence):
+                    raise InvalidLogError(
+                        f"record {i} is {row!r}; each record must be a tuple of fields "
+                        f"({', '.join(map(str, names))}) or a dict."
+                    )
                 if isinstance(row, Mapping) or len(row) != width:
                     raise InvalidLogError(
                         f"record {i} has {len(row)} fields; expected {width} "
@@ -522,14 +533,19 @@ class EventLog:
             >>> log.where(end="2024-01-05").n_events
             2
         """
+        if attributes is not None and not isinstance(attributes, Mapping):
+            raise ParameterError(
+                f"attributes must map attribute names to values, e.g. {{'rep': 'ann'}}; "
+                f"got {attributes!r}."
+            )
         keep = np.ones(self.n_events, dtype=bool)
         if activity is not None:
-            wanted = _as_collection(activity)
+            wanted = _as_collection(activity, name="activity")
             v.known_names("activity", wanted, self.activities)
             codes = [self.activity_code(a) for a in wanted]
             keep &= np.isin(self.activity, codes)
         if cases is not None:
-            keep_case = _isin(self.case_names, _as_collection(cases))
+            keep_case = _isin(self.case_names, _as_collection(cases, name="cases"))
             keep &= keep_case[self.case]
         t = self.time.view(np.int64)
         if start is not None:
@@ -537,7 +553,7 @@ class EventLog:
         if end is not None:
             keep &= t < _time.as_utc_ns(end, name="end")
         for name, wanted_value in (attributes or {}).items():
-            values = _as_collection(wanted_value)
+            values = _as_collection(wanted_value, name=f"attributes[{name!r}]")
             if name in self.event_attributes:
                 keep &= _isin(self.event_attributes[name], values)
             elif name in self.case_attributes:
@@ -640,10 +656,20 @@ def _to_datetime(ns: int) -> dt.datetime:
     return dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc) + dt.timedelta(microseconds=ns // 1000)
 
 
-def _as_collection(value: object) -> list[object]:
-    if isinstance(value, (str, bytes)) or not isinstance(value, Collection):
-        return [value]
-    return list(value)
+def _as_collection(value: object, *, name: str) -> list[object]:
+    """One value or several as a list; each must be hashable (it is looked up in a set)."""
+    values = (
+        [value]
+        if isinstance(value, (str, bytes)) or not isinstance(value, Collection)
+        else list(value)
+    )
+    odd = [item for item in values if not isinstance(item, Hashable)]
+    if odd:
+        raise ParameterError(
+            f"{name} must be a value or a collection of values; {odd[0]!r} is a "
+            f"{type(odd[0]).__name__}, which cannot be compared as one value."
+        )
+    return values
 
 
 def _isin(values: NDArray[Any], wanted: list[object]) -> NDArray[np.bool_]:

@@ -78,7 +78,7 @@ def read_csv(
         )
     if not isinstance(encoding, str):
         raise ParameterError(f"encoding must be a codec name such as 'utf-8'; got {encoding!r}.")
-    p, raw = read_bytes(path)
+    p, raw = read_bytes(_check_path(path))
     text = decode(p, raw, encoding)
     columns, lines = _csv_columns(text, delimiter=delimiter, name=str(p))
     _check_delimiter(list(columns), (case, activity, time), delimiter, p.name)
@@ -99,6 +99,18 @@ def read_csv(
             row_label=lambda i: f"line {lines[i]}",
         )
     )
+
+
+def _check_path(path: object) -> str:
+    """The path as a string, or a ParameterError for anything that is not a path."""
+    if not isinstance(path, (str, os.PathLike)):
+        raise ParameterError(
+            f"path must be a file path (str or pathlib.Path); got {type(path).__name__} {path!r}."
+        )
+    out = os.fspath(path)
+    if not isinstance(out, str):
+        raise ParameterError(f"path must be a text path, not bytes; got {path!r}.")
+    return out
 
 
 def _check_delimiter(header: list[str], wanted: tuple[str, ...], delimiter: str, name: str) -> None:
@@ -242,8 +254,8 @@ def read_parquet(
         InvalidLogError: If the file is missing or not Parquet, or a column is bad.
         MissingDependencyError: If pyarrow is not installed.
     """
+    p = _check_path(path)
     pq = require("pyarrow.parquet")
-    p = os.fspath(path)
     if not os.path.exists(p):  # noqa: PTH110
         raise InvalidLogError(f"file {p!r} does not exist; check the path.")
     try:
@@ -317,8 +329,12 @@ def read_xes(
     from salesstd.io._xes import parse_xes  # noqa: PLC0415
 
     policy = v.on_invalid(on_invalid)
-    cols = parse_xes(path, lifecycle=lifecycle)
-    name = os.path.basename(os.fspath(path))  # noqa: PTH119
+    file = _check_path(path)
+    for param, key in (("case", case), ("activity", activity), ("time", time)):
+        if not isinstance(key, str):
+            raise ParameterError(f"{param} must be an XES attribute key (str); got {key!r}.")
+    cols = parse_xes(file, lifecycle=lifecycle)
+    name = os.path.basename(file)  # noqa: PTH119
     if cols.orphan_events:
         message = (
             f"file {name!r} has {cols.orphan_events} <event> element"
