@@ -59,8 +59,11 @@ def parse_times(values: Any, *, tz: str | None = None) -> NDArray[np.int64]:  # 
 
     Strings must start with a date ``YYYY-MM-DD`` (then optionally ``T`` or a space and a
     time, then optionally an offset); words numpy would accept such as ``"now"`` are refused.
-    Times outside the years 1678-2261, which int64 nanoseconds cannot hold, are NaT rather
-    than wrapped around.
+    Nothing is wrapped around: ``datetime64`` values of any unit outside what
+    ``datetime64[ns]`` holds (1677-09-21 .. 2262-04-11, checked in their own unit before any
+    cast), `datetime` objects and text outside the years 1678-2261, and text with an
+    impossible UTC offset (24 hours or more, or 60 minutes or more) are NaT; the caller
+    reports them, `why_not_a_time` saying why.
 
     Returns:
         int64 nanoseconds since 1970-01-01 UTC, with `NAT` (int64 min) where a value is
