@@ -6,7 +6,9 @@ import csv
 import datetime as dt
 import gzip
 import random
+from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pyarrow as pa
@@ -636,3 +638,152 @@ def test_receipt_csv_and_xes_logs_have_no_field_differences_in_core(
         time=receipt_xes.time,
     )
     assert differences(csv, core) == []
+
+
+# ------------------------------------------------------- issue 10: nothing lost on the way in
+
+
+def test_csv_integers_beyond_int64_stay_exact(tmp_path: Path) -> None:
+    # Before: both became the float 9.223372036854776e18, equal to each other.
+    text = (
+        "deal,stage,at,big,sparse\n"
+        "d1,a,2024-01-01,9223372036854775808,9007199254740993\n"
+        "d1,b,2024-01-02,9223372036854775809,\n"
+        "d2,a,2024-01-03,-99999999999999999999,9007199254740992\n"
+    )
+    log = read(write(tmp_path, text))
+    assert log.event_attributes["big"].tolist() == [
+        2**63,
+        2**63 + 1,
+        -99999999999999999999,
+    ]
+    assert log.event_attributes["sparse"].tolist() == [2**53 + 1, None, 2**53]
+    assert all(type(x) is int for x in log.event_attributes["big"])
+
+
+def test_csv_small_integers_with_blanks_are_still_floats(tmp_path: Path) -> None:
+    log = read(write(tmp_path, "deal,stage,at,n\nd1,a,2024-01-01,3\nd1,b,2024-01-02,\n"))
+    assert log.event_attributes["n"].dtype == np.float64
+
+
+@pytest.mark.parametrize("delimiter", [";;", "", 5, None, '"', "\n"])
+def test_read_csv_bad_delimiter_is_a_parameter_error(tmp_path: Path, delimiter: object) -> None:
+    # Before: the csv module's TypeError ("delimiter" must be a 1-character string).
+    with pytest.raises(ss.ParameterError, match=r"delimiter must be one character"):
+        read(write(tmp_path, CSV), delimiter=delimiter)
+
+
+def test_csv_impossible_offset_names_the_line(tmp_path: Path) -> None:
+    text = "deal,stage,at\nd1,a,2024-01-01T00:00:00+01:00\nd1,b,2024-01-02T00:00:00+99:99\n"
+    with pytest.raises(ss.InvalidLogError, match=r"UTC offset '\+99:99'.*impossible.*line 3"):
+        read(write(tmp_path, text))
+
+
+def test_parquet_timestamp_us_out_of_range_is_refused(tmp_path: Path) -> None:
+    # Before: Arrow timestamp[us] of the year 3000 became 1830-11-23 without a word.
+    times = pa.array(np.array(["2024-01-01", "3000-01-01"], dtype="datetime64[us]"))
+    table = pa.table({"deal": ["d1", "d2"], "stage": ["a", "b"], "at": times})
+    path = tmp_path / "deals.parquet"
+    pq.write_table(table, path)
+    with pytest.raises(
+        ss.InvalidLogError, match=r"column 'at'.*outside the range.*row 1: '3000-01-01"
+    ):
+        ss.read_parquet(path, case="deal", activity="stage", time="at")
+
+
+XES_TWO = """<log xes.version="1.0">
+<trace><string key="concept:name" value="{a}"/>
+  <event><string key="concept:name" value="lead"/>
+         <date key="time:timestamp" value="2024-01-01T00:00:00Z"/></event>
+</trace>
+{between}
+<trace><string key="concept:name" value="{b}"/>
+  <event><string key="concept:name" value="won"/>
+         <date key="time:timestamp" value="2024-01-02T00:00:00Z"/></event>
+</trace>
+</log>"""
+
+STRAY = """<event><string key="concept:name" value="stray"/>
+  <date key="time:timestamp" value="2024-01-05T00:00:00Z"/></event>"""
+
+
+def test_xes_traces_sharing_an_id_are_refused(tmp_path: Path) -> None:
+    # Before: both traces merged silently into one case 'c1' with two events.
+    path = write(tmp_path, XES_TWO.format(a="c1", b="c1", between=""), "log.xes")
+    with pytest.raises(
+        ss.InvalidLogError, match=r"traces 0 and 1 \(0-based\) both have concept:name='c1'"
+    ):
+        ss.read_xes(path)
+
+
+def test_xes_event_outside_any_trace_is_refused_or_dropped_with_a_count(tmp_path: Path) -> None:
+    # Before: the stray event vanished without a word.
+    text = XES_TWO.format(a="c1", b="c2", between=STRAY + STRAY)
+    path = write(tmp_path, text, "log.xes")
+    with pytest.raises(ss.InvalidLogError, match=r"2 <event> elements outside any <trace>"):
+        ss.read_xes(path)
+    with pytest.warns(ss.DroppedEventsWarning, match=r"2 <event> elements outside any <trace>"):
+        log = ss.read_xes(path, on_invalid="drop")
+    assert log.cases == ("c1", "c2")
+    assert log.n_events == 2
+
+
+def test_xes_boolean_case_ids_are_taken_as_bools(tmp_path: Path) -> None:
+    text = (
+        XES_TWO.format(a="x", b="y", between="")
+        .replace(
+            '<string key="concept:name" value="x"/>', '<boolean key="concept:name" value="true"/>'
+        )
+        .replace(
+            '<string key="concept:name" value="y"/>', '<boolean key="concept:name" value="false"/>'
+        )
+    )
+    log = ss.read_xes(write(tmp_path, text, "log.xes"))
+    assert log.cases == (False, True)
+    assert [a for a, _ in log.events(True)]  # noqa: FBT003 == ["lead"]
+
+
+@pytest.mark.parametrize("lifecycle", [5, 1.5, b"complete", {"a": 1}])
+def test_read_xes_bad_lifecycle_is_a_parameter_error(tmp_path: Path, lifecycle: object) -> None:
+    # Before: lifecycle=5 raised TypeError ('int' object is not iterable).
+    path = write(tmp_path, XES_TWO.format(a="c1", b="c2", between=""), "log.xes")
+    with pytest.raises(ss.ParameterError, match=r"lifecycle must be None, a string"):
+        ss.read_xes(path, lifecycle=lifecycle)  # type: ignore[arg-type]
+
+
+def test_parquet_decimal_ids_are_kept_and_list_ids_refused(tmp_path: Path) -> None:
+    # Before: both raised a bare StopIteration.
+    path = tmp_path / "deals.parquet"
+    times = ["2024-01-02", "2024-01-01", "2024-01-03"]
+    ids = pa.array([Decimal("2.50"), Decimal("1.25"), Decimal("2.50")])
+    pq.write_table(pa.table({"deal": ids, "stage": ["a", "b", "c"], "at": times}), path)
+    log = ss.read_parquet(path, case="deal", activity="stage", time="at")
+    assert log.cases == (Decimal("1.25"), Decimal("2.50"))
+    assert log.case_lengths.tolist() == [1, 2]
+    lists = pa.array([[1, 2], [3], [1, 2]])
+    pq.write_table(pa.table({"deal": lists, "stage": ["a", "b", "c"], "at": times}), path)
+    with pytest.raises(ss.InvalidLogError, match=r"column 'deal' holds values of type ndarray"):
+        ss.read_parquet(path, case="deal", activity="stage", time="at")
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda: ss.read_xes(5),  # type: ignore[arg-type]
+        lambda: ss.read_csv(5, case="deal", activity="stage", time="at"),  # type: ignore[arg-type]
+        lambda: ss.read_parquet(5, case="deal", activity="stage", time="at"),  # type: ignore[arg-type]
+    ],
+)
+def test_readers_refuse_a_path_that_is_not_a_path(call: Any) -> None:
+    with pytest.raises(ss.ParameterError, match=r"path must be a file path.*got int 5"):
+        call()
+
+
+def test_readers_refuse_a_bad_tz_or_key_type(tmp_path: Path) -> None:
+    xes = write(tmp_path, XES_TWO.format(a="c1", b="c2", between=""), "log.xes")
+    with pytest.raises(ss.ParameterError, match="tz must be an IANA time zone name"):
+        ss.read_xes(xes, tz=5)  # type: ignore[arg-type]
+    with pytest.raises(ss.ParameterError, match="case must be an XES attribute key"):
+        ss.read_xes(xes, case=5)  # type: ignore[arg-type]
+    with pytest.raises(ss.ParameterError, match="tz must be an IANA time zone name"):
+        read(write(tmp_path, CSV), tz=5)

@@ -6,7 +6,9 @@ import contextlib
 import copy
 import datetime as dt
 import pickle
+import uuid
 import warnings
+from decimal import Decimal
 from typing import Any
 
 import numpy as np
@@ -16,6 +18,7 @@ import pyarrow as pa
 import pytest
 
 import salesstd as ss
+from salesstd import _time
 from strategies import differences
 
 UTC = dt.timezone.utc
@@ -1155,3 +1158,292 @@ def test_equality(log: ss.EventLog) -> None:
     assert same == log
     other = ss.EventLog.from_records(RECORDS[:-1])
     assert other != log
+
+
+# ------------------------------------------------- issue 10: one boundary for time values
+
+YEAR_3000 = "3000-01-01"
+OUT_OF_RANGE = r"outside the range 1677-09-21 \.\. 2262-04-11"
+
+
+@pytest.mark.parametrize("unit", ["s", "ms", "us", "D"])
+@pytest.mark.parametrize("far", [YEAR_3000, "1500-01-01"])
+def test_out_of_range_datetime64_in_any_unit_is_refused_not_wrapped(unit: str, far: str) -> None:
+    # Before: datetime64[s] of 3000-01-01 was cast to ns and became 1830-11-23 (1500 -> 2084).
+    time = np.array(["2024-01-01", far], dtype=f"datetime64[{unit}]")
+    with pytest.raises(ss.InvalidLogError, match=rf"column 'time'.*{OUT_OF_RANGE}.*row 1: '{far}"):
+        ss.EventLog.from_arrays(case=["d1", "d2"], activity=["a", "b"], time=time)
+
+
+@pytest.mark.parametrize("unit", ["s", "ms", "us"])
+def test_out_of_range_pandas_column_is_refused_naive_and_tz_aware(unit: str) -> None:
+    raw = np.array(["2024-01-01", YEAR_3000], dtype=f"datetime64[{unit}]")
+    for col in (pd.Series(raw), pd.Series(raw).dt.tz_localize("Europe/Amsterdam")):
+        df = pd.DataFrame({"deal": ["d1", "d2"], "stage": ["a", "b"], "at": col})
+        with pytest.raises(ss.InvalidLogError, match=rf"column 'at'.*{OUT_OF_RANGE}.*row 1"):
+            ss.EventLog.from_frame(df, case="deal", activity="stage", time="at")
+
+
+def test_out_of_range_polars_and_arrow_columns_are_refused() -> None:
+    raw = np.array(["1500-06-01", "2024-01-01"], dtype="datetime64[us]")
+    frames = [
+        pl.DataFrame({"deal": ["d1", "d2"], "stage": ["a", "b"], "at": raw}),
+        pa.table({"deal": ["d1", "d2"], "stage": ["a", "b"], "at": pa.array(raw)}),
+    ]
+    for df in frames:
+        with pytest.raises(ss.InvalidLogError, match=rf"{OUT_OF_RANGE}.*row 0: '1500-06-01"):
+            ss.EventLog.from_frame(df, case="deal", activity="stage", time="at")
+
+
+def test_in_range_datetime64_seconds_keep_their_value() -> None:
+    # The range check must not cost the values that do fit: the edges of 2262 and 1677.
+    for edge in ("2262-04-10T12:00:00", "1677-09-22T00:00:00"):
+        time = np.array([edge], dtype="datetime64[s]")
+        log = ss.EventLog.from_arrays(case=["d1"], activity=["a"], time=time)
+        assert str(log.time[0]) == f"{edge}.000000000"
+
+
+def test_out_of_range_datetime64_in_records_is_refused() -> None:
+    rows = [("d1", "a", np.datetime64("2024-01-01")), ("d1", "b", np.datetime64(YEAR_3000))]
+    with pytest.raises(ss.InvalidLogError, match=rf"{OUT_OF_RANGE}.*record 1"):
+        ss.EventLog.from_records(rows)
+
+
+def test_out_of_range_time_is_dropped_and_counted_when_asked() -> None:
+    time = np.array(["2024-01-01", YEAR_3000], dtype="datetime64[s]")
+    with pytest.warns(ss.DroppedEventsWarning, match="dropped 1 of 2 events"):
+        log = ss.EventLog.from_arrays(
+            case=["d1", "d2"], activity=["a", "b"], time=time, on_invalid="drop"
+        )
+    assert log.cases == ("d1",)
+
+
+def test_out_of_range_datetime_attribute_is_refused_naming_column_and_row() -> None:
+    when = np.array(["2024-01-01", YEAR_3000], dtype="datetime64[s]")
+    with pytest.raises(ss.InvalidLogError, match=rf"attribute column 'due' has {YEAR_3000}.*row 1"):
+        ss.EventLog.from_arrays(
+            case=["d1", "d2"],
+            activity=["a", "b"],
+            time=["2024-01-01", "2024-01-02"],
+            attributes={"due": when},
+        )
+    log = ss.EventLog.from_arrays(
+        case=["d1", "d2"],
+        activity=["a", "b"],
+        time=["2024-01-01", "2024-01-02"],
+        attributes={"due": when[:1].repeat(2)},
+    )
+    assert str(log.event_attributes["due"][0]) == "2024-01-01T00:00:00.000000000"
+
+
+def test_a_span_longer_than_int64_nanoseconds_is_refused() -> None:
+    # 1700 .. 2200 fits datetime64[ns] but not as a duration (about 292 years).
+    time = np.array(["1700-01-01", "2200-01-01"], dtype="datetime64[s]")
+    with pytest.raises(ss.InvalidLogError, match=r"spans 1700-01-01.*2200-01-01.*292 years"):
+        ss.EventLog.from_arrays(case=["d1", "d2"], activity=["a", "b"], time=time)
+    ok = np.array(["1900-01-01", "2150-01-01"], dtype="datetime64[s]")
+    assert ss.EventLog.from_arrays(case=["d1", "d2"], activity=["a", "b"], time=ok).n_events == 2
+
+
+@pytest.mark.parametrize(
+    "far", [np.datetime64(YEAR_3000), np.datetime64("1500-01-01", "s"), YEAR_3000]
+)
+def test_where_refuses_an_out_of_range_bound(far: object) -> None:
+    # Before: where(start=np.datetime64("3000-01-01")) wrapped to 1830 and kept 2024 events.
+    log = ss.EventLog.from_records(RECORDS)
+    for param in ("start", "end"):
+        with pytest.raises(ss.ParameterError, match=rf"{param}=.*{OUT_OF_RANGE}"):
+            log.where(**{param: far})  # type: ignore[arg-type]
+
+
+def test_as_utc_ns_refuses_out_of_range_for_as_of() -> None:
+    with pytest.raises(ss.ParameterError, match=rf"as_of=.*{OUT_OF_RANGE}"):
+        _time.as_utc_ns(np.datetime64(YEAR_3000), name="as_of")
+    assert _time.as_utc_ns(np.datetime64("2024-01-01", "s"), name="as_of") == int(
+        np.datetime64("2024-01-01", "ns").view(np.int64)
+    )
+
+
+@pytest.mark.parametrize("offset", ["+99:99", "+25:00", "-24:00", "+05:60", "+0575", "+24"])
+def test_impossible_utc_offsets_are_refused(offset: str) -> None:
+    rows = [("d1", "a", "2024-01-01T10:00:00+01:00"), ("d1", "b", f"2024-01-02T10:00:00{offset}")]
+    with pytest.raises(ss.InvalidLogError, match=rf"UTC offset '\{offset}'.*impossible.*record 1"):
+        ss.EventLog.from_records(rows)
+
+
+def test_largest_possible_utc_offsets_are_kept() -> None:
+    log = ss.EventLog.from_records(
+        [("d1", "a", "2024-01-01T23:59:00+23:59"), ("d2", "a", "2024-01-01T00:00:00-23:59")]
+    )
+    assert [str(t) for t in log.time] == [
+        "2024-01-01T00:00:00.000000000",
+        "2024-01-01T23:59:00.000000000",
+    ]
+
+
+# ------------------------------------------------------------------ issue 10: ids taken exactly
+
+BIG = 2**53
+
+
+@pytest.mark.parametrize("library", ["pandas", "polars"])
+def test_nullable_integer_ids_above_2_53_stay_apart(library: str) -> None:
+    # Before: Int64 with a null became float64, and 2**53 + 1 merged into 2**53.
+    ids = [BIG + 1, None, BIG]
+    times = np.array(["2024-01-01", "2024-01-02", "2024-01-03"], dtype="datetime64[us]")
+    data = {"deal": ids, "stage": ["a", "b", "c"], "at": times}
+    df = (
+        pd.DataFrame({**data, "deal": pd.array(ids, dtype="Int64")})
+        if library == "pandas"
+        else pl.DataFrame(data, schema_overrides={"deal": pl.Int64})
+    )
+    with pytest.warns(ss.DroppedEventsWarning, match="dropped 1 of 3"):
+        log = ss.EventLog.from_frame(
+            df, case="deal", activity="stage", time="at", on_invalid="drop"
+        )
+    assert log.cases == (BIG, BIG + 1)
+    assert all(type(c) is int for c in log.cases)
+    with pytest.raises(ss.InvalidLogError, match="column 'deal' has a missing value at row 1"):
+        ss.EventLog.from_frame(df, case="deal", activity="stage", time="at")
+
+
+def test_nullable_integer_attribute_keeps_exact_ints() -> None:
+    df = pd.DataFrame(
+        {
+            "deal": ["d1", "d2"],
+            "stage": ["a", "b"],
+            "at": pd.to_datetime(["2024-01-01", "2024-01-02"]),
+            "amount": pd.array([BIG + 1, None], dtype="Int64"),
+        }
+    )
+    log = ss.EventLog.from_frame(df, case="deal", activity="stage", time="at")
+    assert log.event_attributes["amount"].tolist() == [BIG + 1, None]
+
+
+@pytest.mark.parametrize(
+    ("ids", "expected"),
+    [
+        pytest.param(
+            [uuid.UUID(int=5), uuid.UUID(int=3)], (uuid.UUID(int=3), uuid.UUID(int=5)), id="uuid"
+        ),
+        pytest.param(
+            [Decimal("2.5"), Decimal("1.25")], (Decimal("1.25"), Decimal("2.5")), id="decimal"
+        ),
+        pytest.param([True, False], (False, True), id="bool"),
+        pytest.param([np.str_("b"), np.str_("a")], ("a", "b"), id="np.str_"),
+        pytest.param([np.int16(7), np.int8(-3)], (-3, 7), id="np.int16"),
+        pytest.param([np.uint64(2**64 - 1), 2**63], (2**63, 2**64 - 1), id="uint64-objects"),
+        pytest.param([2**70, -(2**70)], (-(2**70), 2**70), id="huge-python-ints"),
+        pytest.param(
+            [dt.date(2024, 1, 2), dt.date(2024, 1, 1)],
+            (dt.date(2024, 1, 1), dt.date(2024, 1, 2)),
+            id="date",
+        ),
+    ],
+)
+def test_ids_of_any_sortable_type_are_taken_exactly(
+    ids: list[Any], expected: tuple[object, ...]
+) -> None:
+    # Before: all of these raised a bare StopIteration (or OverflowError for 2**63 and up).
+    log = ss.EventLog.from_arrays(case=ids, activity=["a", "b"], time=["2024-01-02", "2024-01-01"])
+    assert log.cases == expected
+    assert [type(c) for c in log.cases] == [type(e) for e in expected]
+    first = log.events(expected[0])
+    assert [a for a, _ in first] == ["a" if ids[0] == expected[0] else "b"]
+
+
+def test_uint64_ids_above_2_63_unsorted() -> None:
+    # Before: OverflowError from the sort key when the events were not already sorted.
+    top = 2**64 - 1
+    ids = np.array([top, top - 2, top, top - 1], dtype=np.uint64)
+    log = ss.EventLog.from_arrays(
+        case=ids,
+        activity=["b", "a", "a", "a"],
+        time=["2024-01-02", "2024-01-01", "2024-01-01", "2024-01-01"],
+    )
+    assert log.cases == (top - 2, top - 1, top)
+    assert log.case_lengths.tolist() == [1, 1, 2]
+    assert [a for a, _ in log.events(top)] == ["a", "b"]
+
+
+@pytest.mark.parametrize(
+    ("ids", "message"),
+    [
+        ([1 + 2j, 3j], r"column 'case' holds values of type complex.*\.astype\(str\)"),
+        ([[1], [2, 3]], r"column 'case'.*list.*\.astype\(str\)"),
+        ([1, "a"], r"column 'case' mixes value types \(int, str\)"),
+        ([BIG + 1, 1.5], r"column 'case' mixes integers and floats.*9007199254740993"),
+        ([uuid.UUID(int=1), "a"], r"mixes value types \(UUID, str\)"),
+    ],
+)
+def test_unusable_ids_are_refused_clearly(ids: list[Any], message: str) -> None:
+    with pytest.raises(ss.InvalidLogError, match=message):
+        ss.EventLog.from_arrays(case=ids, activity=["a", "b"], time=["2024-01-01", "2024-01-02"])
+
+
+def test_mixed_small_ints_and_floats_still_work() -> None:
+    log = ss.EventLog.from_arrays(case=[1, 1.5], activity=["a", "b"], time=["2024-01-01"] * 2)
+    assert log.cases == (1.0, 1.5)
+
+
+# ---------------------------------------------------- issue 10: frame labels
+
+
+def test_duplicate_frame_labels_are_refused_by_name() -> None:
+    df = pd.DataFrame([["d1", "a", "2024-01-01", 1, 2]], columns=["deal", "stage", "at", "x", "x"])
+    with pytest.raises(ss.InvalidLogError, match="column 'x' appears more than once"):
+        ss.EventLog.from_frame(df, case="deal", activity="stage", time="at")
+    table = pa.table([["d1"], ["a"], ["2024-01-01"], ["a"]], names=["deal", "stage", "at", "at"])
+    with pytest.raises(ss.InvalidLogError, match="column 'at' appears more than once"):
+        ss.EventLog.from_frame(table, case="deal", activity="stage", time="at")
+
+
+def test_non_string_frame_labels_are_refused_by_name() -> None:
+    df = pd.DataFrame([["d1", "a", "2024-01-01", 1]], columns=["deal", "stage", "at", 0])
+    with pytest.raises(ss.InvalidLogError, match=r"column labels must be strings; 0 is a int"):
+        ss.EventLog.from_frame(df, case="deal", activity="stage", time="at")
+
+
+# ------------------------------------------------ issue 10: argument types at the boundary
+
+_R = [("d1", "a", "2024-01-01")]
+_DF = pd.DataFrame({"c": ["d1"], "a": ["x"], "t": ["2024-01-01"]})
+_T = ["2024-01-01"]
+FIVE: Any = 5  # a wrong type for every option below
+
+
+@pytest.mark.parametrize(
+    ("call", "message"),
+    [
+        (lambda: ss.EventLog.from_arrays(case=["d1"], activity=["a"], time=_T, tz=FIVE), "tz must"),
+        (
+            lambda: ss.EventLog.from_arrays(case=["d1"], activity=["a"], time=_T, attributes=FIVE),
+            "attributes must map",
+        ),
+        (
+            lambda: ss.EventLog.from_arrays(
+                case=["d1"], activity=["a"], time=_T, attributes={FIVE: [1]}
+            ),
+            "attributes names must be strings",
+        ),
+        (lambda: ss.EventLog.from_records(FIVE), "records must be an iterable"),
+        (lambda: ss.EventLog.from_records(_R, names=FIVE), "names must be a sequence"),
+        (lambda: ss.EventLog.from_records([FIVE]), "record 0 is 5"),
+        (lambda: ss.EventLog.from_records(_R, case_attributes=FIVE), "case_attributes must be"),
+        (
+            lambda: ss.EventLog.from_frame(_DF, case="c", activity="a", time="t", attributes=FIVE),
+            "attributes must be a column name",
+        ),
+        (
+            lambda: ss.EventLog.from_frame(_DF, case="c", activity="a", time="t", order=FIVE),
+            "order must be a column name",
+        ),
+        (lambda: ss.EventLog.from_records(_R).where(cases=[[1]]), "cases must be a value"),
+        (lambda: ss.EventLog.from_records(_R).where(activity=[[1]]), "activity must be a value"),
+        (lambda: ss.EventLog.from_records(_R).where(attributes=FIVE), "attributes must map"),
+    ],
+)
+def test_wrong_argument_types_raise_salesstd_errors(call: Any, message: str) -> None:
+    # Before: AttributeError / TypeError from deep inside (tz.upper(), len(5), set([[1]])).
+    with pytest.raises(ss.SalesStdError, match=message):
+        call()

@@ -757,3 +757,27 @@ def test_bpic2012_lifecycle_filter_matches_csv(bpic2012_rows: list[dict[str, str
     assert [row["timestamp"] for row in kept] == complete.event_columns["time:timestamp"]
     both = parse_xes(path, lifecycle=["start", "schedule"])
     assert both.event_trace.shape == (expected["START"] + expected["SCHEDULE"],)
+
+
+def test_events_outside_any_trace_are_counted(tmp_path: Path) -> None:
+    path = tmp_path / "stray.xes"
+    path.write_text(
+        '<log><event><string key="concept:name" value="x"/></event>'
+        '<trace><string key="concept:name" value="c"/>'
+        '<event><string key="concept:name" value="a"/></event></trace>'
+        '<event><string key="concept:name" value="y"/></event></log>',
+        encoding="utf-8",
+    )
+    columns = parse_xes(path)
+    assert columns.orphan_events == 2
+    assert columns.event_columns == {"concept:name": ["a"]}
+
+
+def test_a_log_without_stray_events_counts_none(tmp_path: Path) -> None:
+    path = tmp_path / "ok.xes"
+    path.write_text(
+        '<log><trace><string key="concept:name" value="c"/>'
+        '<event><string key="concept:name" value="a"/></event></trace></log>',
+        encoding="utf-8",
+    )
+    assert parse_xes(path).orphan_events == 0

@@ -58,36 +58,107 @@ def is_null(value: object) -> bool:
         return value == ""
     try:
         return bool(value != value)  # NaN, NaT  # noqa: PLR0124
-    except (TypeError, ValueError):  # pandas.NA refuses bool()
+    except ValueError:  # an array-like value (a Parquet list cell) is there, not missing
+        return False
+    except (TypeError, ArithmeticError):  # pandas.NA refuses bool(); Decimal sNaN
         return True
 
 
 def homogeneous(arr: NDArray[Any], *, name: str) -> NDArray[Any]:
     """Return `arr` with one value type, refusing mixed types instead of coercing.
 
-    Strings stay as they are (object or 'U'); numbers keep their dtype; Python ints in an
-    object array become int64, Python floats float64.
+    Ids are taken exactly: strings (and `str` subclasses such as ``np.str_``) stay text;
+    integers of any width (Python ints, numpy ints, uint64 above 2**63) become int64 or
+    uint64, or stay Python ints when neither holds them all; numbers mixing ints and floats
+    become float64 only when every int survives the round trip. Any other single type that
+    can be sorted (bool, UUID, Decimal, datetime, ...) stays as objects.
+
+    Raises:
+        InvalidLogError: If the values mix types, or their type cannot be sorted, naming the
+            column, the types and the fix.
     """
     kind = arr.dtype.kind
-    if kind in "iufUSMb":
+    if kind in "iufUSb":
+        return arr
+    if kind == "M":
         return arr
     if kind != "O":
-        raise InvalidLogError(f"{name} has values of dtype {arr.dtype}, which cannot be ids.")
-    types = set(map(type, arr))
-    if types <= {str}:
+        raise InvalidLogError(
+            f"{name} has values of dtype {arr.dtype}, which cannot be ids; convert the "
+            "column to strings or integers first, e.g. with .astype(str)."
+        )
+    if arr.size == 0:
         return arr
-    if types <= {int, np.int64, np.int32}:
-        return arr.astype(np.int64)
-    if types <= {float, int, np.float64}:
-        return arr.astype(np.float64)
+    types = set(map(type, arr))
+    if all(issubclass(t, str) for t in types):
+        return arr
+    ints = [t for t in types if issubclass(t, (int, np.integer)) and not _is_bool(t)]
+    if len(ints) == len(types):
+        return _exact_ints(arr)
+    floats = [t for t in types if issubclass(t, (float, np.floating))]
+    if ints and len(ints) + len(floats) == len(types):
+        bad = next(
+            (x for x in arr if not isinstance(x, (float, np.floating)) and abs(int(x)) > _EXACT),
+            None,
+        )
+        if bad is None:
+            return arr.astype(np.float64)
+        raise InvalidLogError(
+            f"{name} mixes integers and floats, and the integer {bad!r} is not exact as a "
+            "float, so cases could merge. Convert the column to one type first, e.g. to "
+            "strings with .astype(str)."
+        )
+    if len(types) == 1:
+        (only,) = types
+        try:
+            np.unique(arr)
+            hash(arr[0])
+        except (TypeError, ValueError, ArithmeticError) as err:
+            raise InvalidLogError(
+                f"{name} holds values of type {only.__name__} (e.g. {arr[0]!r}), which cannot "
+                "be sorted or hashed as ids. Convert the column to strings first, e.g. with "
+                ".astype(str)."
+            ) from err
+        if _is_bool(only):
+            return arr.astype(bool)
+        return arr
     names = sorted(t.__name__ for t in types)
     first_type = type(arr[0])
-    row = next(i for i, x in enumerate(arr) if type(x) is not first_type)
+    row = next((i for i, x in enumerate(arr) if type(x) is not first_type), 0)
     raise InvalidLogError(
         f"{name} mixes value types ({', '.join(names)}): row 0 holds {arr[0]!r}, row {row} "
         f"holds {arr[row]!r}. Ids must be all strings or all numbers; convert the column "
         "first, e.g. to strings with .astype(str)."
     )
+
+
+def _is_bool(t: type) -> bool:
+    return issubclass(t, (bool, np.bool_))
+
+
+_INT64 = np.iinfo(np.int64)
+_EXACT = 2**53  # integers up to this size survive a float64 round trip
+_UINT64 = np.iinfo(np.uint64)
+
+
+def _exact_ints(arr: NDArray[Any]) -> NDArray[Any]:
+    """Integers in an object array as int64, uint64, or (when neither holds all) Python ints."""
+    values = [int(x) for x in arr]
+    lo, hi = min(values), max(values)
+    if lo >= _INT64.min and hi <= _INT64.max:
+        return np.array(values, dtype=np.int64)
+    if lo >= 0 and hi <= _UINT64.max:
+        return np.array(values, dtype=np.uint64)
+    out = np.empty(len(values), dtype=object)
+    out[:] = values
+    return out
+
+
+def is_text(arr: NDArray[Any]) -> bool:
+    """True for text ids: 'U'/'S' arrays, or object arrays of `str` (as `homogeneous` left)."""
+    if arr.dtype.kind in "US":
+        return True
+    return arr.dtype.kind == "O" and arr.size > 0 and isinstance(arr[0], str)
 
 
 def factorize(arr: NDArray[Any]) -> tuple[NDArray[Any], NDArray[np.int32]]:
@@ -97,7 +168,9 @@ def factorize(arr: NDArray[Any]) -> tuple[NDArray[Any], NDArray[np.int32]]:
     10-million-row column never has a full fixed-width copy in memory; the chunks'
     dictionaries are then merged.
     """
-    if arr.dtype.kind not in "OU":
+    if arr.dtype.kind not in "OU" or not is_text(arr):
+        # Numbers, or objects of one sortable type (Python ints, UUID, Decimal, ...): the
+        # values themselves are compared, never their text (Decimal('1.0') == Decimal('1')).
         uniques, inverse = np.unique(arr, return_inverse=True)
         return uniques, np.asarray(inverse.reshape(-1), dtype=np.int32)
     parts = [_factorize_text(arr[start : start + _CHUNK]) for start in range(0, arr.size, _CHUNK)]
@@ -161,7 +234,8 @@ def case_time_order(
         return np.lexsort((_rank(by_time), case_key))
     key = _rank(by_time)
     del by_time
-    key += (case_key.astype(np.int64) - low) * n
+    # Subtract in the key's own dtype (uint64 above 2**63 does not fit int64), then widen.
+    key += (case_key - case_key.dtype.type(low)).astype(np.int64) * n
     return np.argsort(key)
 
 
@@ -174,5 +248,8 @@ def _rank(perm: NDArray[np.intp]) -> NDArray[np.int64]:
 def to_object(values: NDArray[Any]) -> NDArray[np.object_]:
     """Python objects (str, int, float) for names handed back to the caller."""
     out = np.empty(values.size, dtype=object)
-    out[:] = values.tolist()
+    if values.dtype.kind in "Mm":
+        out[:] = list(values)  # tolist() would give bare ints for nanoseconds
+    else:
+        out[:] = values.tolist()
     return out

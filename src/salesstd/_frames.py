@@ -7,6 +7,7 @@ missing one raises `MissingDependencyError` naming the pip command that installs
 from __future__ import annotations
 
 import importlib
+from collections import Counter
 from collections.abc import Collection, Mapping
 from types import ModuleType
 from typing import Any, Literal
@@ -14,7 +15,7 @@ from typing import Any, Literal
 import numpy as np
 from numpy.typing import NDArray
 
-from salesstd.errors import MissingDependencyError, ParameterError
+from salesstd.errors import InvalidLogError, MissingDependencyError, ParameterError
 
 FrameBackend = Literal["pandas", "polars"]
 
@@ -36,13 +37,19 @@ def require(module: str) -> ModuleType:
 def frame_columns(frame: Any) -> tuple[dict[str, NDArray[Any]], set[str]]:  # noqa: ANN401
     """Columns of any narwhals-readable table as numpy arrays, and the names of tz-aware ones.
 
-    Tz-aware datetime columns are converted to UTC (and returned naive, as UTC).
+    Tz-aware datetime columns are converted to UTC (and returned naive, as UTC). Datetimes
+    keep their own unit (``datetime64[s]``, ``[us]``...): the range check and the cast to
+    nanoseconds happen in one place, `_time.parse_times`, so the year 3000 is refused rather
+    than wrapped. Integer columns with nulls (pandas ``Int64``, polars ``Int64``) become
+    Python ints with None, never floats, so ids above 2**53 stay apart.
 
     Raises:
         ParameterError: If `frame` is not a table narwhals understands.
+        InvalidLogError: If its column labels are not unique strings.
     """
     import narwhals as nw  # noqa: PLC0415
 
+    _check_labels(frame)
     try:
         df = nw.from_native(frame, eager_only=True)
     except TypeError as err:
@@ -59,10 +66,43 @@ def frame_columns(frame: Any) -> tuple[dict[str, NDArray[Any]], set[str]]:  # no
             if dtype.time_zone is not None:
                 series = series.dt.convert_time_zone("UTC").dt.replace_time_zone(None)
                 aware.add(str(name))
-            out[str(name)] = np.asarray(series.to_numpy()).astype("datetime64[ns]")
+            out[str(name)] = np.asarray(series.to_numpy())
+        elif dtype.is_integer() and series.null_count() > 0:
+            missing = np.asarray(series.is_null().to_numpy(), dtype=bool)
+            values = np.asarray(series.fill_null(0).to_numpy()).astype(object)
+            values[missing] = None
+            out[str(name)] = values
         else:
             out[str(name)] = np.asarray(series.to_numpy())
     return out, aware
+
+
+def _check_labels(frame: Any) -> None:  # noqa: ANN401
+    """Refuse duplicate or non-string column labels, naming them (pandas and Arrow allow both)."""
+    labels = getattr(frame, "column_names", None)  # pyarrow
+    if labels is None:
+        columns = getattr(frame, "columns", None)
+        if columns is None or isinstance(columns, (str, bytes)):
+            return
+        try:
+            labels = list(columns)
+        except TypeError:
+            return
+    labels = list(labels)
+    odd = [label for label in labels if not isinstance(label, str)]
+    if odd:
+        raise InvalidLogError(
+            f"column labels must be strings; {odd[0]!r} is a {type(odd[0]).__name__}. Rename "
+            "the columns first, e.g. df.columns = [str(c) for c in df.columns]."
+        )
+    counts = Counter(labels)
+    dups = sorted(label for label, count in counts.items() if count > 1)
+    if dups:
+        raise InvalidLogError(
+            f"column {dups[0]!r} appears more than once"
+            + (f" (also {', '.join(map(repr, dups[1:]))})" if len(dups) > 1 else "")
+            + "; rename the duplicates so every column has its own name."
+        )
 
 
 def make_frame(

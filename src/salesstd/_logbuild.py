@@ -8,7 +8,7 @@ Private to `salesstd.log` and the readers. `from_columns` picks the named column
 from __future__ import annotations
 
 import warnings
-from collections.abc import Callable, Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -59,16 +59,18 @@ def from_columns(
         if not isinstance(col, str):
             raise ParameterError(f"{param} must be a column name (str); got {col!r}.")
         v.require_column(col, names, param=param, where=where)
-    case_cols = v.string_list("case_attributes", case_attributes) or []
+    case_cols = column_names("case_attributes", case_attributes) or []
     for col in case_cols:
         v.require_column(col, names, param="case_attributes", where=where)
     if order is not None:
+        if not isinstance(order, str):
+            raise ParameterError(f"order must be a column name (str) or None; got {order!r}.")
         v.require_column(order, names, param="order", where=where)
     used = {case, activity, time, *case_cols, *([order] if order else [])}
     if attributes is None:
         event_cols = [c for c in names if c not in used]
     else:
-        event_cols = v.string_list("attributes", attributes) or []
+        event_cols = column_names("attributes", attributes) or []
         for col in event_cols:
             v.require_column(col, names, param="attributes", where=where)
     return build(
@@ -81,6 +83,31 @@ def from_columns(
         on_invalid=v.on_invalid(on_invalid),
         row_label=row_label,
     )
+
+
+def column_names(param: str, value: object) -> list[str] | None:
+    """A column-name option: None, one name, or an iterable of names (all str)."""
+    if value is not None and (
+        isinstance(value, (bytes, Mapping)) or not isinstance(value, (str, Iterable))
+    ):
+        raise ParameterError(
+            f"{param} must be a column name, a list of column names, or None; got {value!r}."
+        )
+    return v.string_list(param, value)
+
+
+def column_map(param: str, value: object) -> dict[str, Any]:
+    """A mapping option of column name to values (``attributes=`` of `from_arrays`)."""
+    if value is None:
+        return {}
+    if not isinstance(value, Mapping):
+        raise ParameterError(
+            f"{param} must map column names to arrays, e.g. {{'rep': [...]}}; got {value!r}."
+        )
+    odd = [k for k in value if not isinstance(k, str)]
+    if odd:
+        raise ParameterError(f"{param} names must be strings; got {odd[0]!r}.")
+    return dict(value)
 
 
 def build(
@@ -101,9 +128,9 @@ def build(
     n = case_raw.size
     extra = {**attributes, **case_attributes}
     lengths = {names["activity"]: act_raw.size, names["time"]: time_in.size}
-    lengths.update({k: len(a) for k, a in extra.items()})
+    lengths.update({k: _columns.as_1d(a, name=k).size for k, a in extra.items()})
     if order is not None:
-        lengths["order"] = len(order)
+        lengths["order"] = _columns.as_1d(order, name="order").size
     for col, size in lengths.items():
         if size != n:
             raise InvalidLogError(
@@ -151,7 +178,8 @@ def build(
             )
         warnings.warn(
             f"dropped {n - keep.size} of {n} events with a missing or unparseable case, "
-            f"activity or time (on_invalid='drop').",
+            "activity or time (on_invalid='drop'); times outside 1677-09-21 .. 2262-04-11 "
+            "count as unparseable.",
             DroppedEventsWarning,
             stacklevel=v.caller_stacklevel(),
         )
@@ -161,11 +189,12 @@ def build(
         order = np.asarray(order)[keep] if order is not None else None
         n = keep.size
 
+    _time.check_span(ns, column=names["time"])
     case_vals = _columns.homogeneous(case_raw, name=f"column {names['case']!r}")
     act_vals = _columns.homogeneous(act_raw, name=f"column {names['activity']!r}")
 
-    # One stable sort by (case, [order], time); string ids are coded first so the sort is
-    # over integers, numeric ids are sorted as they are.
+    # One stable sort by (case, [order], time); string (or other object) ids are coded first
+    # so the sort is over integers, numeric ids are sorted as they are.
     if case_vals.dtype.kind in "OUS":
         case_uniques, case_key = _columns.factorize(case_vals)
     else:
@@ -208,10 +237,10 @@ def build(
     act_sorted = take(act_codes)
     del act_codes
 
-    event_attrs = {k: take(_attribute_array(a, k)) for k, a in attributes.items()}
+    event_attrs = {k: take(_attribute_array(a, k, row_label)) for k, a in attributes.items()}
     case_attrs: dict[str, NDArray[Any]] = {}
     for name, col in case_attributes.items():
-        values = take(_attribute_array(col, name))
+        values = take(_attribute_array(col, name, row_label))
         _check_constant(name, values, codes, case_names)
         case_attrs[name] = values[first_rows]
 
@@ -243,11 +272,29 @@ def _is_sorted(case: NDArray[Any], ns: NDArray[np.int64], order: NDArray[Any] | 
     return bool((up | (same & (ns[1:] > ns[:-1])) | (same & tie & o_ok)).all())
 
 
-def _attribute_array(values: Any, name: str) -> NDArray[Any]:  # noqa: ANN401
-    """An attribute column as numpy; tz-aware datetimes become UTC datetime64[ns]."""
+def _attribute_array(
+    values: Any,  # noqa: ANN401
+    name: str,
+    label: Callable[[int], str] = row_label,
+) -> NDArray[Any]:
+    """An attribute column as numpy; datetimes become UTC datetime64[ns].
+
+    Raises:
+        InvalidLogError: If a datetime lies outside what datetime64[ns] holds (a cast would
+            wrap the year 3000 round to 1830).
+    """
     arr = _columns.as_1d(values, name=name)
     if arr.dtype.kind == "M":
-        return arr.astype("datetime64[ns]")
+        ns = _time.to_datetime64(_time.datetime64_to_ns(arr))
+        lost = np.flatnonzero(np.isnat(ns) & ~np.isnat(arr))
+        if lost.size:
+            i = int(lost[0])
+            raise InvalidLogError(
+                f"attribute column {name!r} has {arr[i]} at {label(i)}, outside the range "
+                f"{_time.RANGE_TEXT} ({lost.size} such value{'s' if lost.size != 1 else ''}). "
+                "Fix those values, or store the column as text."
+            )
+        return ns
     if arr.dtype.kind in "US":
         # Text is kept as Python str objects whatever the source (numpy 'U', pandas object,
         # pyarrow), so the same data gives an equal log from every library.
@@ -309,11 +356,15 @@ def _raise_first_bad(
     row, key, arr = min(firsts, key=lambda f: f[0])
     count = int((bad_case | bad_act | bad_time).sum())
     value = arr[row]
-    if isinstance(value, np.generic):
+    if isinstance(value, np.datetime64):
+        value = str(value)  # .item() gives a bare int for ns and a datetime for the year 3000
+    elif isinstance(value, np.generic):
         value = value.item()
-    what = "a missing value" if _columns.is_null(value) else "a value that is not a time"
+    what = "a missing value" if _columns.is_null(arr[row]) else "a value that is not a time"
     if key != "time":
         what = "a missing value"
+    elif not _columns.is_null(arr[row]) and (reason := _time.why_not_a_time(arr[row])):
+        what = f"a time that {reason}"
     hint = (
         " Times must be ISO 8601 (e.g. '2024-01-31T09:00:00+01:00') or datetimes."
         if key == "time"

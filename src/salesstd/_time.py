@@ -8,12 +8,13 @@ unless a time zone is given, in which case each distinct hour is localised once 
 from __future__ import annotations
 
 import datetime as dt
+import warnings
 from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
 
-from salesstd.errors import ParameterError
+from salesstd.errors import InvalidLogError, ParameterError
 
 NS_PER_S = 1_000_000_000
 NS_PER_MIN = 60 * NS_PER_S
@@ -28,6 +29,23 @@ MIN_YEAR = 1678
 MAX_YEAR = 2261
 _MIN_NS = int(np.datetime64(f"{MIN_YEAR}-01-01", "ns").view(np.int64))
 _MAX_NS = int(np.datetime64(f"{MAX_YEAR + 1}-01-01", "ns").view(np.int64)) - 1
+# What datetime64[ns] holds: 1677-09-21T00:12:43.145224193 .. 2262-04-11T23:47:16.854775807.
+LOW_NS = NAT + 1
+HIGH_NS = int(np.iinfo(np.int64).max)
+_NS_PER_UNIT = {
+    "W": 7 * 86_400 * NS_PER_S,
+    "D": 86_400 * NS_PER_S,
+    "h": NS_PER_HOUR,
+    "m": NS_PER_MIN,
+    "s": NS_PER_S,
+    "ms": 1_000_000,
+    "us": 1_000,
+    "ns": 1,
+}
+RANGE_TEXT = "1677-09-21 .. 2262-04-11 (what datetime64[ns] can hold)"
+# A UTC offset must be less than a day (ISO 8601, Python's datetime.timezone).
+_MAX_OFFSET_HOURS = 23
+_MAX_OFFSET_MINUTES = 59
 _DATE_LEN = 10
 _BUCKET_NS = 15 * NS_PER_MIN
 
@@ -41,8 +59,11 @@ def parse_times(values: Any, *, tz: str | None = None) -> NDArray[np.int64]:  # 
 
     Strings must start with a date ``YYYY-MM-DD`` (then optionally ``T`` or a space and a
     time, then optionally an offset); words numpy would accept such as ``"now"`` are refused.
-    Times outside the years 1678-2261, which int64 nanoseconds cannot hold, are NaT rather
-    than wrapped around.
+    Nothing is wrapped around: ``datetime64`` values of any unit outside what
+    ``datetime64[ns]`` holds (1677-09-21 .. 2262-04-11, checked in their own unit before any
+    cast), `datetime` objects and text outside the years 1678-2261, and text with an
+    impossible UTC offset (24 hours or more, or 60 minutes or more) are NaT; the caller
+    reports them, `why_not_a_time` saying why.
 
     Returns:
         int64 nanoseconds since 1970-01-01 UTC, with `NAT` (int64 min) where a value is
@@ -52,12 +73,14 @@ def parse_times(values: Any, *, tz: str | None = None) -> NDArray[np.int64]:  # 
         ParameterError: If the values are numbers (whose unit would be a guess) or `tz` is
             not a known zone.
     """
+    if tz is not None:
+        _zone(tz)  # a bad zone is refused even when every value carries its own offset
     arr = np.asarray(values)
     if arr.ndim != 1:
         arr = arr.reshape(-1)
     kind = arr.dtype.kind
     if kind == "M":
-        return _localize(_datetime64_to_ns(arr), tz)
+        return _localize(datetime64_to_ns(arr), tz)
     if kind in "iufb":
         raise ParameterError(
             f"timestamps are numbers (dtype {arr.dtype}); their unit would be a guess. "
@@ -68,17 +91,42 @@ def parse_times(values: Any, *, tz: str | None = None) -> NDArray[np.int64]:  # 
     return _parse_objects(arr, tz)
 
 
-def _datetime64_to_ns(arr: NDArray[Any]) -> NDArray[np.int64]:
-    """datetime64 of any unit to int64 ns, out-of-range values as NaT (numpy would wrap)."""
-    unit = np.datetime_data(arr.dtype)[0]
-    if unit in ("ns", "ps", "fs", "as"):
-        return np.array(arr, dtype="datetime64[ns]", copy=True).view(np.int64)
-    lo = np.array([f"{MIN_YEAR}-01-01"], dtype=arr.dtype)[0]
-    hi = np.array([f"{MAX_YEAR + 1}-01-01"], dtype=arr.dtype)[0]
-    inside = (arr >= lo) & (arr < hi)
+def datetime64_to_ns(arr: NDArray[Any]) -> NDArray[np.int64]:
+    """datetime64 of any unit to int64 ns; values ns cannot hold become NaT (numpy would wrap).
+
+    The range is checked in the array's own unit before any cast: ``datetime64[s]`` of the
+    year 3000 would otherwise become 1830 in nanoseconds without a word.
+    """
+    unit, count = np.datetime_data(arr.dtype)
+    if unit == "ns" and count == 1:
+        return np.array(arr.view(np.int64), dtype=np.int64, copy=True)
+    inside = in_range(arr)
     out = np.full(arr.size, NAT, dtype=np.int64)
     out[inside] = arr[inside].astype("datetime64[ns]").view(np.int64)
     return out
+
+
+def in_range(arr: NDArray[Any]) -> NDArray[np.bool_]:
+    """True where a datetime64 value (of any unit) is not NaT and fits in datetime64[ns].
+
+    Compared as integers in the array's own unit, so nothing is cast (and wrapped) first.
+    """
+    unit, count = np.datetime_data(arr.dtype)
+    raw = arr.view(np.int64)
+    if unit == "generic":
+        return np.zeros(arr.size, dtype=bool)
+    if unit in ("Y", "M"):
+        # A calendar value stands for its first instant: 1678 .. 2262, or 1677-10 .. 2262-04.
+        if unit == "Y":
+            lo, hi = 1678 - 1970, 2262 - 1970
+        else:
+            lo, hi = (1677 - 1970) * 12 + 9, (2262 - 1970) * 12 + 3
+    elif unit in ("ps", "fs", "as"):
+        return np.asarray(raw != NAT, dtype=bool)  # all of int64 is a tiny span around 1970
+    else:
+        per_unit = _NS_PER_UNIT[unit]
+        lo, hi = -(-LOW_NS // per_unit), HIGH_NS // per_unit
+    return np.asarray((raw != NAT) & (raw >= -(-lo // count)) & (raw <= hi // count), dtype=bool)
 
 
 def _parse_objects(arr: NDArray[Any], tz: str | None) -> NDArray[np.int64]:
@@ -103,7 +151,7 @@ def _parse_objects(arr: NDArray[Any], tz: str | None) -> NDArray[np.int64]:
 def _one_object(value: object) -> tuple[int, bool]:
     """One non-string timestamp: (UTC ns or NaT, whether it was naive)."""
     if isinstance(value, np.datetime64):
-        return int(np.array([value]).astype("datetime64[ns]").view(np.int64)[0]), True
+        return int(datetime64_to_ns(np.array([value]))[0]), True
     if isinstance(value, str):
         parsed = _parse_strings(np.array([value]), None)
         return int(parsed[0]), not _has_offset(value)
@@ -187,6 +235,7 @@ def _parse_strings(
     cut = length64.copy()
     offset_min = np.zeros(n, dtype=np.int64)
     has_offset = np.zeros(n, dtype=bool)
+    bad_offset = np.zeros(n, dtype=bool)
 
     last = char_at(length64 - 1)
     zulu = (last == ord("Z")) | (last == ord("z"))
@@ -209,6 +258,9 @@ def _parse_strings(
         else:
             minutes, ok_m = np.zeros(n, dtype=np.int64), np.ones(n, dtype=bool)
         hit = cand & ok_h & ok_m
+        # An offset is less than a day and its minutes less than an hour; "+25:00" or
+        # "+99:99" is a broken value, not a far-away zone.
+        bad_offset |= hit & ((hours > _MAX_OFFSET_HOURS) | (minutes > _MAX_OFFSET_MINUTES))
         signed = np.where(sign == ord("-"), -1, 1) * (hours * 60 + minutes)
         offset_min[hit] = signed[hit]
         cut[hit] = start[hit]
@@ -226,7 +278,7 @@ def _parse_strings(
     )
     sep = char_at(np.full(n, _DATE_LEN, dtype=np.int64))
     ok &= (length64 == _DATE_LEN) | (sep == ord("T")) | (sep == ord("t")) | (sep == ord(" "))
-    ok &= (year >= MIN_YEAR) & (year <= MAX_YEAR)
+    ok &= (year >= MIN_YEAR) & (year <= MAX_YEAR) & ~bad_offset
     del month, day
     cut[~ok] = 0
     has_offset &= ok
@@ -235,8 +287,12 @@ def _parse_strings(
     trimmed[np.arange(width)[None, :] >= cut[:, None]] = 0
     naive_text = trimmed.view(f"S{width}").reshape(n)
     try:
-        parsed = np.array(naive_text.astype("datetime64[ns]").view(np.int64), dtype=np.int64)
-    except (ValueError, OverflowError):
+        # numpy warns (and parses anyway) on a zone it cannot place, e.g. "T000:00+01:00"
+        # cut as "T000:00"; such a value is not ISO 8601 and must not pass half-read.
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            parsed = np.array(naive_text.astype("datetime64[ns]").view(np.int64), dtype=np.int64)
+    except (ValueError, OverflowError, UserWarning, DeprecationWarning):
         if not fallback:
             raise
         return _parse_rowwise(arr, tz)
@@ -256,16 +312,18 @@ def _parse_rowwise(arr: NDArray[Any], tz: str | None) -> NDArray[np.int64]:
         try:
             text.encode("ascii")
             out[i] = _parse_strings(np.array([text]), tz, fallback=False)[0]
-        except (ValueError, OverflowError, UnicodeEncodeError):
+        except (ValueError, OverflowError, UnicodeEncodeError, UserWarning, DeprecationWarning):
             out[i] = NAT
     return out
 
 
 def _localize(ns: NDArray[np.int64], tz: str | None) -> NDArray[np.int64]:
     """Read naive wall-clock nanoseconds as local time in `tz` and return UTC nanoseconds."""
-    if tz is None or ns.size == 0:
+    if tz is None:
         return ns
     zone = _zone(tz)
+    if ns.size == 0:
+        return ns
     valid = ns != NAT
     # One zone lookup per distinct quarter hour of wall-clock time: offsets change on quarter
     # hours in every zone (Lord Howe's daylight saving shifts by half an hour).
@@ -283,6 +341,10 @@ def _localize(ns: NDArray[np.int64], tz: str | None) -> NDArray[np.int64]:
 
 
 def _zone(tz: str) -> dt.tzinfo:
+    if not isinstance(tz, str):
+        raise ParameterError(
+            f"tz must be an IANA time zone name such as 'Europe/Amsterdam'; got {tz!r}."
+        )
     if tz.upper() == "UTC":
         return dt.timezone.utc
     try:
@@ -302,13 +364,77 @@ def to_datetime64(ns: NDArray[np.int64]) -> NDArray[np.datetime64]:
 
 
 def as_utc_ns(value: object, *, name: str) -> int:
-    """One user-given point in time (str, datetime, date, datetime64) as UTC nanoseconds."""
+    """One user-given point in time (str, datetime, date, datetime64) as UTC nanoseconds.
+
+    Raises:
+        ParameterError: If `value` is not a time, or one outside the range the log can hold
+            (``np.datetime64("3000-01-01")`` is refused, not wrapped to 1830).
+    """
     if isinstance(value, (str, dt.datetime, dt.date, np.datetime64)) and not isinstance(
         value, bool
     ):
         got = int(parse_times(np.array([value], dtype=object))[0])
         if got != NAT:
             return got
+        reason = why_not_a_time(value)
+        if reason:
+            raise ParameterError(f"{name}={value!r} {reason}; pass a time inside that range.")
     raise ParameterError(
         f"{name} must be a date or time such as '2024-06-30' or a datetime; got {value!r}."
     )
+
+
+def why_not_a_time(value: object) -> str:
+    """Why a present value did not parse as a time, for messages ('' when nothing specific).
+
+    Tells a time outside the range datetime64[ns] holds, and an impossible UTC offset, from
+    other unparseable text.
+    """
+    if isinstance(value, np.datetime64):
+        if np.isnat(value):
+            return ""
+        return f"is outside the range {RANGE_TEXT}"
+    if isinstance(value, (dt.datetime, dt.date)):
+        return f"is outside the range {RANGE_TEXT}"
+    if isinstance(value, bytes):
+        value = value.decode("ascii", "replace")
+    if not isinstance(value, str):
+        return ""
+    text = value.strip()
+    head = text[:4]
+    if len(text) >= _DATE_LEN and head.isdigit() and not MIN_YEAR <= int(head) <= MAX_YEAR:
+        return (
+            f"is outside the range {RANGE_TEXT}; text times must fall in the years "
+            f"{MIN_YEAR}-{MAX_YEAR}"
+        )
+    for span in (6, 5, 3):
+        tail = text[-span:]
+        if len(text) > _MIN_OFFSET_POS + 1 and tail[:1] in "+-" and tail[1:3].isdigit():
+            minutes = tail[-2:] if span > 3 else "00"  # noqa: PLR2004
+            if int(tail[1:3]) > _MAX_OFFSET_HOURS or (
+                minutes.isdigit() and int(minutes) > _MAX_OFFSET_MINUTES
+            ):
+                return (
+                    f"has the UTC offset {tail!r}, which is impossible (an offset is less "
+                    "than 24 hours, e.g. '+05:30')"
+                )
+    return ""
+
+
+def check_span(ns: NDArray[np.int64], *, column: str) -> None:
+    """Refuse times whose span overflows int64 nanoseconds (about 292 years) as a duration.
+
+    Raises:
+        InvalidLogError: Naming the earliest and latest time, so durations never wrap.
+    """
+    if ns.size == 0:
+        return
+    lo, hi = int(ns.min()), int(ns.max())
+    if hi - lo > HIGH_NS:
+        first = str(np.int64(lo).view("datetime64[ns]"))
+        last = str(np.int64(hi).view("datetime64[ns]"))
+        raise InvalidLogError(
+            f"column {column!r} spans {first} .. {last}, more than the about 292 years "
+            "a duration in nanoseconds can hold; durations would overflow. Check those "
+            "values (a mistyped year?) or drop them."
+        )

@@ -12,7 +12,7 @@ unless an order column is given.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Hashable, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Literal
 
 import attrs
@@ -21,7 +21,7 @@ from numpy.typing import ArrayLike, NDArray
 
 from salesstd import _columns, _time
 from salesstd import _validate as v
-from salesstd._logbuild import RESERVED, build, from_columns, row_label
+from salesstd._logbuild import RESERVED, build, column_map, from_columns, row_label
 from salesstd.errors import InvalidLogError, ParameterError
 
 if TYPE_CHECKING:
@@ -201,10 +201,14 @@ class EventLog:
         """Build a log from one array per column, all of the same length.
 
         Args:
-            case: Case (deal) id of each event: strings or numbers, not mixed.
+            case: Case (deal) id of each event, all of one kind and kept exactly: strings,
+                integers of any width (uint64 above 2**63 and Python ints included),
+                floats, or any other sortable type such as UUID, Decimal or bool.
             activity: Activity name of each event.
-            time: Time of each event: ``datetime64``, ISO 8601 strings (UTC offsets are
-                converted to UTC) or `datetime` objects.
+            time: Time of each event: ``datetime64`` of any unit, ISO 8601 strings (UTC
+                offsets are converted to UTC) or `datetime` objects. Times must lie in
+                1677-09-21 .. 2262-04-11, what ``datetime64[ns]`` holds, and within about
+                292 years of each other; others are refused, never wrapped round.
             attributes: Extra per-event columns by name.
             case_attributes: Per-case columns given per event; each must be constant within
                 a case.
@@ -218,8 +222,9 @@ class EventLog:
             The log, sorted by (case, time).
 
         Raises:
-            InvalidLogError: If a column is missing values or has the wrong length, or no
-                events remain.
+            InvalidLogError: If a column is missing values or has the wrong length, a time
+                is out of range or has an impossible UTC offset, ids mix types or cannot be
+                sorted, or no events remain.
 
         Examples:
             >>> import numpy as np
@@ -234,8 +239,8 @@ class EventLog:
             **build(
                 {"case": case, "activity": activity, "time": time},
                 names={"case": "case", "activity": "activity", "time": "time"},
-                attributes=dict(attributes or {}),
-                case_attributes=dict(case_attributes or {}),
+                attributes=column_map("attributes", attributes),
+                case_attributes=column_map("case_attributes", case_attributes),
                 order=order,
                 tz=tz,
                 on_invalid=v.on_invalid(on_invalid),
@@ -282,6 +287,12 @@ class EventLog:
             >>> str(log.time[0]), log.event_attributes["rep"].tolist()
             ('2024-01-02T08:00:00.000000000', ['ann'])
         """
+        if isinstance(records, (str, bytes, Mapping)) or not isinstance(records, Iterable):
+            raise ParameterError(
+                f"records must be an iterable of rows (tuples or dicts); got {records!r}."
+            )
+        if isinstance(names, (str, bytes)) or not isinstance(names, Sequence):
+            raise ParameterError(f"names must be a sequence of field names; got {names!r}.")
         rows = list(records)
         if not rows:
             raise InvalidLogError("the log has no events; pass at least one record.")
@@ -296,6 +307,11 @@ class EventLog:
         else:
             width = len(names)
             for i, row in enumerate(rows):
+                if isinstance(row, (str, bytes)) or not isinstance(row, Sequence):
+                    raise InvalidLogError(
+                        f"record {i} is {row!r}; each record must be a tuple of fields "
+                        f"({', '.join(map(str, names))}) or a dict."
+                    )
                 if isinstance(row, Mapping) or len(row) != width:
                     raise InvalidLogError(
                         f"record {i} has {len(row)} fields; expected {width} "
@@ -336,9 +352,11 @@ class EventLog:
 
         Args:
             frame: The table, one row per event. It is never modified.
-            case: Column with the case (deal) id.
+            case: Column with the case (deal) id; integer columns with nulls (pandas or
+                polars ``Int64``) keep exact integers, never floats.
             activity: Column with the activity or stage name.
-            time: Column with the event time (datetime, tz-aware or naive, or ISO strings).
+            time: Column with the event time (datetime of any unit, tz-aware or naive, or ISO
+                strings).
             attributes: Columns kept as event attributes; ``None`` keeps every other column
                 that is not a case attribute, ``[]`` keeps none.
             case_attributes: Columns with one value per case (constant within each case).
@@ -351,7 +369,8 @@ class EventLog:
             The log, sorted by (case, time).
 
         Raises:
-            InvalidLogError: If a column is missing, or holds missing ids or times.
+            InvalidLogError: If a column is missing, labels repeat or are not strings, or a
+                column holds missing or unusable ids or times (as in `from_arrays`).
             MissingDependencyError: If narwhals cannot read `frame`.
 
         Examples:
@@ -490,7 +509,8 @@ class EventLog:
         Args:
             activity: Activity name, or several, to keep.
             cases: Case id, or several, to keep.
-            start: Keep events at or after this time (ISO string, datetime, datetime64).
+            start: Keep events at or after this time (ISO string, datetime, datetime64);
+                a time outside 1677-09-21 .. 2262-04-11 is refused.
             end: Keep events strictly before this time.
             attributes: Attribute name to a value or a collection of values to keep; event
                 attributes filter events, case attributes filter whole cases.
@@ -501,7 +521,8 @@ class EventLog:
         Raises:
             InvalidLogError: If no event meets the conditions.
             UnknownStageError: If an activity is not in the log.
-            ParameterError: If an attribute name is not in the log.
+            ParameterError: If an attribute name is not in the log, or `start` or `end` is
+                not a time the log can hold.
 
         Examples:
             >>> log = ss.EventLog.from_records(
@@ -512,14 +533,19 @@ class EventLog:
             >>> log.where(end="2024-01-05").n_events
             2
         """
+        if attributes is not None and not isinstance(attributes, Mapping):
+            raise ParameterError(
+                f"attributes must map attribute names to values, e.g. {{'rep': 'ann'}}; "
+                f"got {attributes!r}."
+            )
         keep = np.ones(self.n_events, dtype=bool)
         if activity is not None:
-            wanted = _as_collection(activity)
+            wanted = _as_collection(activity, name="activity")
             v.known_names("activity", wanted, self.activities)
             codes = [self.activity_code(a) for a in wanted]
             keep &= np.isin(self.activity, codes)
         if cases is not None:
-            keep_case = _isin(self.case_names, _as_collection(cases))
+            keep_case = _isin(self.case_names, _as_collection(cases, name="cases"))
             keep &= keep_case[self.case]
         t = self.time.view(np.int64)
         if start is not None:
@@ -527,7 +553,7 @@ class EventLog:
         if end is not None:
             keep &= t < _time.as_utc_ns(end, name="end")
         for name, wanted_value in (attributes or {}).items():
-            values = _as_collection(wanted_value)
+            values = _as_collection(wanted_value, name=f"attributes[{name!r}]")
             if name in self.event_attributes:
                 keep &= _isin(self.event_attributes[name], values)
             elif name in self.case_attributes:
@@ -630,10 +656,20 @@ def _to_datetime(ns: int) -> dt.datetime:
     return dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc) + dt.timedelta(microseconds=ns // 1000)
 
 
-def _as_collection(value: object) -> list[object]:
-    if isinstance(value, (str, bytes)) or not isinstance(value, Collection):
-        return [value]
-    return list(value)
+def _as_collection(value: object, *, name: str) -> list[object]:
+    """One value or several as a list; each must be hashable (it is looked up in a set)."""
+    values = (
+        [value]
+        if isinstance(value, (str, bytes)) or not isinstance(value, Collection)
+        else list(value)
+    )
+    odd = [item for item in values if not isinstance(item, Hashable)]
+    if odd:
+        raise ParameterError(
+            f"{name} must be a value or a collection of values; {odd[0]!r} is a "
+            f"{type(odd[0]).__name__}, which cannot be compared as one value."
+        )
+    return values
 
 
 def _isin(values: NDArray[Any], wanted: list[object]) -> NDArray[np.bool_]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import io
 import os
+import warnings
 from collections.abc import Sequence
 from typing import Any, Literal
 
@@ -19,7 +20,7 @@ from numpy.typing import NDArray
 from salesstd import _validate as v
 from salesstd._frames import frame_columns, require
 from salesstd._logbuild import from_columns
-from salesstd.errors import InvalidLogError
+from salesstd.errors import DroppedEventsWarning, InvalidLogError, ParameterError
 from salesstd.io._files import decode, read_bytes
 from salesstd.log import EventLog
 
@@ -45,7 +46,10 @@ def read_csv(
     Case ids and activities are read as text, exactly as written. Times are ISO 8601 text:
     values with a UTC offset are converted to UTC, naive values are read as UTC or in `tz`.
     Attribute columns whose every non-empty value is a whole number become int64, those
-    that are all numbers float64 (empty cells NaN); the rest stay text.
+    that are all numbers float64 (empty cells NaN); the rest stay text. Whole numbers that
+    int64 cannot hold, or that a float would round (beyond 2**53, with empty cells), stay
+    exact as Python ints in an object column (empty cells None), so distinct values never
+    become equal floats.
 
     Args:
         path: The file; gzip is recognised by its first bytes, not its name.
@@ -67,7 +71,14 @@ def read_csv(
         InvalidLogError: If the file is missing, not text in `encoding`, a corrupt gzip,
             lacks a named column, or has a missing id or unparseable time (naming the line).
     """
-    p, raw = read_bytes(path)
+    if not isinstance(delimiter, str) or len(delimiter) != 1 or delimiter in '\r\n"':
+        raise ParameterError(
+            f"delimiter must be one character other than a quote or a line break; got "
+            f"{delimiter!r}. Pass e.g. delimiter=';' or delimiter='\\t'."
+        )
+    if not isinstance(encoding, str):
+        raise ParameterError(f"encoding must be a codec name such as 'utf-8'; got {encoding!r}.")
+    p, raw = read_bytes(_check_path(path))
     text = decode(p, raw, encoding)
     columns, lines = _csv_columns(text, delimiter=delimiter, name=str(p))
     _check_delimiter(list(columns), (case, activity, time), delimiter, p.name)
@@ -88,6 +99,18 @@ def read_csv(
             row_label=lambda i: f"line {lines[i]}",
         )
     )
+
+
+def _check_path(path: object) -> str:
+    """The path as a string, or a ParameterError for anything that is not a path."""
+    if not isinstance(path, (str, os.PathLike)):
+        raise ParameterError(
+            f"path must be a file path (str or pathlib.Path); got {type(path).__name__} {path!r}."
+        )
+    out = os.fspath(path)
+    if not isinstance(out, str):
+        raise ParameterError(f"path must be a text path, not bytes; got {path!r}.")
+    return out
 
 
 def _check_delimiter(header: list[str], wanted: tuple[str, ...], delimiter: str, name: str) -> None:
@@ -146,17 +169,50 @@ def _csv_columns(
 
 
 def _infer(col: NDArray[Any]) -> NDArray[Any]:
-    """Whole numbers to int64, numbers to float64 (blank as NaN); anything else stays text."""
+    """Whole numbers to int64, numbers to float64 (blank as NaN); anything else stays text.
+
+    Whole numbers that int64 cannot hold, or that float64 would round when blanks force
+    floats, become Python ints (blank as None) instead: equal floats would merge them.
+    """
     filled = col != ""
     values = col[filled]
     if values.size == 0:
         return col
     text = values.astype("U")
-    if filled.all():
-        try:
-            return np.asarray(text.astype(np.int64))
-        except (ValueError, OverflowError):
-            pass
+    try:
+        ints = text.astype(np.int64)
+    except OverflowError:
+        if _all_whole(text):
+            try:
+                return _python_ints(col, filled)
+            except ValueError:  # e.g. "--5": not a number after all
+                pass
+        return _floats(col, filled, text)
+    except ValueError:
+        ints = None
+    if ints is not None:
+        if filled.all():
+            return np.asarray(ints)
+        if bool(((ints > _EXACT_IN_FLOAT) | (ints < -_EXACT_IN_FLOAT)).any()):
+            return _python_ints(col, filled)
+    return _floats(col, filled, text)
+
+
+_EXACT_IN_FLOAT = 2**53
+
+
+def _all_whole(text: NDArray[Any]) -> bool:
+    stripped = np.char.lstrip(np.char.strip(text), "+-")
+    return bool(np.char.isdigit(stripped).all())
+
+
+def _python_ints(col: NDArray[Any], filled: NDArray[np.bool_]) -> NDArray[Any]:
+    out = np.empty(col.size, dtype=object)
+    out[filled] = [int(x) for x in col[filled]]
+    return out
+
+
+def _floats(col: NDArray[Any], filled: NDArray[np.bool_], text: NDArray[Any]) -> NDArray[Any]:
     try:
         numbers = text.astype(np.float64)
     except ValueError:
@@ -198,8 +254,8 @@ def read_parquet(
         InvalidLogError: If the file is missing or not Parquet, or a column is bad.
         MissingDependencyError: If pyarrow is not installed.
     """
+    p = _check_path(path)
     pq = require("pyarrow.parquet")
-    p = os.fspath(path)
     if not os.path.exists(p):  # noqa: PTH110
         raise InvalidLogError(f"file {p!r} does not exist; check the path.")
     try:
@@ -244,6 +300,11 @@ def read_xes(
     Trace attributes become case attributes (the trace's `case` key is the case id);
     the other event attributes become event attributes.
 
+    Nothing is lost without a word: two traces with the same id (which would silently merge
+    into one case) are refused, naming the id and both traces; an ``<event>`` outside any
+    trace (it has no case) is refused, or dropped with a `DroppedEventsWarning` that counts
+    it under ``on_invalid="drop"``.
+
     Args:
         path: The ``.xes`` or ``.xes.gz`` file.
         lifecycle: ``None`` keeps every event; a transition name such as ``"complete"``,
@@ -253,19 +314,43 @@ def read_xes(
         activity: Event attribute holding the activity.
         time: Event attribute holding the timestamp.
         tz: IANA zone for timestamps written without a UTC offset.
-        on_invalid: ``"raise"`` or ``"drop"`` events with a missing activity or time.
+        on_invalid: ``"raise"`` or ``"drop"`` events with a missing activity or time, or
+            outside any trace.
 
     Returns:
         The log, sorted by (case, time); equal timestamps keep file order.
 
     Raises:
-        InvalidLogError: If the file is missing, not XES, malformed, a corrupt gzip, or a
-            trace lacks its id.
+        InvalidLogError: If the file is missing, not XES, malformed, a corrupt gzip, a
+            trace lacks its id, two traces share an id, or an event stands outside any
+            trace (with ``on_invalid="raise"``).
+        ParameterError: If `lifecycle` is not None, a string or a sequence of strings.
     """
     from salesstd.io._xes import parse_xes  # noqa: PLC0415
 
-    cols = parse_xes(path, lifecycle=lifecycle)
-    name = os.path.basename(os.fspath(path))  # noqa: PTH119
+    policy = v.on_invalid(on_invalid)
+    file = _check_path(path)
+    for param, key in (("case", case), ("activity", activity), ("time", time)):
+        if not isinstance(key, str):
+            raise ParameterError(f"{param} must be an XES attribute key (str); got {key!r}.")
+    cols = parse_xes(file, lifecycle=lifecycle)
+    name = os.path.basename(file)  # noqa: PTH119
+    if cols.orphan_events:
+        message = (
+            f"file {name!r} has {cols.orphan_events} <event> element"
+            f"{'s' if cols.orphan_events != 1 else ''} outside any <trace>; such events have "
+            "no case"
+        )
+        if policy == "raise":
+            raise InvalidLogError(
+                f"{message}. Move them into their traces, or pass on_invalid='drop' to drop "
+                "them with a warning."
+            )
+        warnings.warn(
+            f"{message} and were dropped (on_invalid='drop').",
+            DroppedEventsWarning,
+            stacklevel=v.caller_stacklevel(),
+        )
     if not cols.event_trace.size:
         raise InvalidLogError(
             f"file {name!r} has no events"
@@ -278,6 +363,7 @@ def read_xes(
     columns: dict[str, Any] = {}
     case_key = f"trace {case}"
     case_ids = _object_array(trace_cols[case])
+    _refuse_shared_ids(case_ids, np.unique(cols.event_trace), case, name)
     columns[case_key] = case_ids[cols.event_trace]
     for key, values in cols.event_columns.items():
         columns[key] = _object_array(values)
@@ -309,6 +395,27 @@ def read_xes(
             row_label=lambda i: f"event {i}",
         )
     )
+
+
+def _refuse_shared_ids(
+    case_ids: NDArray[np.object_], used: NDArray[np.int64], case: str, name: str
+) -> None:
+    """Two traces (with events) under one id would merge into one case: refuse, naming both."""
+    first: dict[object, int] = {}
+    for trace in used.tolist():
+        key = case_ids[trace]
+        if key is None:
+            continue  # a missing id is reported by the on_invalid policy
+        try:
+            earlier = first.setdefault((type(key), key), trace)
+        except TypeError:
+            continue
+        if earlier != trace:
+            raise InvalidLogError(
+                f"file {name!r}: traces {earlier} and {trace} (0-based) both have "
+                f"{case}={key!r}; their events would merge into one case. Give every trace "
+                "its own id, or pass case= a trace attribute that is unique."
+            )
 
 
 def _object_array(values: list[object]) -> NDArray[np.object_]:

@@ -21,6 +21,7 @@ import os
 import re
 import xml.etree.ElementTree as ET
 import zlib
+from collections.abc import Iterable, Mapping
 from contextlib import ExitStack
 from typing import TYPE_CHECKING
 from xml.parsers import expat
@@ -60,11 +61,15 @@ class XesColumns:
             a trace lacks the key.
         event_trace: int64 array of length ``n_events``: the index (``0 .. n_traces - 1``) of
             the trace each event belongs to.
+        orphan_events: Number of ``<event>`` elements directly under ``<log>``, outside any
+            trace; they are not in the columns (they have no case), and the caller decides
+            whether to refuse the file or drop them with a warning.
     """
 
     event_columns: dict[str, list[object]]
     trace_columns: dict[str, list[object]]
     event_trace: NDArray[np.int64]
+    orphan_events: int = 0
 
 
 def _parse_int(text: str) -> object:
@@ -136,6 +141,11 @@ def _lifecycle_filter(lifecycle: str | Sequence[str] | None) -> frozenset[str] |
         return None
     if isinstance(lifecycle, str):
         return frozenset({lifecycle.lower()})
+    if isinstance(lifecycle, (bytes, Mapping)) or not isinstance(lifecycle, Iterable):
+        raise ParameterError(
+            f"lifecycle must be None, a string or a non-empty sequence of strings, got "
+            f"{lifecycle!r}; pass e.g. lifecycle='complete' or lifecycle=['start', 'complete']."
+        )
     values = list(lifecycle)
     if not values or not all(isinstance(value, str) for value in values):
         raise ParameterError(
@@ -300,6 +310,7 @@ def _read_log(stream: io.BufferedIOBase, path: str, wanted: frozenset[str] | Non
     events = _Columns()
     traces = _Columns()
     event_trace: list[int] = []
+    orphans = 0
     root: ET.Element | None = None
     depth = 0
     for kind, element in ET.iterparse(stream, events=("start", "end")):  # noqa: S314
@@ -331,6 +342,9 @@ def _read_log(stream: io.BufferedIOBase, path: str, wanted: frozenset[str] | Non
             # Drop the finished trace (and any log-level element before it) from the tree.
             element.clear()
             root.clear()
+        elif depth == 2 and root is not None and _local_name(element.tag, names) == "event":  # noqa: PLR2004
+            orphans += 1
+            element.clear()
         depth -= 1
     if traces.n_rows == 0:
         raise InvalidLogError(
@@ -340,6 +354,7 @@ def _read_log(stream: io.BufferedIOBase, path: str, wanted: frozenset[str] | Non
         event_columns=events.finish(),
         trace_columns=traces.finish(),
         event_trace=np.asarray(event_trace, dtype=np.int64),
+        orphan_events=orphans,
     )
 
 
