@@ -240,6 +240,8 @@ KPI_METRICS = (
 # Letters outside `STAGE_NAMES`' alphabet, so these never clash with a stage or an alias.
 ACTIVITY_NAMES = ("Call", "Email", "Meeting")
 _AMOUNTS = st.floats(min_value=0.001, max_value=1e6, allow_nan=False, allow_infinity=False)
+# Dwell limits in days: a standard takes up to 100 years (`_validate.MAX_DAYS`).
+_DAYS = st.floats(min_value=0.001, max_value=36_525, allow_nan=False, allow_infinity=False)
 
 
 @st.composite
@@ -248,7 +250,7 @@ def standards(draw: st.DrawFn, funnel: ss.Funnel, *, max_kpis: int = 6) -> ss.St
     opened = [s.name for s in funnel.open_stages]
     activities = list(funnel.activities) if funnel.activities is not None else ACTIVITY_NAMES
     some_stages = st.lists(st.sampled_from(opened), unique=True)
-    sla = draw(st.dictionaries(st.sampled_from(opened), _AMOUNTS))
+    sla = draw(st.dictionaries(st.sampled_from(opened), _DAYS))
     counts = (
         st.dictionaries(st.sampled_from(activities), st.integers(1, 9), min_size=1)
         if activities
@@ -259,7 +261,7 @@ def standards(draw: st.DrawFn, funnel: ss.Funnel, *, max_kpis: int = 6) -> ss.St
         required_stages=tuple(draw(some_stages)),
         allow_backward=draw(st.booleans()),
         max_dwell_days=sla,
-        first_response_days=draw(st.none() | _AMOUNTS),
+        first_response_days=draw(st.none() | _DAYS),
         required_activities={k: x for k, x in required.items() if x},
         no_events_after_close=draw(st.booleans()),
     )

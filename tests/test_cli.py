@@ -310,7 +310,7 @@ def test_standard_sharing_no_stage_with_the_log_fails_fast(
     ("extra", "message"),
     [
         (("--as-of", "last tuesday"), "--as-of must be a date or time such as '2024-06-30'"),
-        (("--as-of", "2000-01-01"), "as_of '2000-01-01' is before the log starts"),
+        (("--as-of", "2000-01-01"), "--as-of '2000-01-01' is before the log starts"),
     ],
 )
 def test_as_of_is_checked_first(
@@ -607,3 +607,94 @@ def test_scorecard_needs_a_standard_or_a_funnel(
     code, out, err = run(capsys, "scorecard", str(tmp_path / "deals.csv"), *COLUMNS, *extra)
     assert (code, out) == (2, "")
     assert err == f"salesstd: error: {message}\n"
+
+
+BIG = "1" + "0" * 400
+_STANDARD_HEAD = '[funnel]\nstages = ["lead", "demo"]\nwon = "won"\nlost = "lost"\n'
+
+
+@pytest.mark.parametrize(
+    ("args", "files", "message"),
+    [
+        # argparse usage errors: one line, not the usage text
+        (("report", "--top", "abc"), {}, "argument --top: invalid int value: 'abc'"),
+        (("report", "--bogus"), {}, "unrecognized arguments: --bogus"),
+        (("nosuchcommand",), {}, "invalid choice: 'nosuchcommand'"),
+        (("check", "--example", "--stages", "a"), {}, "unrecognized arguments: --stages"),
+        # a bad --as-of, with and without a funnel
+        (("report", "{log}", *COLUMNS, "--as-of", "garbage"), {}, "--as-of must be a date"),
+        (("report", "{log}", *COLUMNS, "--as-of", "1900-01-01"), {}, "--as-of '1900-01-01' is"),
+        (
+            ("report", "{log}", *COLUMNS, "--stages", "lead,demo,won", "--as-of", "1900-01-01"),
+            {},
+            "leave --as-of out for the log's end",
+        ),
+        # standards the library refuses: huge numbers, repeated keys, deep nesting
+        (
+            ("check", "{log}", *COLUMNS, "--standard", "{dir}/big.toml"),
+            {
+                "big.toml": _STANDARD_HEAD
+                + f'[[kpis]]\nname = "w"\nmetric = "win_rate"\ntarget = {BIG}\n'
+            },
+            "big.toml: kpis[0].target must be a finite number >= 0",
+        ),
+        (
+            ("check", "{log}", *COLUMNS, "--standard", "{dir}/dup.json"),
+            {"dup.json": '{"funnel": {"stages": ["lead"], "won": "won", "won": "x"}}'},
+            "standard JSON gives the key funnel.won twice",
+        ),
+        (
+            ("check", "{log}", *COLUMNS, "--standard", "{dir}/deep.json"),
+            {"deep.json": "[" * 100_000 + "]" * 100_000},
+            "nested too deeply",
+        ),
+        (
+            ("report", "{log}", *COLUMNS, "--funnel", "{dir}/deep.json"),
+            {"deep.json": '{"a":' * 50_000 + "1" + "}" * 50_000},
+            "funnel JSON is nested too deeply",
+        ),
+        (
+            ("report", "{log}", *COLUMNS, "--funnel", "{dir}/dup.json"),
+            {"dup.json": '{"kind": "Funnel", "kind": "Funnel"}'},
+            "funnel JSON gives the key kind twice",
+        ),
+        # files that are not what they claim
+        (("report", "{dir}", *COLUMNS), {}, "cannot tell the format"),
+        (("report", "{log}", *COLUMNS, "--funnel", "{dir}"), {}, "cannot read the funnel file"),
+        (("check", "{log}", *COLUMNS, "--standard", "{dir}"), {}, "cannot be read"),
+    ],
+)
+def test_bad_input_never_prints_a_traceback(
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+    args: tuple[str, ...],
+    files: dict[str, str],
+    message: str,
+) -> None:
+    log, _ = _export(tmp_path, deals=20)
+    for name, text in files.items():
+        (tmp_path / name).write_text(text, encoding="utf-8")
+    argv = [a.format(log=log, dir=tmp_path) for a in args]
+    code, out, err = run(capsys, *argv)
+    assert (code, out) == (2, "")
+    assert err.startswith("salesstd: error: ")
+    assert err.count("\n") == 1
+    assert "Traceback" not in err
+    assert message in err
+
+
+def test_an_os_error_reading_the_log_is_one_line(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path, _ = _export(tmp_path, deals=20)
+
+    def denied(*_: object, **__: object) -> None:
+        raise PermissionError(13, "Permission denied", str(path))
+
+    monkeypatch.setattr("salesstd.cli.load", denied)
+    monkeypatch.setattr("salesstd._cli_standard.load", denied)
+    for command in ("report", "check"):
+        extra = ("--standard", str(ss.example_standard_path())) if command == "check" else ()
+        code, _, err = run(capsys, command, str(path), *COLUMNS, *extra)
+        assert code == 2
+        assert err == f"salesstd: error: cannot read {path}: Permission denied\n"

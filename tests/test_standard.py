@@ -286,12 +286,12 @@ RULE_CASES: list[tuple[dict[str, Any], type[Exception], str]] = [
     (
         {"rules": {"required_activities": {"Lead": {"Call": 0}}}},
         ParameterError,
-        r"rules.required_activities.Lead.Call must be a whole number >= 1",
+        r"rules.required_activities.Lead.Call must be a whole number from 1 to 1,000,000",
     ),
     (
         {"rules": {"required_activities": {"Lead": {"Call": 1.5}}}},
         ParameterError,
-        r"whole number >= 1",
+        r"whole number from 1 to",
     ),
     (
         {"rules": {"required_activities": {"Lead": {"Cal": 1}}}},

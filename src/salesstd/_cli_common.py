@@ -15,8 +15,9 @@ import contextlib
 import math
 import sys
 import warnings
-from collections.abc import Collection, Iterator
+from collections.abc import Callable, Collection, Iterator
 from pathlib import Path
+from typing import NoReturn
 
 from salesstd import _time
 from salesstd import _validate as v
@@ -34,6 +35,37 @@ EXIT_USAGE = 2
 
 class UsageError(Exception):
     """A command-line mistake reported as one line."""
+
+
+class Parser(argparse.ArgumentParser):
+    """An argument parser whose usage errors raise `UsageError` (one line, exit 2).
+
+    argparse prints the whole usage text and exits on a bad option; the commands report every
+    mistake as one ``salesstd: error: ...`` line instead. Sub-command parsers are of this
+    class too (``add_subparsers`` makes them of the parent's class).
+    """
+
+    def error(self, message: str) -> NoReturn:
+        """Raise `UsageError` naming the problem and where the help is."""
+        raise UsageError(f"{message} (see {self.prog} --help)")
+
+
+#: What `run_guarded` turns into one line and exit status 2: the library's errors, usage
+#: mistakes, and files that cannot be opened or read.
+BAD_INPUT = (SalesStdError, UsageError, OSError)
+
+
+def run_guarded(command: Callable[[], int]) -> int:
+    """Run `command`; bad input becomes one line on stderr and `EXIT_USAGE`, never a traceback.
+
+    Returns:
+        The command's exit status, or `EXIT_USAGE` if it raised one of `BAD_INPUT`.
+    """
+    try:
+        return command()
+    except BAD_INPUT as err:
+        sys.stderr.write(error_line(err))
+        return EXIT_USAGE
 
 
 def fail(message: str) -> None:
@@ -157,11 +189,17 @@ _CLI_WORDS = (
         "Pass --encoding with the file's encoding, e.g. --encoding latin-1 or --encoding cp1252.",
     ),
     ("pass min_stay=", "pass --min-stay "),
+    ("or leave as_of=None for the log's end", "or leave --as-of out for the log's end"),
+    ("as_of ", "--as-of "),
 )
 
 
-def error_line(err: SalesStdError | UsageError) -> str:
+def error_line(err: SalesStdError | UsageError | OSError) -> str:
     """The one line on stderr for `err`, naming command-line options, not parameters."""
+    if isinstance(err, OSError) and not isinstance(err, SalesStdError):
+        where = f"{err.filename}: " if err.filename else ""
+        text = f"cannot read {where}{err.strerror or err}"
+        return f"salesstd: error: {' '.join(text.split())}\n"
     text = " ".join(str(err).split())
     for library, cli in _CLI_WORDS:
         text = text.replace(library, cli)

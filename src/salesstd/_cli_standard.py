@@ -19,16 +19,15 @@ import numpy as np
 from numpy.typing import NDArray
 
 from salesstd._cli_common import (
-    EXIT_USAGE,
     UsageError,
     check_against_log,
     check_options,
     data_quality_lines,
-    error_line,
     fail,
     funnel_option,
     load,
     quality,
+    run_guarded,
     table,
     warn_each,
     warnings_as_lines,
@@ -36,7 +35,6 @@ from salesstd._cli_common import (
 from salesstd._results import plain
 from salesstd.conformance import check_conformance
 from salesstd.datasets import synthetic_pipeline
-from salesstd.errors import SalesStdError
 from salesstd.log import EventLog
 from salesstd.metrics import DataQualityResult
 from salesstd.scoring import scorecard
@@ -54,12 +52,12 @@ LEARN_QUANTILE = 0.75
 def run_standard_command(args: argparse.Namespace) -> int:
     """Run ``check`` or ``scorecard``; the exit status follows `salesstd.cli.main`."""
     shown: set[str] = set()
-    try:
+
+    def command() -> int:
         with warnings_as_lines(shown):
             return _run(args, shown)
-    except (SalesStdError, UsageError) as err:
-        sys.stderr.write(error_line(err))
-        return EXIT_USAGE
+
+    return run_guarded(command)
 
 
 def _run(args: argparse.Namespace, shown: set[str]) -> int:

@@ -277,8 +277,7 @@ def discover(
     stages: object,
 ) -> tuple[list[str], list[tuple[str, str]], str, list[str], dict[str, str]]:
     """Open stages in order, kept edges, won, lost and aliases for `Funnel.discover`."""
-    if not isinstance(log, EventLog):
-        raise ParameterError(f"log must be an EventLog; got {type(log).__name__}.")
+    log = v.instance("log", log, EventLog)
     won_stage = won_name(won)
     lost_names = as_names("lost", lost, one_ok=True)
     share = v.fraction("min_share", min_share, inclusive=True)

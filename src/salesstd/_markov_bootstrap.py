@@ -17,6 +17,9 @@ from numpy.typing import NDArray
 from salesstd import _markov_chain as mc
 from salesstd.metrics._episodes import Episodes
 
+MAX_REPLICATES = 100_000
+"""The most bootstrap replicates `MarkovFunnel.bootstrap` draws (its `n_boot`)."""
+
 
 @attrs.frozen(eq=False)
 class _Stays:

@@ -42,6 +42,8 @@ RULES_KEYS = (
     "required_activities",
     "no_events_after_close",
 )
+MAX_REQUIRED_COUNT = 1_000_000
+"""The largest count a ``required_activities`` rule takes."""
 KPI_KEYS = ("name", "metric", "target", "direction", "tolerance", "weight", "stage", "activity")
 FUNNEL_COMPACT_KEYS = ("kind", "stages", "won", "lost", "edges", "aliases", "activities")
 
@@ -52,7 +54,7 @@ FUNNEL_COMPACT_KEYS = ("kind", "stages", "won", "lost", "edges", "aliases", "act
 def as_float(value: object) -> object:
     """A real number as float; anything else unchanged (the checks then refuse it)."""
     if isinstance(value, (int, float)) and not isinstance(value, bool):
-        return float(value)
+        return v.as_float(value)  # a 400-digit number becomes inf, which the checks refuse
     return value
 
 
@@ -97,15 +99,15 @@ def check_kpi(path: str, kpi: KPI) -> None:
     name_text(f"{path}.name", kpi.name)
     metric = v.choice(f"{path}.metric", kpi.metric, METRICS)
     v.choice(f"{path}.direction", kpi.direction, DIRECTIONS)
-    target = v.nonnegative_number(f"{path}.target", kpi.target)
+    target = v.nonnegative_number(f"{path}.target", kpi.target, limit=v.MAX_NUMBER)
     if metric in RATE_METRICS and target > 1.0:
         hint = f" For {target:g}% write {target / 100:g}." if target <= 100.0 else ""  # noqa: PLR2004
         raise ParameterError(
             f"{path}.target of a {metric} KPI is a share between 0 and 1; got {kpi.target!r}."
             + hint
         )
-    v.nonnegative_number(f"{path}.tolerance", kpi.tolerance)
-    v.nonnegative_number(f"{path}.weight", kpi.weight)
+    v.nonnegative_number(f"{path}.tolerance", kpi.tolerance, limit=v.MAX_NUMBER)
+    v.nonnegative_number(f"{path}.weight", kpi.weight, limit=v.MAX_NUMBER)
     if metric in STAGE_METRICS:
         if kpi.stage is None:
             raise ParameterError(
@@ -166,19 +168,31 @@ def check_rules(path: str, rules: Rules) -> None:
     _flag(f"{path}.no_events_after_close", rules.no_events_after_close)
     sla = _mapping(f"{path}.max_dwell_days", rules.max_dwell_days, "of stage -> days")
     for stage, days in sla.items():
-        v.positive_number(f"{path}.max_dwell_days.{stage}", days)
+        v.positive_number(
+            f"{path}.max_dwell_days.{stage}", days, limit=v.MAX_DAYS, unit=" days (100 years)"
+        )
     if rules.first_response_days is not None:
-        v.positive_number(f"{path}.first_response_days", rules.first_response_days)
+        v.positive_number(
+            f"{path}.first_response_days",
+            rules.first_response_days,
+            limit=v.MAX_DAYS,
+            unit=" days (100 years)",
+        )
     required = _mapping(
         f"{path}.required_activities", rules.required_activities, "of stage -> {activity: count}"
     )
     for stage, counts in required.items():
         where = f"{path}.required_activities.{stage}"
         for activity, count in _mapping(where, counts, "of activity -> count").items():
-            if isinstance(count, bool) or not isinstance(count, int) or count < 1:
+            if (
+                isinstance(count, bool)
+                or not isinstance(count, int)
+                or not 1 <= count <= MAX_REQUIRED_COUNT
+            ):
                 raise ParameterError(
-                    f"{where}.{activity} must be a whole number >= 1 (the least number of "
-                    f"{activity!r} events before leaving {stage!r}); got {count!r}."
+                    f"{where}.{activity} must be a whole number from 1 to "
+                    f"{MAX_REQUIRED_COUNT:,} (the least number of {activity!r} events before "
+                    f"leaving {stage!r}); got {v.short(count)}."
                 )
 
 

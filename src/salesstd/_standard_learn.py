@@ -65,10 +65,8 @@ def learn(
     dwell_floor: object = 60.0,
 ) -> Learned:
     """Derive the parts of a standard; see `Standard.from_log`."""
-    if not isinstance(log, EventLog):
-        raise ParameterError(f"log must be an EventLog; got {type(log).__name__}.")
-    if not isinstance(funnel, Funnel):
-        raise ParameterError(f"funnel must be a Funnel; got {type(funnel).__name__}.")
+    log = v.instance("log", log, EventLog)
+    funnel = v.instance("funnel", funnel, Funnel)
     q = v.fraction("quantile", quantile)
     if by is not None and not isinstance(by, str):
         raise ParameterError(f"by must be a case attribute name or None; got {by!r}.")

@@ -7,9 +7,10 @@ their inputs. Messages follow one pattern: what is wrong, the offending value, h
 from __future__ import annotations
 
 import difflib
+import json
 import sys
 from collections.abc import Collection, Iterable, Mapping, Sequence
-from typing import Any, Literal, TypeVar
+from typing import Any, Literal, TypeGuard, TypeVar, overload
 
 import numpy as np
 from numpy.typing import NDArray
@@ -17,8 +18,90 @@ from numpy.typing import NDArray
 from salesstd.errors import InvalidLogError, ParameterError, UnknownStageError
 
 T = TypeVar("T")
+E = TypeVar("E", bound=Exception)
 
 OnInvalid = Literal["raise", "drop"]
+
+
+class JsonTable(dict[str, object]):
+    """A JSON object as parsed by `Standard.from_json`: a dict that remembers a repeated key.
+
+    `json.loads` keeps the last of two equal keys; built through `from_pairs` (its
+    ``object_pairs_hook``) the table records the first repeated key instead, and
+    `refuse_duplicates` then names its key path.
+    """
+
+    duplicate: str | None = None
+
+    @classmethod
+    def from_pairs(cls, pairs: list[tuple[str, object]]) -> JsonTable:
+        """The table of `pairs`, with `duplicate` set to the first key given twice."""
+        table = cls(pairs)
+        if len(table) != len(pairs):
+            seen: set[str] = set()
+            table.duplicate = next(k for k, _ in pairs if k in seen or seen.add(k))  # type: ignore[func-returns-value]
+        return table
+
+
+def _refuse_duplicates(label: str, data: object, error: type[Exception]) -> None:
+    """Raise `ParameterError` naming the key path of the first key a JSON object repeats.
+
+    Walks the parsed tree without recursion (its depth is whatever the text had).
+    """
+    stack: list[tuple[str, object]] = [("", data)]
+    while stack:
+        path, node = stack.pop()
+        if isinstance(node, JsonTable):
+            if node.duplicate is not None:
+                where = f"{path}.{node.duplicate}" if path else node.duplicate
+                raise error(f"{label} gives the key {where} twice; keep one of them.")
+            stack.extend((f"{path}.{k}" if path else k, x) for k, x in reversed(node.items()))
+        elif isinstance(node, list):
+            stack.extend((f"{path}[{i}]", x) for i, x in reversed(list(enumerate(node))))
+
+
+def too_deep(label: str, error: type[E] = ParameterError) -> E:  # type: ignore[assignment]
+    """The error for a definition nested deeper than Python's parsers go."""
+    return error(
+        f"{label} is nested too deeply to read (thousands of levels); a definition needs "
+        "three or four. Check the text is the definition it should be."
+    )
+
+
+def json_loads(label: str, text: object, *, error: type[Exception] = ParameterError) -> object:
+    """Parse JSON definition text at the boundary, refusing what `json.loads` lets through.
+
+    A key repeated in one object is refused with its key path (`json.loads` keeps the last
+    silently; TOML refuses too); text nested too deeply for the parser, text that is not a
+    str, and invalid JSON raise `error` naming `label` instead of a foreign exception.
+
+    Raises:
+        ParameterError: If `text` is not a str (or bytes).
+        Exception: `error` for the rest.
+
+    Examples:
+        >>> json_loads("funnel JSON", '{"a": {"b": 1, "b": 2}}')
+        Traceback (most recent call last):
+        ...
+        salesstd.errors.ParameterError: funnel JSON gives the key a.b twice; keep one of them.
+    """
+    if not isinstance(text, (str, bytes, bytearray)):
+        raise ParameterError(
+            f"text must be JSON text (a str); got {type(text).__name__}. To build from a dict, "
+            "use from_dict(...)."
+        )
+    try:
+        data = json.loads(text, object_pairs_hook=JsonTable.from_pairs)
+    except json.JSONDecodeError as err:
+        raise error(
+            f"{label} is not valid JSON: {err.msg} at line {err.lineno}, column {err.colno}."
+        ) from err
+    except RecursionError as err:
+        raise too_deep(label, error) from err
+    except UnicodeDecodeError as err:
+        raise error(f"{label} is not UTF-8 text ({err}).") from err
+    _refuse_duplicates(label, data, error)
+    return data
 
 
 def caller_stacklevel() -> int:
@@ -78,25 +161,65 @@ def choice(name: str, value: object, allowed: Collection[T]) -> T:
     )
 
 
-def positive_int(name: str, value: object) -> int:
-    """Return `value` if it is an int >= 1 (bools refused)."""
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+def positive_int(name: str, value: object, *, limit: int | None = None, unit: str = "") -> int:
+    """Return `value` as an int if it is a whole number >= 1 (numpy ints taken, bools refused).
+
+    With `limit`, larger values are refused too: a count that sizes arrays (simulations,
+    bootstrap replicates) is capped before numpy is asked for the memory. `unit` names what
+    is counted in that message (``"simulations"``).
+    """
+    if not is_whole(value) or value < 1:
         raise ParameterError(f"{name} must be a whole number >= 1; got {value!r}.")
-    return value
+    number = int(value)
+    if limit is not None and number > limit:
+        what = f" {unit}" if unit else ""
+        raise ParameterError(
+            f"{name} must be at most {limit:,}{what}; got {short(value)}. "
+            f"Pass a smaller {name}: beyond {limit:,} the answer no longer changes, the memory "
+            "and the time do."
+        )
+    return number
+
+
+def is_whole(value: object) -> TypeGuard[int | np.integer[Any]]:
+    """True for a Python or numpy integer; False for bools and `numpy.timedelta64`.
+
+    (numpy makes `timedelta64` a subclass of `numpy.signedinteger`, and `bool` is an `int`:
+    neither is a count or a seed.)
+    """
+    return isinstance(value, (int, np.integer)) and not isinstance(
+        value, (bool, np.bool_, np.timedelta64)
+    )
+
+
+def is_real(value: object) -> TypeGuard[float | np.integer[Any] | np.floating[Any]]:
+    """True for a Python or numpy number (int or float); False for bools and timedeltas."""
+    return is_whole(value) or isinstance(value, (float, np.floating))
+
+
+def as_float(value: float | np.integer[Any] | np.floating[Any]) -> float:
+    """`float(value)`, with ints too large for a float (a 400-digit number) as +-inf.
+
+    Callers check `numpy.isfinite` and refuse with their own message.
+    """
+    try:
+        return float(value)
+    except OverflowError:
+        return float("inf") if value > 0 else float("-inf")
 
 
 def fraction(name: str, value: object, *, inclusive: bool = False) -> float:
     """Return `value` as a float in (0, 1), or [0, 1] if `inclusive`."""
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise ParameterError(f"{name} must be a number between 0 and 1; got {value!r}.")
-    number = float(value)
+    if not is_real(value):
+        raise ParameterError(f"{name} must be a number between 0 and 1; got {short(value)}.")
+    number = as_float(value)
     ok = 0.0 <= number <= 1.0 if inclusive else 0.0 < number < 1.0
     if not ok:
         bounds = "(inclusive)" if inclusive else "(exclusive)"
         hint = ""
         if 1.0 < number <= 100.0:  # noqa: PLR2004 - a percentage passed by mistake
             hint = f" For {number:g}% pass {number / 100:g}."
-        raise ParameterError(f"{name} must be between 0 and 1 {bounds}; got {value!r}.{hint}")
+        raise ParameterError(f"{name} must be between 0 and 1 {bounds}; got {short(value)}.{hint}")
     return number
 
 
@@ -104,7 +227,11 @@ def known_names(kind: str, names: Iterable[object], known: Sequence[object]) -> 
     """Raise `UnknownStageError` for the first name not in `known`."""
     known_set = set(known)
     for name in names:
-        if name not in known_set:
+        try:
+            present = name in known_set
+        except TypeError:  # unhashable: a list where a name belongs
+            present = False
+        if not present:
             raise UnknownStageError(
                 f"{kind} {name!r} is not in the {'funnel' if kind == 'stage' else 'log'} "
                 f"({listing(known)}).{did_you_mean(name, known)}"
@@ -124,13 +251,32 @@ def string_list(name: str, value: str | Iterable[str] | None) -> list[str] | Non
     return out
 
 
-def positive_number(name: str, value: object) -> float:
-    """Return `value` as a float if it is a finite number > 0 (bools refused)."""
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
-        raise ParameterError(f"{name} must be a positive number; got {value!r}.")
-    number = float(value)
+MAX_DAYS = 36_525
+"""The longest duration option or rule taken, in days (100 years): a longer window, horizon,
+history or dwell limit reaches past the times a log can hold, and in nanoseconds past int64."""
+
+MAX_NUMBER = 1e15
+"""The largest KPI target, tolerance or weight taken: past it a number is a typo or junk."""
+
+
+def _at_most(name: str, value: object, number: float, limit: float | None, unit: str) -> None:
+    if limit is not None and number > limit:
+        raise ParameterError(f"{name} must be at most {limit:g}{unit}; got {short(value)}.")
+
+
+def positive_number(
+    name: str, value: object, *, limit: float | None = None, unit: str = ""
+) -> float:
+    """Return `value` as a float if it is a finite number > 0 (bools refused).
+
+    With `limit`, larger numbers are refused too (`unit` is put after it in the message).
+    """
+    if not is_real(value):
+        raise ParameterError(f"{name} must be a positive number; got {short(value)}.")
+    number = as_float(value)
     if not np.isfinite(number) or number <= 0:
-        raise ParameterError(f"{name} must be a positive number; got {value!r}.")
+        raise ParameterError(f"{name} must be a positive number; got {short(value)}.")
+    _at_most(name, value, number, limit, unit)
     return number
 
 
@@ -261,13 +407,23 @@ def non_empty(name: str, values: Collection[object], *, example: str) -> None:
         raise ParameterError(f"{name} must hold at least one value; got none. Pass e.g. {example}.")
 
 
-def random_seed(name: str, value: object) -> int | None:
-    """Return `value` if it is None or a whole number >= 0 (a seed for numpy's generator)."""
-    if value is None:
+@overload
+def random_seed(name: str, value: object, *, optional: Literal[True] = ...) -> int | None: ...
+@overload
+def random_seed(name: str, value: object, *, optional: Literal[False]) -> int: ...
+def random_seed(name: str, value: object, *, optional: bool = True) -> int | None:
+    """Check a seed for ``numpy.random.default_rng``: a whole number >= 0 (or None if `optional`).
+
+    Every function that takes a seed checks it here, so ``seed=np.int64(3)`` is taken and
+    ``seed=-1`` refused alike everywhere. Returns the seed as a Python int.
+    """
+    if value is None and optional:
         return None
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 0:
+    if not is_whole(value) or value < 0:
+        none = ", or None for fresh randomness" if optional else ""
         raise ParameterError(
-            f"{name} must be a whole number >= 0, or None for fresh randomness; got {value!r}."
+            f"{name} must be an int >= 0{none}; got {short(value)}. "
+            f"Pass e.g. {name}=0 to make the random draws repeatable."
         )
     return int(value)
 
@@ -284,26 +440,66 @@ def unknown_key(where: str, key: object, allowed: Sequence[str]) -> ParameterErr
     )
 
 
-def nonnegative_number(name: str, value: object) -> float:
-    """Return `value` as a float if it is a finite number >= 0 (bools refused)."""
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
-        raise ParameterError(f"{name} must be a number >= 0; got {value!r}.")
-    number = float(value)
+def nonnegative_number(
+    name: str, value: object, *, limit: float | None = None, unit: str = ""
+) -> float:
+    """Return `value` as a float if it is a finite number >= 0 (bools refused).
+
+    With `limit`, larger numbers are refused too (`unit` is put after it in the message).
+    """
+    if not is_real(value):
+        raise ParameterError(f"{name} must be a number >= 0; got {short(value)}.")
+    number = as_float(value)
     if not np.isfinite(number) or number < 0:
-        raise ParameterError(f"{name} must be a finite number >= 0; got {value!r}.")
+        raise ParameterError(f"{name} must be a finite number >= 0; got {short(value)}.")
+    _at_most(name, value, number, limit, unit)
     return number
 
 
-def standard(value: object) -> None:
-    """Check that `value` is a `Standard` (which checked its rules against its funnel).
+_BUILD_HINTS = {
+    "EventLog": "Build one with ss.read_csv(...), ss.EventLog.from_frame(...) or "
+    "ss.EventLog.from_records(...).",
+    "Funnel": "Build one with ss.Funnel.linear([...], won=..., lost=...) or "
+    "ss.Funnel.discover(log, won=...).",
+    "Standard": "Build one with ss.Standard(funnel, ss.Rules(...)), ss.Standard.from_log(...) "
+    "or ss.Standard.from_toml(path).",
+}
+
+
+def short(value: object, limit: int = 60) -> str:
+    """`repr(value)` cut to `limit` characters (a 400-digit number or a log's repr)."""
+    try:
+        text = repr(value)
+    except Exception:  # noqa: BLE001 - a hostile __repr__ must not hide the real error
+        text = f"<{type(value).__name__}>"
+    return text if len(text) <= limit else f"{text[: limit - 3]}..."
+
+
+def instance(name: str, value: object, cls: type[T], *, fix: str | None = None) -> T:
+    """Return `value` if it is an instance of `cls`, else raise `ParameterError`.
+
+    The one type check of the data arguments of public functions (``log``, ``funnel``,
+    ``standard``): the caller passes the class in, so this module imports nothing above it.
+    The message names the argument, what it got, and how to build the right thing (`fix`,
+    or a default for the library's own classes).
 
     Raises:
-        ParameterError: If it is not.
-    """
-    from salesstd.standard import Standard  # noqa: PLC0415 - standard imports this module
+        ParameterError: If `value` is not a `cls`.
 
-    if not isinstance(value, Standard):
-        raise ParameterError(
-            f"standard must be a Standard (a funnel with its rules); got {type(value).__name__}. "
-            "Build one with ss.Standard(funnel, ss.Rules(...)) or ss.Standard.from_log(...)."
-        )
+    Examples:
+        >>> instance("n", "3", int, fix="Pass n=3.")
+        Traceback (most recent call last):
+        ...
+        salesstd.errors.ParameterError: n must be an int; got str '3'. Pass n=3.
+    """
+    if isinstance(value, cls):
+        return value
+    kind = cls.__name__
+    article = "an" if kind[:1].lower() in "aeiou" else "a"
+    got = "None" if value is None else type(value).__name__
+    hint = _BUILD_HINTS.get(kind, "") if fix is None else fix
+    if got in _BUILD_HINTS and got != kind:
+        hint = f"Are the arguments in the wrong order? {hint}".rstrip()
+    shown = "" if value is None else f" {short(value)}"
+    message = f"{name} must be {article} {kind}; got {got}{shown}."
+    raise ParameterError(f"{message} {hint}".rstrip())

@@ -24,15 +24,14 @@ from typing import TextIO
 import numpy as np
 
 from salesstd._cli_common import (
-    EXIT_USAGE,
-    UsageError,
+    Parser,
     check_against_log,
     check_options,
     data_quality_lines,
-    error_line,
     fail,
     funnel_option,
     load,
+    run_guarded,
     table,
     warn_each,
     warnings_as_lines,
@@ -41,7 +40,6 @@ from salesstd._cli_common import quality as _quality
 from salesstd._cli_standard import run_standard_command
 from salesstd._version import __version__
 from salesstd.bottleneck import bottlenecks
-from salesstd.errors import SalesStdError
 from salesstd.funnel import Funnel
 from salesstd.log import EventLog
 from salesstd.markov import MarkovFunnel
@@ -54,12 +52,12 @@ _SECONDS_PER_DAY = 86_400.0
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = Parser(
         prog="salesstd",
         description="Sales-process standardization: summarise, check and score a CRM event log.",
     )
     parser.add_argument("--version", action="version", version=f"salesstd {__version__}")
-    files = argparse.ArgumentParser(add_help=False)
+    files = Parser(add_help=False)
     files.add_argument("file", nargs="?", help="the log: .csv[.gz], .parquet, .xes[.gz]")
     files.add_argument("--case", help="case (deal) id column (CSV/Parquet)")
     files.add_argument("--activity", help="activity or stage column (CSV/Parquet)")
@@ -141,9 +139,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         argv: Arguments without the program name; ``None`` reads ``sys.argv``.
 
     Returns:
-        0 on success, 2 on bad input (after one line on stderr).
+        0 on success, 2 on bad input (after one line on stderr, never a traceback): a usage
+        mistake, any `SalesStdError`, or a file that cannot be read. ``check`` returns 1 when
+        a deal fails the standard.
     """
     parser = _parser()
+    return run_guarded(lambda: _main(parser, argv))
+
+
+def _main(parser: argparse.ArgumentParser, argv: Sequence[str] | None) -> int:
     args = parser.parse_args(argv)
     if args.command is None:
         parser.print_help(sys.stdout)
@@ -151,12 +155,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command in ("check", "scorecard"):
         return run_standard_command(args)
     shown: set[str] = set()
-    try:
-        with warnings_as_lines(shown):
-            _report(args, shown)
-    except (SalesStdError, UsageError) as err:
-        sys.stderr.write(error_line(err))
-        return EXIT_USAGE
+    with warnings_as_lines(shown):
+        _report(args, shown)
     return 0
 
 

@@ -48,6 +48,8 @@ from salesstd._conformance_results import (
     RuleRate,
 )
 from salesstd.errors import VocabularyWarning
+from salesstd.funnel import Funnel
+from salesstd.log import EventLog
 from salesstd.metrics._episodes import (
     NS_PER_DAY,
     Episodes,
@@ -57,11 +59,10 @@ from salesstd.metrics._episodes import (
     segmented_cummax,
 )
 from salesstd.metrics._vocabulary import ABSENT_MIN_CASES, near_matches
+from salesstd.standard import Standard
 
 if TYPE_CHECKING:
-    from salesstd.funnel import Funnel
-    from salesstd.log import EventLog
-    from salesstd.standard import Rules, Standard
+    from salesstd.standard import Rules
 
 __all__ = [
     "RULES",
@@ -194,7 +195,8 @@ def check_conformance(
         >>> [(r.case, r.checks, r.violations) for r in map(res.for_case, res.cases)]
         [('d1', 6, 1), ('d2', 5, 3)]
     """
-    v.standard(standard)
+    v.instance("log", log, EventLog)
+    v.instance("standard", standard, Standard)
     ep, found = _check(log, standard, as_of, keep=True, min_stay=min_stay)
     return _result(log, standard, standard.funnel, standard.rules, ep, found)
 

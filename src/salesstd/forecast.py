@@ -17,7 +17,6 @@ parameter draws, batches, jump steps and stages only.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import TYPE_CHECKING
 
 import attrs
 import numpy as np
@@ -35,14 +34,15 @@ from salesstd._forecast_results import (
 )
 from salesstd._markov_chain import solve_chain
 from salesstd.errors import ParameterError
+from salesstd.funnel import Funnel
+from salesstd.log import EventLog
 from salesstd.markov import MarkovFunnel
 from salesstd.metrics._common import days
 from salesstd.metrics._episodes import NS_PER_DAY, build_episodes, resolve_as_of
 from salesstd.metrics._flow_common import objects, stamp
 
-if TYPE_CHECKING:
-    from salesstd.funnel import Funnel
-    from salesstd.log import EventLog
+MAX_SIMULATIONS = 10_000_000
+"""The most simulations `forecast` and `backtest_forecast` run (their `n`)."""
 
 __all__ = [
     "BacktestResult",
@@ -430,13 +430,15 @@ def forecast(
         >>> lead.at("lead").drift, lead.at("lead").drift_periods, lead.wins
         (0.0, 1, 1.0)
     """
+    v.instance("log", log, EventLog)
+    v.instance("funnel", funnel, Funnel)
     horizon_days = days("horizon", horizon)
-    n_sims = v.positive_int("n", n)
+    n_sims = v.positive_int("n", n, limit=MAX_SIMULATIONS, unit="simulations")
     level = v.fraction("confidence_level", confidence_level)
     mode = v.choice("uncertainty", uncertainty, _UNCERTAINTIES)
     kind = v.choice("model", model, _MODELS)
     history_ns = None if history is None else round(days("history", history) * NS_PER_DAY)
-    _check_seed(seed)
+    v.random_seed("seed", seed)
     values = (
         None
         if value is None
@@ -625,13 +627,15 @@ def backtest_forecast(
         >>> row.open_deals, row.forecast, row.actual, row.inside
         (1, 1.0, 1, True)
     """
+    v.instance("log", log, EventLog)
+    v.instance("funnel", funnel, Funnel)
     horizon_days = days("horizon", horizon)
-    n_sims = v.positive_int("n", n)
+    n_sims = v.positive_int("n", n, limit=MAX_SIMULATIONS, unit="simulations")
     level = v.fraction("confidence_level", confidence_level)
     mode = v.choice("uncertainty", uncertainty, _UNCERTAINTIES)
     kind = v.choice("model", model, _MODELS)
     history_ns = None if history is None else round(days("history", history) * NS_PER_DAY)
-    _check_seed(seed)
+    v.random_seed("seed", seed)
     if isinstance(cutoffs, (str, bytes)) or not isinstance(cutoffs, Iterable):
         cutoffs = [cutoffs]
     given = list(cutoffs)
@@ -705,8 +709,3 @@ def _actual_wins(log: EventLog, funnel: Funnel, cutoff: int, until: int) -> int:
     open_cases = before.case[before.censored]
     after = build_episodes(log, funnel, as_of=stamp(until), skips="strict")
     return int((after.case_outcome()[open_cases] == funnel.n_open).sum())
-
-
-def _check_seed(seed: object) -> None:
-    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, (int, np.integer))):
-        raise ParameterError(f"seed must be an int or None; got {seed!r}.")

@@ -635,8 +635,7 @@ class Funnel:
             salesstd.errors.UnknownStageError: stage 'call' is not in the funnel (lead, won). \
 If it is not a stage, declare it: funnel.with_activities([..., 'call']).
         """
-        if not isinstance(log, EventLog):
-            raise ParameterError(f"log must be an EventLog; got {type(log).__name__}.")
+        v.instance("log", log, EventLog)
         names = log.activity_names.tolist()
         lookup = self._lookup
         codes = np.fromiter(
@@ -859,17 +858,15 @@ If it is not a stage, declare it: funnel.with_activities([..., 'call']).
     def from_json(cls, text: str) -> Funnel:
         """Rebuild a funnel from `to_json` text.
 
+        A key given twice in one object is refused, naming its key path.
+
         Raises:
-            FunnelError: If the text is not valid JSON or not a funnel definition.
+            FunnelError: If the text is not valid JSON, repeats a key, nests too deeply, or
+                is not a funnel definition.
+            ParameterError: If `text` is not a str.
         """
-        try:
-            data = json.loads(text)
-        except json.JSONDecodeError as err:
-            raise FunnelError(
-                f"funnel JSON is not valid JSON: {err.msg} at line {err.lineno}, "
-                f"column {err.colno}."
-            ) from err
-        return cls.from_dict(data)
+        data = v.json_loads("funnel JSON", text, error=FunnelError)
+        return cls.from_dict(data)  # type: ignore[arg-type]
 
     def to_dot(self) -> str:
         """Graphviz DOT text: open stages as boxes, won doubled, lost dashed.

@@ -48,7 +48,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, Literal, overload
+from typing import Any, Literal, overload
 
 import attrs
 import numpy as np
@@ -72,14 +72,12 @@ from salesstd._results import ResultMixin, plain
 from salesstd._results import array_eq as _eq
 from salesstd._results import frozen_array as _ro
 from salesstd.errors import ParameterError
+from salesstd.funnel import Funnel
+from salesstd.log import EventLog
 from salesstd.metrics import _common
 from salesstd.metrics._episodes import NS_PER_DAY, Episodes, build_episodes
 from salesstd.stats._common import _sort_spells
 from salesstd.stats._survival import _kaplan_meier
-
-if TYPE_CHECKING:
-    from salesstd.funnel import Funnel
-    from salesstd.log import EventLog
 
 __all__ = [
     "MarkovBootstrap",
@@ -304,6 +302,8 @@ class MarkovFunnel(ResultMixin):
             >>> {k: c.win_probability().tolist() for k, c in chains.items()}
             {'eu': [1.0], 'us': [0.0]}
         """
+        v.instance("log", log, EventLog)
+        v.instance("funnel", funnel, Funnel)
         groups = _common.groups(log, by)
         ep = build_episodes(log, funnel, as_of=as_of, skips="strict", min_stay=min_stay)
         states = funnel.stage_names
@@ -367,9 +367,11 @@ class MarkovFunnel(ResultMixin):
             >>> boot.at("lead").win_probability, boot.n_boot
             (0.5, 50)
         """
-        n_boot = v.positive_int("n_boot", n_boot)
+        v.instance("log", log, EventLog)
+        v.instance("funnel", funnel, Funnel)
+        n_boot = v.positive_int("n_boot", n_boot, limit=mb.MAX_REPLICATES, unit="replicates")
         level = v.fraction("confidence_level", confidence_level)
-        v.random_seed("seed", seed)
+        seed = v.random_seed("seed", seed)
         ep = build_episodes(log, funnel, as_of=as_of, skips="strict", min_stay=min_stay)
         estimate = _fit(ep, None, funnel.stage_names, by=None, group=None)
         win, close = mb.replicates(ep, n_boot, np.random.default_rng(seed))

@@ -365,6 +365,8 @@ def scorecard(
         >>> card.at("cycle_time", "bob").scored  # one won deal: below min_sample=10
         False
     """
+    v.instance("log", log, EventLog)
+    v.instance("standard", standard, Standard)
     funnel = standard.funnel
     chosen = v.choice("shrinkage", shrinkage, ("empirical_bayes", "none"))
     level = v.fraction("confidence_level", confidence_level)
@@ -597,6 +599,8 @@ def ramp(
         >>> r.rep.tolist(), r.rep_days.tolist(), r.rep_reached.tolist(), r.target
         (['new'], [20.0], [True], 0.75)
     """
+    v.instance("log", log, EventLog)
+    v.instance("standard", standard, Standard)
     funnel = standard.funnel
     followed = _ramp_kpi(standard, kpi, funnel)
     size = v.positive_int("window", window)

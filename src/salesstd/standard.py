@@ -37,6 +37,7 @@ from typing import Literal
 import attrs
 
 from salesstd import _standard_check as c
+from salesstd import _validate as v
 from salesstd.errors import ParameterError, SalesStdError
 from salesstd.funnel import Funnel
 from salesstd.log import EventLog
@@ -258,18 +259,12 @@ class Standard:
     name: str = "standard"
 
     def __attrs_post_init__(self) -> None:
-        if not isinstance(self.funnel, Funnel):
-            raise ParameterError(
-                f"funnel must be a Funnel; got {type(self.funnel).__name__}. Build one with "
-                "Funnel.linear(...) or Funnel.from_dict(...)."
-            )
-        if not isinstance(self.rules, Rules):
-            raise ParameterError(f"rules must be a Rules; got {type(self.rules).__name__}.")
+        v.instance("funnel", self.funnel, Funnel)
+        v.instance("rules", self.rules, Rules, fix="Build one with ss.Rules(...).")
         if not isinstance(self.kpis, tuple):
             raise ParameterError(f"kpis must be a list of KPI; got {self.kpis!r}.")
         for i, kpi in enumerate(self.kpis):
-            if not isinstance(kpi, KPI):
-                raise ParameterError(f"kpis[{i}] must be a KPI; got {kpi!r}.")
+            v.instance(f"kpis[{i}]", kpi, KPI, fix="Build one with ss.KPI(...).")
         c.name_text("name", self.name)
         c.check_against_funnel(self.funnel, self.rules, self.kpis)
 
@@ -298,8 +293,6 @@ class Standard:
             if kpi.name == name:
                 return kpi
         names = [k.name for k in self.kpis]
-        from salesstd import _validate as v  # noqa: PLC0415
-
         raise ParameterError(
             f"KPI {name!r} is not in the standard ({v.listing(names) or 'it has none'})."
             + v.did_you_mean(name, names)
@@ -458,17 +451,23 @@ required_activities, no_events_after_close. Did you mean 'max_dwell_days'?
     def from_json(cls, text: str) -> Standard:
         """Build a standard from `to_json` text (or any JSON of the `from_dict` form).
 
+        A key given twice in one object is refused (naming its key path), as TOML does,
+        rather than the last one silently winning.
+
         Raises:
-            ParameterError: If the text is not valid JSON, or see `from_dict`.
+            ParameterError: If the text is not valid JSON, repeats a key, nests deeper than
+                any definition does, or see `from_dict`.
+
+        Examples:
+            >>> ss.Standard.from_json('{"funnel": {"stages": ["Lead"], "won": "Won", '
+            ...                       '"won": "Signed", "lost": "Lost"}}')
+            Traceback (most recent call last):
+            ...
+            salesstd.errors.ParameterError: standard JSON gives the key funnel.won twice; \
+keep one of them.
         """
-        try:
-            data = json.loads(text)
-        except json.JSONDecodeError as err:
-            raise ParameterError(
-                f"standard JSON is not valid JSON: {err.msg} at line {err.lineno}, "
-                f"column {err.colno}."
-            ) from err
-        return cls.from_dict(data)
+        data = v.json_loads("standard JSON", text)
+        return cls.from_dict(data)  # type: ignore[arg-type]  # from_dict refuses a non-table
 
     @classmethod
     def from_toml(cls, source: str | os.PathLike[str]) -> Standard:
@@ -520,12 +519,14 @@ required_activities, no_events_after_close. Did you mean 'max_dwell_days'?
                 text = path.read_text(encoding="utf-8")
             except FileNotFoundError as err:
                 raise ParameterError(f"{label}: no such file.") from err
-            except (OSError, UnicodeDecodeError) as err:
+            except (OSError, UnicodeDecodeError, ValueError) as err:  # ValueError: a NUL byte
                 raise ParameterError(f"{label}: cannot be read as UTF-8 text ({err}).") from err
         try:
             data = tomllib.loads(text)
         except tomllib.TOMLDecodeError as err:
             raise ParameterError(f"{label}: not valid TOML: {err}.") from err
+        except RecursionError as err:
+            raise v.too_deep(label) from err
         if path is None:
             return cls.from_dict(data)
         try:
@@ -674,7 +675,7 @@ def _rules_from(data: object) -> Rules:
 def _kpi_from(path: str, data: object) -> KPI:
     table = c.keys(path, data, c.KPI_KEYS)
     for key in ("name", "metric", "target"):
-        if key not in table:
+        if table.get(key) is None:
             raise ParameterError(
                 f"{path}.{key} is missing; each KPI needs a name, a metric and a target."
             )

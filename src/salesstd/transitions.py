@@ -287,6 +287,7 @@ def transitions(log: EventLog) -> TransitionsResult:
         >>> tr.variants, tr.variant_counts.tolist()
         ((('lead', 'won'),), [2])
     """
+    v.instance("log", log, EventLog)
     n_act = log.n_activities
     act = log.activity
     t = log.time.view(np.int64)

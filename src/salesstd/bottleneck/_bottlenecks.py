@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -18,17 +18,17 @@ from salesstd.bottleneck._descriptive import _losses_lens, _time_lens
 from salesstd.bottleneck._dwell import _dwell_lens, _first_stays
 from salesstd.bottleneck._lenses import _conversion_lens, _leverage_lens, _wip_lens
 from salesstd.bottleneck._report import DESCRIPTIVE, UNITS, BottleneckReport
-from salesstd.errors import ParameterError
+from salesstd.funnel import Funnel
+from salesstd.log import EventLog
 from salesstd.markov import _move_probabilities, _sensitivity
 from salesstd.metrics import _common
 from salesstd.metrics._conversion_results import datetime_utc, objects
 from salesstd.metrics._episodes import build_episodes
 
-if TYPE_CHECKING:
-    from salesstd.funnel import Funnel
-    from salesstd.log import EventLog
-
 __all__ = ["bottlenecks"]
+
+MAX_REPLICATES = 100_000
+"""The most bootstrap replicates `bottlenecks` draws (its `n_boot`)."""
 
 
 def _check_benchmark(value: object, stages: list[str], every: list[str]) -> object:
@@ -242,14 +242,15 @@ def bottlenecks(
         >>> report.at("demo", lens="dwell").current  # median of 2 and 16 days
         2.0
     """
+    v.instance("log", log, EventLog)
+    v.instance("funnel", funnel, Funnel)
     stages = [s.name for s in funnel.open_stages]
     bench_opt = _check_benchmark(benchmark, stages, list(funnel.stage_names))
     sla_opt = _check_sla(sla, stages, list(funnel.stage_names))
     level = v.fraction("confidence_level", confidence_level)
     v.choice("period", period, _common.PERIODS)
-    v.positive_int("n_boot", n_boot)
-    if isinstance(seed, bool) or not isinstance(seed, int):
-        raise ParameterError(f"seed must be a whole number; got {seed!r}.")
+    n_boot = v.positive_int("n_boot", n_boot, limit=MAX_REPLICATES, unit="replicates")
+    seed = v.random_seed("seed", seed, optional=False)
     grouping = _common.groups(log, by)
 
     # Every lens reads the strict episodes (recorded stages only); see `step_counts`.

@@ -245,8 +245,7 @@ class Spec:
         as_of: object,
     ) -> Spec:
         n = v.positive_int("n_deals", n_deals)
-        if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
-            raise ParameterError(f"seed must be an int; got {seed!r}.")
+        v.random_seed("seed", seed, optional=False)
         if isinstance(stages, str) or not stages:
             raise ParameterError(
                 f"stages must be a non-empty sequence of stage names; got {stages!r}."

@@ -164,26 +164,61 @@ def period_label(start_ns: int) -> str:
     return str(np.datetime64(int(start_ns), "ns").astype("datetime64[D]"))
 
 
+MAX_DAYS = v.MAX_DAYS
+
+
 def days(name: str, value: object, *, allow_zero: bool = False) -> float:
     """A duration option (timedelta or number of days) as float days, refusing <= 0.
 
+    Durations longer than `MAX_DAYS` (100 years) are refused as well: they say nothing a
+    100-year one does not, and in nanoseconds they would overflow.
+
     Raises:
-        ParameterError: If `value` is not a positive duration.
+        ParameterError: If `value` is not a positive duration of at most 100 years.
     """
     if isinstance(value, dt.timedelta):
         number = value.total_seconds() / 86_400
     elif isinstance(value, np.timedelta64):
-        number = float(value / np.timedelta64(1, "ns")) / _NS_PER_DAY
-    elif isinstance(value, (int, float)) and not isinstance(value, bool):
-        number = float(value)
+        number = _timedelta64_days(value)
+    elif v.is_real(value):
+        number = v.as_float(value)
     else:
         raise ParameterError(
-            f"{name} must be a timedelta or a number of days; got {value!r}. "
+            f"{name} must be a timedelta or a number of days; got {v.short(value)}. "
             f"For 30 days pass {name}=30 or {name}=datetime.timedelta(days=30)."
         )
-    if not np.isfinite(number) or number < 0 or (number == 0 and not allow_zero):
-        raise ParameterError(f"{name} must be a positive duration; got {value!r}.")
+    if number > MAX_DAYS:  # +inf too: a 400-digit number of days is a huge one, not junk
+        raise ParameterError(
+            f"{name} must be at most {MAX_DAYS} days (100 years); got {v.short(value)}. "
+            f"Pass a duration in days, e.g. {name}=30."
+        )
+    if not number >= 0 or (number == 0 and not allow_zero):  # NaN fails `>=`
+        raise ParameterError(f"{name} must be a positive duration; got {v.short(value)}.")
     return number
+
+
+_UNIT_DAYS = {
+    "W": 7.0,
+    "D": 1.0,
+    "h": 1 / 24,
+    "m": 1 / 1_440,
+    "s": 1 / 86_400,
+    "ms": 1e-3 / 86_400,
+    "us": 1e-6 / 86_400,
+    "ns": 1e-9 / 86_400,
+}
+
+
+def _timedelta64_days(value: np.timedelta64) -> float:
+    """Float days of a `numpy.timedelta64`, read from its own unit (no cast that can wrap).
+
+    NaT and units without a fixed length (months, years, generic) give NaN, which the caller
+    refuses.
+    """
+    unit, step = np.datetime_data(value.dtype)
+    if np.isnat(value) or unit not in _UNIT_DAYS:
+        return float("nan")
+    return float(value.astype(np.int64)) * step * _UNIT_DAYS[unit]
 
 
 def ns_to_days(ns: Any) -> Any:  # noqa: ANN401 - scalar or array

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import attrs
 import numpy as np
@@ -14,6 +14,8 @@ from salesstd import stats
 from salesstd._results import ResultMixin
 from salesstd._results import array_eq as eq
 from salesstd._results import frozen_array as readonly
+from salesstd.funnel import Funnel
+from salesstd.log import EventLog
 from salesstd.metrics._common import PERIODS, Groups, Period, groups, period_label
 from salesstd.metrics._episodes import NS_PER_DAY, Episodes, Skips, build_episodes
 from salesstd.metrics._flow_common import (
@@ -24,10 +26,6 @@ from salesstd.metrics._flow_common import (
     period_index,
     stamp,
 )
-
-if TYPE_CHECKING:
-    from salesstd.funnel import Funnel
-    from salesstd.log import EventLog
 
 __all__ = [
     "LittlesLawResult",
@@ -311,6 +309,8 @@ def wip(
         >>> res.at("lead", period="2024-01-01")
         StageWip(stage='lead', period='2024-01-01', wip=1, group=None)
     """
+    v.instance("log", log, EventLog)
+    v.instance("funnel", funnel, Funnel)
     flows = _flows(log, funnel, period=period, by=by, as_of=as_of, skips=skips)
     ep = flows.episodes
     n_open = ep.n_open
@@ -487,6 +487,8 @@ lost=1, moved_back=0, group=None)
         >>> res.at("won").entries
         1
     """
+    v.instance("log", log, EventLog)
+    v.instance("funnel", funnel, Funnel)
     flows = _flows(log, funnel, period=period, by=by, as_of=as_of, skips=skips)
     ep = flows.episodes
     n_g, n_p, n_s = flows.groups.n, flows.starts.size, ep.n_stages
@@ -681,6 +683,8 @@ def littles_law(
         >>> round(lead.little_days, 3), lead.km_mean_days
         (15.667, 19.0)
     """
+    v.instance("log", log, EventLog)
+    v.instance("funnel", funnel, Funnel)
     grouped = groups(log, by)
     ep = build_episodes(log, funnel, as_of=as_of, skips=skips)
     first = int(log.time.view(np.int64).min())

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import attrs
 import numpy as np
@@ -16,13 +16,11 @@ from salesstd._results import ResultMixin, plain
 from salesstd._results import array_eq as eq
 from salesstd._results import frozen_array as readonly
 from salesstd.errors import ParameterError
+from salesstd.funnel import Funnel
+from salesstd.log import EventLog
 from salesstd.metrics._common import days, groups
 from salesstd.metrics._episodes import NS_PER_DAY, build_episodes
 from salesstd.metrics._flow_common import Layout, layout_rows, objects, stamp
-
-if TYPE_CHECKING:
-    from salesstd.funnel import Funnel
-    from salesstd.log import EventLog
 
 __all__ = [
     "PipelineResult",
@@ -305,6 +303,8 @@ def velocity(
         >>> round(vel.velocity_per_day, 3)
         3.947
     """
+    v.instance("log", log, EventLog)
+    v.instance("funnel", funnel, Funnel)
     values = v.numeric_case_attribute("value", value, log.case_attributes, log.event_attributes)
     level = v.fraction("confidence_level", confidence_level)
     grouped = groups(log, by)
@@ -536,6 +536,8 @@ def stuck(
         >>> ss.stuck(log, funnel).at("lead").threshold_days
         21.0
     """
+    v.instance("log", log, EventLog)
+    v.instance("funnel", funnel, Funnel)
     level = v.fraction("quantile", quantile)
     open_names = funnel.stage_names[: funnel.n_open]
     given: dict[str, float] = {}
@@ -794,6 +796,8 @@ probability_source='estimated', weighted_value=40.0, group=None)
         >>> res.total().coverage, res.total().weighted_coverage
         (0.4, 0.2)
     """
+    v.instance("log", log, EventLog)
+    v.instance("funnel", funnel, Funnel)
     values = v.numeric_case_attribute("value", value, log.case_attributes, log.event_attributes)
     open_names = funnel.stage_names[: funnel.n_open]
     given: dict[str, float] = {}

@@ -340,6 +340,8 @@ def conversion(
         >>> q.win_rate, round(q.cumulative, 4), round(q.low, 4)
         (1.0, 0.6667, 0.2065)
     """
+    v.instance("log", log, EventLog)
+    v.instance("funnel", funnel, Funnel)
     v.choice("entries", entries, ("first", "every"))
     v.choice("method", method, ("wilson", "jeffreys"))
     v.choice("skips", skips, ("implied", "strict"))
@@ -513,6 +515,8 @@ def conversion_curves(
         to d1 or d2; the estimates rest on those two: half advanced, half lost by day 10.
         Counting d3 as not converted would say a third advanced.
     """
+    v.instance("log", log, EventLog)
+    v.instance("funnel", funnel, Funnel)
     v.choice("skips", skips, ("implied", "strict"))
     hs = _horizons(horizons)
     level = v.fraction("confidence_level", confidence_level)

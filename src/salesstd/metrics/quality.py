@@ -20,6 +20,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from salesstd import _text, _time
+from salesstd import _validate as v
 from salesstd._results import ResultMixin
 from salesstd._results import array_eq as _eq
 from salesstd._results import frozen_array as _ro
@@ -92,7 +93,7 @@ class DataQualityResult(ResultMixin):
         """Cases the check found (events for `duplicate_events` and `non_stage_activities`).
 
         Raises:
-            KeyError: If `check` is not one of the checks.
+            ParameterError: If `check` is not one of the checks ("Did you mean ...?").
         """
         i = self._index(check)
         if check in ("duplicate_events", "non_stage_activities", "vocabulary"):
@@ -101,9 +102,7 @@ class DataQualityResult(ResultMixin):
 
     def _index(self, check: str) -> int:
         names = self.check.tolist()
-        if check not in names:
-            raise KeyError(f"no check {check!r}; the checks are {', '.join(names)}")
-        return int(names.index(check))
+        return int(names.index(v.choice("check", check, names)))
 
     @property
     def findings(self) -> tuple[str, ...]:
@@ -195,6 +194,8 @@ They count from there on, not in the stages before.
         1 stay in 1 of 2 cases (50%) lasted less than 60 seconds (clicking through stages?); \
 pass min_stay=60 to read them as corrections.
     """
+    v.instance("log", log, EventLog)
+    v.instance("funnel", funnel, Funnel)
     min_ns = resolve_min_stay(min_stay)
     codes = funnel.stage_codes(log)
     vocab = vocabulary_findings(log, funnel, codes, all_absent=True)

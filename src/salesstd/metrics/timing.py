@@ -228,6 +228,8 @@ def time_in_stage(
         >>> dwell.median_days.tolist()
         [4.0, 5.0]
     """
+    v.instance("log", log, EventLog)
+    v.instance("funnel", funnel, Funnel)
     v.choice("entries", entries, ("first", "every"))
     v.choice("skips", skips, ("implied", "strict"))
     level = v.fraction("confidence_level", confidence_level)
@@ -439,6 +441,8 @@ def cycle_time(
         >>> ss.cycle_time(log, f, outcome="lost", as_of="2024-01-11").at().share
         0.5
     """
+    v.instance("log", log, EventLog)
+    v.instance("funnel", funnel, Funnel)
     level = v.fraction("confidence_level", confidence_level)
     names = ["any", "won", "lost", *(s.name for s in funnel.stages if s.is_outcome)]
     chosen = v.choice("outcome", outcome, list(dict.fromkeys(names)))
