@@ -787,3 +787,17 @@ def test_readers_refuse_a_bad_tz_or_key_type(tmp_path: Path) -> None:
         ss.read_xes(xes, case=5)  # type: ignore[arg-type]
     with pytest.raises(ss.ParameterError, match="tz must be an IANA time zone name"):
         read(write(tmp_path, CSV), tz=5)
+
+
+def test_xes_with_an_unknown_declared_encoding_is_an_invalid_log(tmp_path: Path) -> None:
+    # Found by tests/test_fuzz_input.py: a LookupError escaped from the XML parser.
+    path = tmp_path / "odd.xes"
+    path.write_text(
+        '<?xml version="1.0" encoding="U0TF-8"?>\n<log><trace>'
+        '<string key="concept:name" value="c1"/><event>'
+        '<string key="concept:name" value="lead"/>'
+        '<date key="time:timestamp" value="2024-01-01T00:00:00Z"/></event></trace></log>',
+        encoding="utf-8",
+    )
+    with pytest.raises(ss.InvalidLogError, match="declares an encoding Python does not know"):
+        ss.read_xes(path)

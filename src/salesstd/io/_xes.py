@@ -414,3 +414,8 @@ def parse_xes(
             return _read_log(stream, file, wanted)
         except (ET.ParseError, EOFError, zlib.error, OSError) as err:
             raise _translate_error(file, err, is_gzip=is_gzip) from err
+        except LookupError as err:  # the <?xml encoding=...?> names no codec Python knows
+            raise InvalidLogError(
+                f"XES file '{file}' declares an encoding Python does not know ({err}); "
+                "re-save it as UTF-8 or fix the encoding in its <?xml ... ?> header."
+            ) from err
