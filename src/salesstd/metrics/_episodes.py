@@ -429,10 +429,7 @@ def _build(log: EventLog, funnel: Funnel, cutoff: int, min_ns: int = 0) -> Episo
     case, stage, idx = case[keep], stage[keep], idx[keep]
 
     # Consecutive events of the same stage are one stay.
-    change = segment_starts(case)
-    if stage.size > 1:
-        change[1:] |= stage[1:] != stage[:-1]
-    case, stage, idx = case[change], stage[change], idx[change]
+    case, stage, idx = _merge_repeats(case, stage, idx)
     corrections = 0
     if min_ns > 0 and case.size > 1:
         case, stage, idx, corrections = _drop_short(case, stage, idx, t, n_open, min_ns)
@@ -468,11 +465,18 @@ def _drop_short(
     if not dropped:
         return case, stage, idx, 0
     keep = ~short
-    case, stage, idx = case[keep], stage[keep], idx[keep]
+    case, stage, idx = _merge_repeats(case[keep], stage[keep], idx[keep])
+    return case, stage, idx, dropped
+
+
+def _merge_repeats(
+    case: NDArray[np.int32], stage: NDArray[np.int32], idx: NDArray[np.intp]
+) -> tuple[NDArray[np.int32], NDArray[np.int32], NDArray[np.intp]]:
+    """Keep the first of each run of consecutive rows of one case in one stage."""
     change = segment_starts(case)
     if stage.size > 1:
         change[1:] |= stage[1:] != stage[:-1]
-    return case[change], stage[change], idx[change], dropped
+    return case[change], stage[change], idx[change]
 
 
 def _with_implied(strict: Episodes) -> Episodes:
