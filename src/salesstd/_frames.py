@@ -15,6 +15,7 @@ from typing import Any, Literal
 import numpy as np
 from numpy.typing import NDArray
 
+from salesstd._base import lazy
 from salesstd.errors import InvalidLogError, MissingDependencyError, ParameterError
 
 FrameBackend = Literal["pandas", "polars"]
@@ -47,8 +48,7 @@ def frame_columns(frame: Any) -> tuple[dict[str, NDArray[Any]], set[str]]:  # no
         ParameterError: If `frame` is not a table narwhals understands.
         InvalidLogError: If its column labels are not unique strings.
     """
-    import narwhals as nw  # noqa: PLC0415
-
+    nw = lazy.nw
     _check_labels(frame)
     try:
         df = nw.from_native(frame, eager_only=True)

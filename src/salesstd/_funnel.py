@@ -8,16 +8,19 @@ at its constructors.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Literal, NamedTuple
+from typing import TYPE_CHECKING, Literal, NamedTuple
 
-import networkx as nx
 import numpy as np
 from numpy.typing import NDArray
 
 from salesstd import _validate as v
+from salesstd._base import lazy
 from salesstd.errors import FunnelError, ParameterError, UnknownStageError
 from salesstd.log import EventLog
 from salesstd.transitions import transitions
+
+if TYPE_CHECKING:
+    import networkx as nx
 
 StageKind = Literal["open", "won", "lost"]
 SHARE_TOLERANCE = 1e-12
@@ -346,10 +349,10 @@ def derive_order(ranked: list[str], edges: list[tuple[str, str]]) -> list[str]:
                 visited.add(child)
                 path.add(child)
                 stack.append((child, iter(succ[child])))
-    dag: nx.DiGraph[str] = nx.DiGraph()
+    dag: nx.DiGraph[str] = lazy.nx.DiGraph()
     dag.add_nodes_from(ranked)
     dag.add_edges_from(e for e in edges if e not in back)
-    return list(nx.lexicographical_topological_sort(dag, key=rank.__getitem__))
+    return list(lazy.nx.lexicographical_topological_sort(dag, key=rank.__getitem__))
 
 
 def stage_log(log: EventLog, mapped: list[str | None], present: list[str]) -> EventLog:

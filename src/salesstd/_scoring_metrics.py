@@ -14,10 +14,10 @@ from collections.abc import Callable, Sequence
 import attrs
 import numpy as np
 from numpy.typing import NDArray
-from scipy import stats as sps
 
 from salesstd import _validate as v
 from salesstd import stats
+from salesstd._base import lazy
 from salesstd._standard_check import METRICS, RATE_METRICS, STAGE_METRICS
 from salesstd.conformance import case_fits
 from salesstd.errors import ParameterError
@@ -322,7 +322,7 @@ def _activities_per_deal(ctx: Context, kpi: Kpi, codes: NDArray[np.int64], n: in
     deals = np.bincount(g, minlength=n)[:n].astype(np.int64)
     total = np.bincount(g, weights=y, minlength=n)[:n]
     squares = np.bincount(g, weights=y * y, minlength=n)[:n]
-    z = float(sps.norm.ppf(0.5 + ctx.level / 2))
+    z = float(lazy.sps.norm.ppf(0.5 + ctx.level / 2))
     with np.errstate(divide="ignore", invalid="ignore"):
         mean = total / deals
         var = (squares - deals * mean * mean) / (deals - 1)

@@ -24,17 +24,21 @@ import html
 import itertools
 import json
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING
 
 import attrs
-import networkx as nx
 import numpy as np
 from numpy.typing import NDArray
 
 from salesstd import _funnel as _f
 from salesstd import _validate as v
+from salesstd._base import lazy
 from salesstd._funnel import StageKind
 from salesstd.errors import FunnelError, ParameterError, UnknownStageError
 from salesstd.log import EventLog
+
+if TYPE_CHECKING:
+    import networkx as nx
 
 __all__ = ["Funnel", "Stage"]
 
@@ -168,7 +172,7 @@ class Funnel:
         index = {s.name: s.position for s in stages}
         lookup = dict(index)
         lookup.update({a: s.position for s in stages for a in s.aliases})
-        graph: nx.DiGraph[str] = nx.DiGraph()
+        graph: nx.DiGraph[str] = lazy.nx.DiGraph()
         for s in stages:
             graph.add_node(s.name, kind=s.kind, position=s.position, aliases=s.aliases)
         graph.add_edges_from(edges)
@@ -488,7 +492,7 @@ class Funnel:
         Nodes are stage names in funnel order, with ``kind``, ``position`` and ``aliases``
         data (a copy: editing it does not change the funnel).
         """
-        frozen: nx.DiGraph[str] = nx.freeze(self._graph.copy())
+        frozen: nx.DiGraph[str] = lazy.nx.freeze(self._graph.copy())
         return frozen
 
     @property

@@ -24,10 +24,10 @@ from typing import Literal
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 from numpy.typing import NDArray
-from scipy import stats as sps
 
 from salesstd import _validate as v
 from salesstd import stats
+from salesstd._base import lazy
 from salesstd._scoring_metrics import (
     METRIC_FUNCS,
     NEEDS_MIN_SAMPLE,
@@ -98,8 +98,8 @@ def _shrink(
         a, b = float(alpha), float(beta)
         value[p] = np.where(has, shrunk, np.nan)
         if np.isfinite(a) and np.isfinite(b):
-            lo = sps.beta.ppf(tail, x[p] + a, t[p] - x[p] + b)
-            hi = sps.beta.ppf(1 - tail, x[p] + a, t[p] - x[p] + b)
+            lo = lazy.sps.beta.ppf(tail, x[p] + a, t[p] - x[p] + b)
+            hi = lazy.sps.beta.ppf(1 - tail, x[p] + a, t[p] - x[p] + b)
         else:  # no spread beyond binomial noise: every entity is the population
             pooled_lo, pooled_hi = stats.proportion_interval(
                 x[p].sum(), t[p].sum(), confidence_level=level
@@ -153,7 +153,7 @@ def _ranks(
         taken = 0
         for tier in (np.isfinite(c) & solid[p], np.isfinite(c) & ~solid[p]):
             if tier.any():
-                ranks[tier] = taken + sps.rankdata(-c[tier], method="min").astype(np.int64)
+                ranks[tier] = taken + lazy.sps.rankdata(-c[tier], method="min").astype(np.int64)
                 taken += int(tier.sum())
         ranks[~np.isfinite(c)] = taken + 1
         out[p] = ranks

@@ -11,9 +11,9 @@ from typing import TYPE_CHECKING
 import attrs
 import numpy as np
 from numpy.typing import NDArray
-from scipy import stats as sps
 
 from salesstd import _text, stats
+from salesstd._base import lazy
 from salesstd.bottleneck._lenses import _interval, _percentile_interval, _Rows
 from salesstd.metrics import _common
 from salesstd.metrics._episodes import NS_PER_DAY, Episodes
@@ -69,11 +69,11 @@ def _log_slope(
     Brookmeyer-Crowley interval stands in (``2 z sd(S(median)) / log(high / low)``, with
     `var` the variance of the survival at the median).
     """
-    z = float(sps.norm.ppf(0.5 + level / 2))
+    z = float(lazy.sps.norm.ppf(0.5 + level / 2))
     n = np.asarray(km.n, dtype=np.float64)
     with np.errstate(divide="ignore", invalid="ignore"):
         h = np.minimum(
-            n ** (-1 / 3) * z ** (2 / 3) * (1.5 * sps.norm.pdf(0.0) ** 2) ** (1 / 3), 0.25
+            n ** (-1 / 3) * z ** (2 / 3) * (1.5 * lazy.sps.norm.pdf(0.0) ** 2) ** (1 / 3), 0.25
         )
     h = np.nan_to_num(h, nan=0.25, posinf=0.25)
     ends = []

@@ -11,9 +11,9 @@ from typing import TYPE_CHECKING, Any
 import attrs
 import numpy as np
 from numpy.typing import NDArray
-from scipy import stats as sps
 
 from salesstd import _text, stats
+from salesstd._base import lazy
 from salesstd._markov_results import SensitivityResult
 from salesstd.metrics import _common
 from salesstd.metrics._episodes import NS_PER_DAY, Episodes, segment_starts
@@ -308,7 +308,7 @@ def _wip_lens(log: EventLog, funnel: Funnel, ep: Episodes, *, level: float, peri
     low = np.full(n_s, np.nan)
     high = np.full(n_s, np.nan)
     if k >= _MIN_WIP_PERIODS:
-        half = sps.t.ppf(0.5 + level / 2, k - 1) * net.std(axis=0, ddof=1) / np.sqrt(k)
+        half = lazy.sps.t.ppf(0.5 + level / 2, k - 1) * net.std(axis=0, ddof=1) / np.sqrt(k)
         low, high = growth - half, growth + half
     current = series[-1].astype(np.float64)
     before = series[0].astype(np.float64)

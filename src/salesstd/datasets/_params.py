@@ -17,6 +17,7 @@ from numpy.typing import NDArray
 
 from salesstd import _time
 from salesstd import _validate as v
+from salesstd._base import lazy
 from salesstd.errors import ParameterError
 
 __all__ = ["DwellDistribution", "PilotEffect"]
@@ -121,9 +122,7 @@ class DwellDistribution:
     def median(self) -> float:
         """Median dwell, days."""
         if self.family == "gamma":
-            from scipy import special  # noqa: PLC0415
-
-            return float(special.gammaincinv(self.shape, 0.5)) * self.scale
+            return float(lazy.special.gammaincinv(self.shape, 0.5)) * self.scale
         return self.scale
 
     def scaled(self, factor: float) -> DwellDistribution:

@@ -9,9 +9,9 @@ from typing import Literal
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
-from scipy import special
 
 from salesstd import _validate as v
+from salesstd._base import lazy
 from salesstd.errors import ParameterError
 from salesstd.stats._common import Bounds, _z
 
@@ -132,7 +132,7 @@ def _jeffreys(
     tail = 0.5 * (1.0 - level)
     a = k + 0.5
     b = n - k + 0.5
-    low = np.where(k == 0, 0.0, special.betaincinv(a, b, tail))
-    high = np.where(k == n, 1.0, special.betainccinv(a, b, tail))
+    low = np.where(k == 0, 0.0, lazy.special.betaincinv(a, b, tail))
+    high = np.where(k == n, 1.0, lazy.special.betainccinv(a, b, tail))
     empty = n == 0
     return np.where(empty, np.nan, low), np.where(empty, np.nan, high)

@@ -10,9 +10,9 @@ from typing import Any, NamedTuple
 import attrs
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
-from scipy import special
 
 from salesstd import _validate as v
+from salesstd._base import lazy
 from salesstd.errors import ParameterError
 
 __all__ = ["Bounds", "Interval"]
@@ -47,7 +47,7 @@ class Bounds(NamedTuple):
 
 
 def _z(level: float) -> float:
-    return float(special.ndtri(0.5 + 0.5 * level))
+    return float(lazy.special.ndtri(0.5 + 0.5 * level))
 
 
 # ---------------------------------------------------------------------------------------------
