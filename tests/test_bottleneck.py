@@ -13,7 +13,8 @@ from scipy import stats as sps
 
 import salesstd as ss
 import strategies
-from salesstd import _text, stats
+from salesstd import stats
+from salesstd._base import text as _text
 from salesstd.errors import ParameterError, UnknownStageError
 from salesstd.metrics import _common
 from salesstd.metrics._common import Period

@@ -26,7 +26,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import salesstd as ss
-from salesstd import _validate as v
+from salesstd._base import validation as v
 from salesstd.errors import FunnelError, ParameterError, SalesStdError
 
 FUNNEL = ss.Funnel.linear(["lead", "qualified", "won"], lost="lost")

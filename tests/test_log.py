@@ -18,7 +18,7 @@ import pyarrow as pa
 import pytest
 
 import salesstd as ss
-from salesstd import _time
+from salesstd._base import timestamps as _time
 from strategies import differences
 
 UTC = dt.timezone.utc

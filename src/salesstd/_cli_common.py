@@ -19,8 +19,8 @@ from collections.abc import Callable, Collection, Iterator
 from pathlib import Path
 from typing import NoReturn
 
-from salesstd import _time
-from salesstd import _validate as v
+from salesstd._base import timestamps as _time
+from salesstd._base import validation as v
 from salesstd.datasets import load_crm_opportunities
 from salesstd.errors import ParameterError, SalesStdError, SalesStdWarning, VocabularyWarning
 from salesstd.funnel import Funnel

@@ -32,7 +32,7 @@ from salesstd._cli_common import (
     warn_each,
     warnings_as_lines,
 )
-from salesstd._results import plain
+from salesstd._base.results import plain
 from salesstd.conformance import check_conformance
 from salesstd.datasets import synthetic_pipeline
 from salesstd.log import EventLog

@@ -10,12 +10,12 @@ import attrs
 import numpy as np
 from numpy.typing import NDArray
 
-from salesstd import _validate as v
+from salesstd._base import validation as v
 from salesstd import stats
-from salesstd._results import ResultMixin
-from salesstd._results import array_eq as eq
-from salesstd._results import frozen_array as readonly
-from salesstd._time import as_utc_ns
+from salesstd._base.results import ResultMixin
+from salesstd._base.results import array_eq as eq
+from salesstd._base.results import frozen_array as readonly
+from salesstd._base.timestamps import as_utc_ns
 from salesstd.errors import ParameterError
 from salesstd.metrics._flow_common import objects
 

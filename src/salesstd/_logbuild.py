@@ -14,8 +14,9 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from salesstd import _columns, _time
-from salesstd import _validate as v
+from salesstd._base import columns as _columns
+from salesstd._base import timestamps as _time
+from salesstd._base import validation as v
 from salesstd.errors import DroppedEventsWarning, InvalidLogError, ParameterError
 
 RESERVED = ("case", "activity", "time")

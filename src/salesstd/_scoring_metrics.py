@@ -15,7 +15,7 @@ import attrs
 import numpy as np
 from numpy.typing import NDArray
 
-from salesstd import _validate as v
+from salesstd._base import validation as v
 from salesstd import stats
 from salesstd._base import lazy
 from salesstd._standard_check import METRICS, RATE_METRICS, STAGE_METRICS

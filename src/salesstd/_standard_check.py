@@ -11,7 +11,7 @@ import types
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from salesstd import _validate as v
+from salesstd._base import validation as v
 from salesstd.errors import FunnelError, ParameterError, SalesStdError, UnknownStageError
 from salesstd.funnel import Funnel
 

@@ -8,7 +8,7 @@ import attrs
 import numpy as np
 from numpy.typing import NDArray
 
-from salesstd import _validate as v
+from salesstd._base import validation as v
 from salesstd import stats
 from salesstd.errors import ParameterError
 from salesstd.funnel import Funnel

@@ -37,8 +37,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 from numpy.typing import NDArray
 
-from salesstd import _time
-from salesstd import _validate as v
+from salesstd._base import timestamps as _time
+from salesstd._base import validation as v
 from salesstd._conformance_results import (
     RULES,
     CaseConformance,

@@ -22,7 +22,7 @@ import attrs
 import numpy as np
 from numpy.typing import NDArray
 
-from salesstd import _validate as v
+from salesstd._base import validation as v
 from salesstd._forecast_drift import ExitDrift, exit_overdispersion, tilt_exits
 from salesstd._forecast_results import (
     BacktestResult,

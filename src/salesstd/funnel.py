@@ -31,7 +31,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from salesstd import _funnel as _f
-from salesstd import _validate as v
+from salesstd._base import validation as v
 from salesstd._base import lazy
 from salesstd._funnel import StageKind
 from salesstd.errors import FunnelError, ParameterError, UnknownStageError

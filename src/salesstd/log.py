@@ -19,13 +19,15 @@ import attrs
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from salesstd import _columns, _time
-from salesstd import _validate as v
+from salesstd._base import columns as _columns
+from salesstd._base import timestamps as _time
+from salesstd._base import validation as v
+from salesstd._base.frames import frame_columns, make_frame
 from salesstd._logbuild import RESERVED, build, column_map, from_columns, row_label
 from salesstd.errors import InvalidLogError, ParameterError
 
 if TYPE_CHECKING:
-    from salesstd._frames import FrameBackend
+    from salesstd._base.frames import FrameBackend
 
 __all__ = ["EventLog"]
 
@@ -380,8 +382,6 @@ class EventLog:
             >>> ss.EventLog.from_frame(df, case="deal", activity="stage", time="at").n_events
             2
         """
-        from salesstd._frames import frame_columns  # noqa: PLC0415
-
         columns, aware = frame_columns(frame)
         return cls(
             **from_columns(
@@ -610,8 +610,6 @@ class EventLog:
             >>> log.to_frame().columns.tolist()
             ['case', 'activity', 'time']
         """
-        from salesstd._frames import make_frame  # noqa: PLC0415
-
         columns: dict[str, NDArray[Any]] = {
             "case": self.case_names[self.case],
             "activity": self.activity_names[self.activity],

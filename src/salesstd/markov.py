@@ -56,9 +56,9 @@ from numpy.typing import NDArray
 
 from salesstd import _markov_bootstrap as mb
 from salesstd import _markov_chain as mc
-from salesstd import _validate as v
+from salesstd._base import validation as v
 from salesstd import stats
-from salesstd._frames import FrameBackend, make_frame
+from salesstd._base.frames import FrameBackend, make_frame
 from salesstd._markov_results import (
     MarkovBootstrap,
     MarkovStage,
@@ -68,9 +68,9 @@ from salesstd._markov_results import (
     open_index,
     state_index,
 )
-from salesstd._results import ResultMixin, plain
-from salesstd._results import array_eq as _eq
-from salesstd._results import frozen_array as _ro
+from salesstd._base.results import ResultMixin, plain
+from salesstd._base.results import array_eq as _eq
+from salesstd._base.results import frozen_array as _ro
 from salesstd.errors import ParameterError
 from salesstd.funnel import Funnel
 from salesstd.log import EventLog

@@ -25,7 +25,7 @@ import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 from numpy.typing import NDArray
 
-from salesstd import _validate as v
+from salesstd._base import validation as v
 from salesstd import stats
 from salesstd._base import lazy
 from salesstd._scoring_metrics import (

@@ -37,7 +37,7 @@ from typing import Literal
 import attrs
 
 from salesstd import _standard_check as c
-from salesstd import _validate as v
+from salesstd._base import validation as v
 from salesstd.errors import ParameterError, SalesStdError
 from salesstd.funnel import Funnel
 from salesstd.log import EventLog

@@ -13,7 +13,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from salesstd import _markov_chain as mc
-from salesstd import _validate as v
+from salesstd._base import validation as v
 from salesstd.bottleneck._descriptive import _losses_lens, _time_lens
 from salesstd.bottleneck._dwell import _dwell_lens, _first_stays
 from salesstd.bottleneck._lenses import _conversion_lens, _leverage_lens, _wip_lens

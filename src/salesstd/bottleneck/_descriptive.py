@@ -12,7 +12,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 from numpy.typing import NDArray
 
-from salesstd import _text, stats
+from salesstd import stats
+from salesstd._base import text as _text
 from salesstd.bottleneck._dwell import _median_variance, _Stays
 from salesstd.bottleneck._lenses import _interval, _Rows, _StepTotals
 from salesstd.metrics._episodes import NS_PER_DAY, Episodes

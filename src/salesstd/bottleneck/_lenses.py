@@ -12,7 +12,8 @@ import attrs
 import numpy as np
 from numpy.typing import NDArray
 
-from salesstd import _text, stats
+from salesstd import stats
+from salesstd._base import text as _text
 from salesstd._base import lazy
 from salesstd._markov_results import SensitivityResult
 from salesstd.metrics import _common

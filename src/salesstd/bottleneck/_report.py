@@ -13,10 +13,10 @@ import attrs
 import numpy as np
 from numpy.typing import NDArray
 
-from salesstd import _validate as v
-from salesstd._results import ResultMixin
-from salesstd._results import array_eq as _eq
-from salesstd._results import frozen_array as _ro
+from salesstd._base import validation as v
+from salesstd._base.results import ResultMixin
+from salesstd._base.results import array_eq as _eq
+from salesstd._base.results import frozen_array as _ro
 from salesstd.errors import ParameterError
 
 __all__ = ["BottleneckReport", "Finding"]

@@ -20,8 +20,8 @@ import attrs
 import numpy as np
 from numpy.typing import NDArray
 
-from salesstd import _validate as v
-from salesstd._frames import FrameBackend, make_frame
+from salesstd._base import validation as v
+from salesstd._base.frames import FrameBackend, make_frame
 from salesstd.log import EventLog
 
 __all__ = ["CrmTables", "load_crm_opportunities", "load_crm_tables"]

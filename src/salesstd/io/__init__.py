@@ -17,8 +17,8 @@ from typing import Any, Literal
 import numpy as np
 from numpy.typing import NDArray
 
-from salesstd import _validate as v
-from salesstd._frames import frame_columns, require
+from salesstd._base import validation as v
+from salesstd._base.frames import frame_columns, require
 from salesstd._logbuild import from_columns
 from salesstd.errors import DroppedEventsWarning, InvalidLogError, ParameterError
 from salesstd.io._files import decode, read_bytes

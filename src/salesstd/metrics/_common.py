@@ -9,8 +9,8 @@ import attrs
 import numpy as np
 from numpy.typing import NDArray
 
-from salesstd import _columns
-from salesstd import _validate as v
+from salesstd._base import columns as _columns
+from salesstd._base import validation as v
 from salesstd.errors import ParameterError
 
 if TYPE_CHECKING:

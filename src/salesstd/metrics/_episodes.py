@@ -37,8 +37,8 @@ import attrs
 import numpy as np
 from numpy.typing import NDArray
 
-from salesstd import _time
-from salesstd import _validate as v
+from salesstd._base import timestamps as _time
+from salesstd._base import validation as v
 from salesstd.errors import ParameterError
 from salesstd.metrics._vocabulary import Finding, vocabulary_findings, warn_vocabulary
 

@@ -10,11 +10,11 @@ import attrs
 import numpy as np
 from numpy.typing import NDArray
 
-from salesstd import _validate as v
+from salesstd._base import validation as v
 from salesstd import stats
-from salesstd._results import ResultMixin, plain
-from salesstd._results import array_eq as eq
-from salesstd._results import frozen_array as readonly
+from salesstd._base.results import ResultMixin, plain
+from salesstd._base.results import array_eq as eq
+from salesstd._base.results import frozen_array as readonly
 from salesstd.errors import ParameterError
 from salesstd.funnel import Funnel
 from salesstd.log import EventLog

@@ -36,7 +36,7 @@ import attrs
 import numpy as np
 from numpy.typing import NDArray
 
-from salesstd._validate import listing
+from salesstd._base.validation import listing
 from salesstd.errors import FunnelError, VocabularyWarning
 
 if TYPE_CHECKING:

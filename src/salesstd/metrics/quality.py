@@ -19,11 +19,12 @@ import attrs
 import numpy as np
 from numpy.typing import NDArray
 
-from salesstd import _text, _time
-from salesstd import _validate as v
-from salesstd._results import ResultMixin
-from salesstd._results import array_eq as _eq
-from salesstd._results import frozen_array as _ro
+from salesstd._base import text as _text
+from salesstd._base import timestamps as _time
+from salesstd._base import validation as v
+from salesstd._base.results import ResultMixin
+from salesstd._base.results import array_eq as _eq
+from salesstd._base.results import frozen_array as _ro
 from salesstd.errors import VocabularyWarning
 from salesstd.funnel import Funnel
 from salesstd.log import EventLog

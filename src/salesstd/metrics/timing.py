@@ -25,7 +25,7 @@ import datetime as dt
 import numpy as np
 from numpy.typing import NDArray
 
-from salesstd import _validate as v
+from salesstd._base import validation as v
 from salesstd import stats
 from salesstd.funnel import Funnel
 from salesstd.log import EventLog

@@ -10,7 +10,7 @@ from typing import Literal
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from salesstd import _validate as v
+from salesstd._base import validation as v
 from salesstd._base import lazy
 from salesstd.errors import ParameterError
 from salesstd.stats._common import Bounds, _z

@@ -11,7 +11,7 @@ import attrs
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from salesstd import _validate as v
+from salesstd._base import validation as v
 from salesstd._base import lazy
 from salesstd.errors import ParameterError
 

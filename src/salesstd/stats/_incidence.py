@@ -11,8 +11,8 @@ import attrs
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from salesstd import _validate as v
-from salesstd._results import array_eq as _eq
+from salesstd._base import validation as v
+from salesstd._base.results import array_eq as _eq
 from salesstd.errors import ParameterError
 from salesstd.stats._common import (
     Bounds,

@@ -17,7 +17,7 @@ import attrs
 import numpy as np
 from numpy.typing import NDArray
 
-from salesstd._frames import FrameBackend, make_frame
+from salesstd._base.frames import FrameBackend, make_frame
 
 _HTML_ROWS = 20
 
