@@ -27,7 +27,7 @@ import tracemalloc
 from collections.abc import Callable
 
 import salesstd as ss
-from salesstd.metrics import _episodes
+from salesstd._engine import episodes as _episodes
 
 EVENTS_PER_DEAL = 9.5  # the generator's default mix gives about this many events per deal
 

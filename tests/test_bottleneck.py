@@ -15,11 +15,11 @@ import salesstd as ss
 import strategies
 from salesstd import stats
 from salesstd._base import text as _text
+from salesstd._engine import grouping as _common
+from salesstd._engine.counts import step_counts
+from salesstd._engine.episodes import build_episodes
+from salesstd._engine.grouping import Period
 from salesstd.errors import ParameterError, UnknownStageError
-from salesstd.metrics import _common
-from salesstd.metrics._common import Period
-from salesstd.metrics._episodes import build_episodes
-from salesstd.metrics.conversion import step_counts
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 

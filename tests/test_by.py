@@ -18,7 +18,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import salesstd as ss
-from salesstd.metrics._common import groups
+from salesstd._engine.grouping import groups
 from strategies import RECORD_NAMES, event_records
 
 PIPE = ss.datasets.synthetic_pipeline(240, seed=3)

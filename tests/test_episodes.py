@@ -7,7 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import salesstd as ss
-from salesstd.metrics._episodes import build_episodes, event_stays
+from salesstd._engine.episodes import build_episodes, event_stays
 
 FUNNEL = ss.Funnel.linear(["lead", "qual", "prop", "neg", "won"], lost="lost")
 LOG = ss.EventLog.from_records(

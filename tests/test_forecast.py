@@ -18,9 +18,9 @@ from scipy import stats as sps
 import salesstd as ss
 import strategies
 from salesstd import stats
+from salesstd._engine.episodes import build_episodes
 from salesstd._forecast_drift import ExitDrift, exit_overdispersion, tilt_exits
 from salesstd.errors import ParameterError, UnknownStageError
-from salesstd.metrics._episodes import build_episodes
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 BPIC = DATA / "bpic2012" / "BPI_Challenge_2012.xes.gz"

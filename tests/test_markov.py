@@ -15,8 +15,8 @@ from hypothesis import strategies as st
 
 import salesstd as ss
 from salesstd import _markov_bootstrap as mb
+from salesstd._engine.episodes import build_episodes
 from salesstd.errors import ParameterError, UnknownStageError
-from salesstd.metrics._episodes import build_episodes
 from strategies import funnels, stage_logs
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data"

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 import salesstd as ss
-from salesstd.metrics._vocabulary import near_matches, normalize
+from salesstd._engine.vocabulary import near_matches, normalize
 
 T0 = dt.datetime(2024, 1, 1, tzinfo=dt.timezone.utc)
 

@@ -24,8 +24,8 @@ import numpy as np
 import pytest
 
 import salesstd as ss
-from salesstd.metrics import _episodes
-from salesstd.metrics._episodes import Skips, build_episodes, clear_cache, event_stays
+from salesstd._engine import episodes as _episodes
+from salesstd._engine.episodes import Skips, build_episodes, clear_cache, event_stays
 
 N_THREADS = 8
 _T = TypeVar("_T")

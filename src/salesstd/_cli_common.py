@@ -21,14 +21,14 @@ from typing import NoReturn
 
 from salesstd._base import timestamps as _time
 from salesstd._base import validation as v
+from salesstd._engine.episodes import resolve_as_of
+from salesstd._engine.grouping import groups
 from salesstd.datasets import load_crm_opportunities
 from salesstd.errors import ParameterError, SalesStdError, SalesStdWarning, VocabularyWarning
 from salesstd.funnel import Funnel
 from salesstd.io import read_csv, read_parquet, read_xes
 from salesstd.log import EventLog
 from salesstd.metrics import DataQualityResult, data_quality
-from salesstd.metrics._common import groups
-from salesstd.metrics._episodes import resolve_as_of
 
 EXIT_USAGE = 2
 

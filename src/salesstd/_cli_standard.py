@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from salesstd._base.results import plain
 from salesstd._cli_common import (
     UsageError,
     check_against_log,
@@ -32,7 +33,6 @@ from salesstd._cli_common import (
     warn_each,
     warnings_as_lines,
 )
-from salesstd._base.results import plain
 from salesstd.conformance import check_conformance
 from salesstd.datasets import synthetic_pipeline
 from salesstd.log import EventLog

@@ -9,13 +9,13 @@ import attrs
 import numpy as np
 from numpy.typing import NDArray
 
-from salesstd._base import validation as v
 from salesstd import stats
+from salesstd._base import validation as v
 from salesstd._base.results import ResultMixin
 from salesstd._base.results import array_eq as _eq
 from salesstd._base.results import frozen_array as _ro
+from salesstd._engine import grouping as _common
 from salesstd.errors import ParameterError
-from salesstd.metrics import _common
 
 if TYPE_CHECKING:
     from salesstd.log import EventLog

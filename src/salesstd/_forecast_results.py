@@ -10,14 +10,14 @@ import attrs
 import numpy as np
 from numpy.typing import NDArray
 
-from salesstd._base import validation as v
 from salesstd import stats
+from salesstd._base import validation as v
+from salesstd._base.columns import objects
 from salesstd._base.results import ResultMixin
 from salesstd._base.results import array_eq as eq
 from salesstd._base.results import frozen_array as readonly
-from salesstd._base.timestamps import as_utc_ns
+from salesstd._base.timestamps import as_utc_ns, to_datetime
 from salesstd.errors import ParameterError
-from salesstd.metrics._flow_common import objects
 
 __all__ = [
     "BacktestResult",
@@ -301,7 +301,7 @@ class BacktestResult(ResultMixin):
             )
         i = int(hits[0])
         return BacktestRow(
-            cutoff=_datetime(int(self.cutoff.view(np.int64)[i])),
+            cutoff=to_datetime(int(self.cutoff.view(np.int64)[i])),
             open_deals=int(self.open_deals[i]),
             forecast=float(self.forecast[i]),
             low=float(self.low[i]),
@@ -345,7 +345,3 @@ class BacktestResult(ResultMixin):
 def _quantiles(values: NDArray[Any], level: float) -> tuple[float, float]:
     lo, hi = np.quantile(values, [(1 - level) / 2, (1 + level) / 2])
     return float(lo), float(hi)
-
-
-def _datetime(ns: int) -> dt.datetime:
-    return dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc) + dt.timedelta(microseconds=ns // 1000)

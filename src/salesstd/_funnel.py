@@ -13,8 +13,8 @@ from typing import TYPE_CHECKING, Literal, NamedTuple
 import numpy as np
 from numpy.typing import NDArray
 
-from salesstd._base import validation as v
 from salesstd._base import lazy
+from salesstd._base import validation as v
 from salesstd.errors import FunnelError, ParameterError, UnknownStageError
 from salesstd.log import EventLog
 from salesstd.transitions import transitions

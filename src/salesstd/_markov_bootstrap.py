@@ -14,8 +14,8 @@ import attrs
 import numpy as np
 from numpy.typing import NDArray
 
-from salesstd import _markov_chain as mc
-from salesstd.metrics._episodes import Episodes
+from salesstd._engine import chain as mc
+from salesstd._engine.episodes import Episodes
 
 MAX_REPLICATES = 100_000
 """The most bootstrap replicates `MarkovFunnel.bootstrap` draws (its `n_boot`)."""
@@ -107,25 +107,11 @@ def replicates(
     for b in range(n_boot):
         weight[pool] = np.bincount(rng.integers(0, pool.size, pool.size), minlength=pool.size)
         counts = np.bincount(code, weights=weight[move_case], minlength=n_states * n_states)
-        p = probabilities(counts.reshape(n_states, n_states), n_open)
+        p = mc.probabilities(counts.reshape(n_states, n_states), n_open)
         chain = mc.solve_chain(p, n_open)
         win[b] = chain.win
         days[b] = mc.expected_times(p, n_open, stays.means(weight), chain, won=False)
     return win, days
-
-
-def probabilities(
-    counts: NDArray[np.float64] | NDArray[np.int64], n_open: int
-) -> NDArray[np.float64]:
-    """Row-normalised move counts; NaN rows for open stages never left; identity on outcomes."""
-    n_states = counts.shape[0]
-    out = np.zeros((n_states, n_states))
-    moves = counts[:n_open].sum(axis=1)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        out[:n_open] = counts[:n_open] / moves[:, None]
-    out[:n_open][moves == 0] = np.nan
-    out[n_open:, n_open:] = np.eye(n_states - n_open)
-    return out
 
 
 def percentile_interval(

@@ -7,7 +7,6 @@ value, its interval and its sample per group, reusing the landed metrics (`conve
 
 from __future__ import annotations
 
-import datetime as dt
 import weakref
 from collections.abc import Callable, Sequence
 
@@ -15,24 +14,23 @@ import attrs
 import numpy as np
 from numpy.typing import NDArray
 
-from salesstd._base import validation as v
 from salesstd import stats
 from salesstd._base import lazy
-from salesstd._standard_check import METRICS, RATE_METRICS, STAGE_METRICS
-from salesstd.conformance import case_fits
-from salesstd.errors import ParameterError
-from salesstd.funnel import Funnel
-from salesstd.log import EventLog
-from salesstd.metrics._episodes import (
+from salesstd._base import validation as v
+from salesstd._engine.counts import at_last_step, first_reaching, step_counts
+from salesstd._engine.episodes import (
     NS_PER_DAY,
     Episodes,
     build_episodes,
     event_stays,
     judged_first_stays,
 )
-from salesstd.metrics.conversion import step_counts
+from salesstd._standard_check import METRICS, RATE_METRICS, STAGE_METRICS
+from salesstd.conformance import case_fits
+from salesstd.errors import ParameterError
+from salesstd.funnel import Funnel
+from salesstd.log import EventLog
 from salesstd.metrics.flow import velocity
-from salesstd.metrics.timing import _at_last_step, _first_reaching
 from salesstd.standard import KPI, Standard
 
 # The metric names and their kinds are the standard's own (one list for both modules).
@@ -247,10 +245,10 @@ def _cycle_time(ctx: Context, kpi: Kpi, codes: NDArray[np.int64], n: int) -> Est
     cif = stats.cumulative_incidence(days, cause, group, n_groups=n, n_causes=2)
     incidence = np.ascontiguousarray(cif.incidence[:, 0])
     count = np.bincount(group, minlength=n).astype(np.int64)
-    share = _at_last_step(incidence, cif.group_offsets, np.where(count > 0, 0.0, np.nan))
+    share = at_last_step(incidence, cif.group_offsets, np.where(count > 0, 0.0, np.nan))
     median = _nan(n)
     with np.errstate(invalid="ignore"):
-        first = _first_reaching(incidence, 0.5 * share, cif.group_offsets)
+        first = first_reaching(incidence, 0.5 * share, cif.group_offsets)
     median[first >= 0] = cif.time[first[first >= 0]]
     return Estimate(value=median, low=_nan(n), high=_nan(n), n=np.bincount(group[won], minlength=n))
 
@@ -401,14 +399,3 @@ def population_target(est: Estimate, kpi: Kpi) -> NDArray[np.float64]:
         with np.errstate(divide="ignore", invalid="ignore"):
             return np.asarray(est.successes / est.n, dtype=np.float64)
     return est.value
-
-
-def objects(values: Sequence[object]) -> NDArray[np.object_]:
-    out = np.empty(len(values), dtype=object)
-    for i, value in enumerate(values):
-        out[i] = value
-    return out
-
-
-def utc_datetime(ns: int) -> dt.datetime:
-    return dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc) + dt.timedelta(microseconds=ns // 1000)

@@ -8,19 +8,19 @@ import attrs
 import numpy as np
 from numpy.typing import NDArray
 
-from salesstd._base import validation as v
 from salesstd import stats
-from salesstd.errors import ParameterError
-from salesstd.funnel import Funnel
-from salesstd.log import EventLog
-from salesstd.metrics import _common
-from salesstd.metrics._episodes import (
+from salesstd._base import validation as v
+from salesstd._engine import grouping as _common
+from salesstd._engine.episodes import (
     Episodes,
     build_episodes,
     duration_ns,
     judged_first_stays,
     resolve_min_stay,
 )
+from salesstd.errors import ParameterError
+from salesstd.funnel import Funnel
+from salesstd.log import EventLog
 from salesstd.metrics.conversion import conversion
 from salesstd.metrics.timing import cycle_time
 

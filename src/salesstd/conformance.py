@@ -47,10 +47,7 @@ from salesstd._conformance_results import (
     ConformanceResult,
     RuleRate,
 )
-from salesstd.errors import VocabularyWarning
-from salesstd.funnel import Funnel
-from salesstd.log import EventLog
-from salesstd.metrics._episodes import (
+from salesstd._engine.episodes import (
     NS_PER_DAY,
     Episodes,
     build_episodes,
@@ -58,7 +55,10 @@ from salesstd.metrics._episodes import (
     segment_starts,
     segmented_cummax,
 )
-from salesstd.metrics._vocabulary import ABSENT_MIN_CASES, near_matches
+from salesstd._engine.vocabulary import ABSENT_MIN_CASES, near_matches
+from salesstd.errors import VocabularyWarning
+from salesstd.funnel import Funnel
+from salesstd.log import EventLog
 from salesstd.standard import Standard
 
 if TYPE_CHECKING:

@@ -23,6 +23,11 @@ import numpy as np
 from numpy.typing import NDArray
 
 from salesstd._base import validation as v
+from salesstd._base.columns import objects
+from salesstd._base.timestamps import stamp
+from salesstd._engine.chain import solve_chain
+from salesstd._engine.episodes import NS_PER_DAY, build_episodes, resolve_as_of
+from salesstd._engine.grouping import days
 from salesstd._forecast_drift import ExitDrift, exit_overdispersion, tilt_exits
 from salesstd._forecast_results import (
     BacktestResult,
@@ -32,14 +37,10 @@ from salesstd._forecast_results import (
     StageForecast,
     Uncertainty,
 )
-from salesstd._markov_chain import solve_chain
 from salesstd.errors import ParameterError
 from salesstd.funnel import Funnel
 from salesstd.log import EventLog
 from salesstd.markov import MarkovFunnel
-from salesstd.metrics._common import days
-from salesstd.metrics._episodes import NS_PER_DAY, build_episodes, resolve_as_of
-from salesstd.metrics._flow_common import objects, stamp
 
 MAX_SIMULATIONS = 10_000_000
 """The most simulations `forecast` and `backtest_forecast` run (their `n`)."""

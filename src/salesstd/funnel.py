@@ -31,8 +31,8 @@ import numpy as np
 from numpy.typing import NDArray
 
 from salesstd import _funnel as _f
-from salesstd._base import validation as v
 from salesstd._base import lazy
+from salesstd._base import validation as v
 from salesstd._funnel import StageKind
 from salesstd.errors import FunnelError, ParameterError, UnknownStageError
 from salesstd.log import EventLog

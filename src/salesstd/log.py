@@ -23,6 +23,7 @@ from salesstd._base import columns as _columns
 from salesstd._base import timestamps as _time
 from salesstd._base import validation as v
 from salesstd._base.frames import frame_columns, make_frame
+from salesstd._base.timestamps import to_datetime
 from salesstd._logbuild import RESERVED, build, column_map, from_columns, row_label
 from salesstd.errors import InvalidLogError, ParameterError
 
@@ -430,12 +431,12 @@ class EventLog:
     @property
     def start(self) -> dt.datetime:
         """Time of the earliest event, as an aware UTC datetime (microseconds)."""
-        return _to_datetime(int(self.time.view(np.int64).min()))
+        return to_datetime(int(self.time.view(np.int64).min()))
 
     @property
     def end(self) -> dt.datetime:
         """Time of the latest event, as an aware UTC datetime (microseconds)."""
-        return _to_datetime(int(self.time.view(np.int64).max()))
+        return to_datetime(int(self.time.view(np.int64).max()))
 
     @property
     def span(self) -> dt.timedelta:
@@ -489,7 +490,7 @@ class EventLog:
         lo, hi = int(self.offsets[k]), int(self.offsets[k + 1])
         t = self.time.view(np.int64)
         return [
-            (str(self.activity_names[self.activity[i]]), _to_datetime(int(t[i])))
+            (str(self.activity_names[self.activity[i]]), to_datetime(int(t[i])))
             for i in range(lo, hi)
         ]
 
@@ -648,10 +649,6 @@ class EventLog:
 
 def _restore(fields: dict[str, Any]) -> EventLog:
     return EventLog(**fields)
-
-
-def _to_datetime(ns: int) -> dt.datetime:
-    return dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc) + dt.timedelta(microseconds=ns // 1000)
 
 
 def _as_collection(value: object, *, name: str) -> list[object]:

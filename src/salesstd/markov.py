@@ -55,10 +55,16 @@ import numpy as np
 from numpy.typing import NDArray
 
 from salesstd import _markov_bootstrap as mb
-from salesstd import _markov_chain as mc
-from salesstd._base import validation as v
 from salesstd import stats
+from salesstd._base import validation as v
 from salesstd._base.frames import FrameBackend, make_frame
+from salesstd._base.results import ResultMixin, plain
+from salesstd._base.results import array_eq as _eq
+from salesstd._base.results import frozen_array as _ro
+from salesstd._base.timestamps import to_datetime
+from salesstd._engine import chain as mc
+from salesstd._engine import grouping as _common
+from salesstd._engine.episodes import NS_PER_DAY, Episodes, build_episodes
 from salesstd._markov_results import (
     MarkovBootstrap,
     MarkovStage,
@@ -68,16 +74,11 @@ from salesstd._markov_results import (
     open_index,
     state_index,
 )
-from salesstd._base.results import ResultMixin, plain
-from salesstd._base.results import array_eq as _eq
-from salesstd._base.results import frozen_array as _ro
 from salesstd.errors import ParameterError
 from salesstd.funnel import Funnel
 from salesstd.log import EventLog
-from salesstd.metrics import _common
-from salesstd.metrics._episodes import NS_PER_DAY, Episodes, build_episodes
-from salesstd.stats._common import _sort_spells
-from salesstd.stats._survival import _kaplan_meier
+from salesstd.stats import kaplan_meier_sorted as _kaplan_meier
+from salesstd.stats import sort_spells as _sort_spells
 
 __all__ = [
     "MarkovBootstrap",
@@ -87,10 +88,6 @@ __all__ = [
     "SensitivityResult",
     "TransitionSensitivity",
 ]
-
-
-def _datetime(ns: int) -> dt.datetime:
-    return dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc) + dt.timedelta(microseconds=ns // 1000)
 
 
 def _dwell(
@@ -105,26 +102,6 @@ def _dwell(
     return km, km.restricted_mean(longest).value
 
 
-def _stays(
-    ep: Episodes, case_mask: NDArray[np.bool_] | None
-) -> tuple[NDArray[np.intp], NDArray[np.int64]]:
-    """The open-stage stays (of the cases in `case_mask`) and the ``(S, S)`` moves out of them."""
-    n_states = ep.n_stages
-    keep = ep.stage < ep.n_open
-    if case_mask is not None:
-        keep &= case_mask[ep.case]
-    idx = np.flatnonzero(keep)
-    moved = idx[ep.moved[idx]]
-    code = ep.stage[moved].astype(np.int64) * n_states + ep.next_stage[moved]
-    counts = np.bincount(code, minlength=n_states * n_states).reshape(n_states, n_states)
-    return idx, counts.astype(np.int64)
-
-
-def _move_probabilities(ep: Episodes) -> NDArray[np.float64]:
-    """The ``(S, S)`` move probabilities of `MarkovFunnel.from_log` (no `by`), without dwell."""
-    return mb.probabilities(_stays(ep, None)[1], ep.n_open)
-
-
 def _fit(
     ep: Episodes,
     case_mask: NDArray[np.bool_] | None,
@@ -135,7 +112,7 @@ def _fit(
 ) -> MarkovFunnel:
     """The chain of the cases in `case_mask` (None: every case)."""
     n_open = ep.n_open
-    idx, counts = _stays(ep, case_mask)
+    idx, counts = mc.move_counts(ep, case_mask)
     days = (ep.exit[idx] - ep.enter[idx]) / NS_PER_DAY
     km, mean = _dwell(ep.stage[idx], days, ep.moved[idx], n_open)
     in_scope = ep.in_scope if case_mask is None else ep.in_scope & case_mask
@@ -143,10 +120,10 @@ def _fit(
         states=states,
         n_open=n_open,
         counts=counts,
-        probabilities=mb.probabilities(counts, n_open),
+        probabilities=mc.probabilities(counts, n_open),
         dwell=km,
         dwell_mean_days=mean,
-        as_of=_datetime(ep.as_of),
+        as_of=to_datetime(ep.as_of),
         n_cases=int(in_scope.sum()),
         by=by,
         group=group,
@@ -157,23 +134,8 @@ def _sensitivity(
     states: tuple[str, ...], n_open: int, p: NDArray[np.float64], start: int
 ) -> SensitivityResult:
     """`MarkovFunnel.sensitivity` of the move probabilities `p` from open stage `start`."""
-    chain = mc.solve_chain(p, n_open)
-    src, tgt, prob, deriv = mc.sensitivity(p, n_open, chain, start)
-    base = float(chain.win[start])
-    with np.errstate(divide="ignore", invalid="ignore"):
-        elastic = deriv * prob / base if base > 0 else np.full(deriv.size, np.nan)
-    key = np.where(np.isnan(elastic), -1.0, np.abs(elastic))
-    order = np.argsort(-key, kind="stable")
-    names = np.array(states, dtype=object)
-    return SensitivityResult(
-        start=states[start],
-        win_probability=base,
-        source=names[src[order]],
-        target=names[tgt[order]],
-        probability=prob[order],
-        derivative=deriv[order],
-        elasticity=elastic[order],
-    )
+    table = mc.sensitivity_table(states, n_open, p, start)
+    return SensitivityResult(**table._asdict())
 
 
 # --------------------------------------------------------------------- the chain

@@ -25,9 +25,19 @@ import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 from numpy.typing import NDArray
 
-from salesstd._base import validation as v
 from salesstd import stats
 from salesstd._base import lazy
+from salesstd._base import validation as v
+from salesstd._base.columns import objects
+from salesstd._base.timestamps import to_datetime
+from salesstd._engine import grouping as _common
+from salesstd._engine.counts import stage_units
+from salesstd._engine.episodes import (
+    NS_PER_DAY,
+    build_episodes,
+    duration_ns,
+    resolve_min_stay,
+)
 from salesstd._scoring_metrics import (
     METRIC_FUNCS,
     NEEDS_MIN_SAMPLE,
@@ -39,9 +49,7 @@ from salesstd._scoring_metrics import (
     check_kpi,
     default_kpis,
     forget_keyed,
-    objects,
     population_target,
-    utc_datetime,
 )
 from salesstd._scoring_results import (
     EntityScore,
@@ -53,14 +61,6 @@ from salesstd._scoring_results import (
 from salesstd.errors import ParameterError
 from salesstd.funnel import Funnel
 from salesstd.log import EventLog
-from salesstd.metrics import _common
-from salesstd.metrics._episodes import (
-    NS_PER_DAY,
-    build_episodes,
-    duration_ns,
-    resolve_min_stay,
-)
-from salesstd.metrics.conversion import _units
 from salesstd.standard import Standard
 
 __all__ = [
@@ -453,7 +453,7 @@ def scorecard(
         period_unit=period,
         shrinkage=chosen,
         default_kpis=default,
-        as_of=utc_datetime(cutoff),
+        as_of=to_datetime(cutoff),
         confidence_level=level,
         attainment_cap=cap,
         min_sample=min_n,
@@ -500,7 +500,7 @@ def _ramp_units(
     """The per-deal observations of a KPI: (case, time it became known, value)."""
     if kpi.metric == "stage_conversion":
         ep = build_episodes(log, funnel, as_of=as_of)
-        u = _units(ep, "first")
+        u = stage_units(ep, "first")
         stage = funnel.stage_names.index(str(kpi.stage))
         pick = (u.stage == stage) & (u.advanced | u.lost)
         return (
@@ -690,6 +690,6 @@ def ramp(
         window=size,
         new_after_days=lead_in,
         period_unit=str(period),
-        as_of=utc_datetime(cutoff),
+        as_of=to_datetime(cutoff),
         confidence_level=level,
     )

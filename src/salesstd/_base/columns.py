@@ -5,12 +5,15 @@ Private: the public constructors in `log.py` validate their arguments, then call
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from numpy.typing import NDArray
 
 from salesstd.errors import InvalidLogError
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable
 
 _CHUNK = 1 << 18
 
@@ -243,6 +246,11 @@ def _rank(perm: NDArray[np.intp]) -> NDArray[np.int64]:
     rank = np.empty(perm.size, dtype=np.int64)
     rank[perm] = np.arange(perm.size, dtype=np.int64)
     return rank
+
+
+def objects(values: Iterable[object]) -> NDArray[np.object_]:
+    """A 1-d object array of `values`, never reshaped: tuples and lists stay single elements."""
+    return np.fromiter(values, dtype=object)
 
 
 def to_object(values: NDArray[Any]) -> NDArray[np.object_]:

@@ -358,6 +358,19 @@ def _zone(tz: str) -> dt.tzinfo:
         ) from err
 
 
+_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)
+
+
+def to_datetime(ns: int) -> dt.datetime:
+    """Nanoseconds since the epoch as an aware UTC `datetime` (microseconds, floored)."""
+    return _EPOCH + dt.timedelta(microseconds=int(ns) // 1000)
+
+
+def stamp(ns: int) -> np.datetime64:
+    """Nanoseconds since the epoch as a ``datetime64[ns]`` scalar (UTC)."""
+    return np.datetime64(int(ns), "ns")
+
+
 def to_datetime64(ns: NDArray[np.int64]) -> NDArray[np.datetime64]:
     """View int64 nanoseconds as ``datetime64[ns]`` (no copy)."""
     return ns.view("datetime64[ns]")

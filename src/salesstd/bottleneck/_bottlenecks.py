@@ -12,18 +12,18 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from salesstd import _markov_chain as mc
 from salesstd._base import validation as v
+from salesstd._base.columns import objects
+from salesstd._base.timestamps import to_datetime
+from salesstd._engine import chain as mc
+from salesstd._engine import grouping as _common
+from salesstd._engine.episodes import build_episodes
 from salesstd.bottleneck._descriptive import _losses_lens, _time_lens
 from salesstd.bottleneck._dwell import _dwell_lens, _first_stays
 from salesstd.bottleneck._lenses import _conversion_lens, _leverage_lens, _wip_lens
 from salesstd.bottleneck._report import DESCRIPTIVE, UNITS, BottleneckReport
 from salesstd.funnel import Funnel
 from salesstd.log import EventLog
-from salesstd.markov import _move_probabilities, _sensitivity
-from salesstd.metrics import _common
-from salesstd.metrics._conversion_results import datetime_utc, objects
-from salesstd.metrics._episodes import build_episodes
 
 __all__ = ["bottlenecks"]
 
@@ -267,7 +267,7 @@ def bottlenecks(
         seed=seed,
     )
     # The Markov chain of `MarkovFunnel.from_log`, without its dwell curves (not used here).
-    probabilities = _move_probabilities(strict)
+    probabilities = mc.move_probabilities(strict)
     try:
         chain = mc.solve_chain(probabilities, strict.n_open)
         visits = np.diag(chain.fundamental).astype(np.float64)
@@ -286,7 +286,9 @@ def bottlenecks(
         seed=seed,
     )
     piling = _wip_lens(log, funnel, strict, level=level, period=period)
-    leverage = _leverage_lens(_sensitivity(funnel.stage_names, strict.n_open, probabilities, 0))
+    leverage = _leverage_lens(
+        mc.sensitivity_table(funnel.stage_names, strict.n_open, probabilities, 0)
+    )
     losses = _losses_lens(funnel, totals, level=level)
     time = _time_lens(strict, funnel, stays, level=level)
     blocks = [conv, dwell, piling, losses, time, leverage]
@@ -360,7 +362,7 @@ def bottlenecks(
         benchmark_option=bench_opt,
         sla=sla_opt,
         by=grouping.name,
-        as_of=datetime_utc(strict.as_of),
+        as_of=to_datetime(strict.as_of),
         confidence_level=level,
         period=period,
         n_boot=n_boot,

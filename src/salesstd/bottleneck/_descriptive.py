@@ -14,10 +14,10 @@ from numpy.typing import NDArray
 
 from salesstd import stats
 from salesstd._base import text as _text
+from salesstd._engine.episodes import NS_PER_DAY, Episodes
 from salesstd.bottleneck._dwell import _median_variance, _Stays
 from salesstd.bottleneck._lenses import _interval, _Rows, _StepTotals
-from salesstd.metrics._episodes import NS_PER_DAY, Episodes
-from salesstd.stats._survival import _quantile_estimate
+from salesstd.stats import quantile_estimate as _quantile_estimate
 
 if TYPE_CHECKING:
     from salesstd.funnel import Funnel

@@ -13,14 +13,18 @@ import numpy as np
 from numpy.typing import NDArray
 
 from salesstd import stats
-from salesstd._base import text as _text
 from salesstd._base import lazy
+from salesstd._base import text as _text
+from salesstd._engine import grouping as _common
+from salesstd._engine.episodes import NS_PER_DAY, Episodes
 from salesstd.bottleneck._lenses import _interval, _percentile_interval, _Rows
-from salesstd.metrics import _common
-from salesstd.metrics._episodes import NS_PER_DAY, Episodes
-from salesstd.stats._common import _sort_spells
-from salesstd.stats._shrinkage import _nanquantile, _qprofile_draws, _random_effects
-from salesstd.stats._survival import _kaplan_meier, _quantile_estimate, _quantile_step
+from salesstd.stats import kaplan_meier_sorted as _kaplan_meier
+from salesstd.stats import nanquantile as _nanquantile
+from salesstd.stats import qprofile_draws as _qprofile_draws
+from salesstd.stats import quantile_estimate as _quantile_estimate
+from salesstd.stats import quantile_step as _quantile_step
+from salesstd.stats import random_effects as _random_effects
+from salesstd.stats import sort_spells as _sort_spells
 
 if TYPE_CHECKING:
     from salesstd.funnel import Funnel

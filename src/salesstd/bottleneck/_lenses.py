@@ -13,14 +13,14 @@ import numpy as np
 from numpy.typing import NDArray
 
 from salesstd import stats
-from salesstd._base import text as _text
 from salesstd._base import lazy
-from salesstd._markov_results import SensitivityResult
-from salesstd.metrics import _common
-from salesstd.metrics._episodes import NS_PER_DAY, Episodes, segment_starts
-from salesstd.metrics._flow_common import period_edges
-from salesstd.metrics.conversion import step_counts
-from salesstd.stats._shrinkage import _nanquantile
+from salesstd._base import text as _text
+from salesstd._engine import chain as mc
+from salesstd._engine import grouping as _common
+from salesstd._engine.counts import step_counts
+from salesstd._engine.episodes import NS_PER_DAY, Episodes, segment_starts
+from salesstd._engine.grouping import period_edges
+from salesstd.stats import nanquantile as _nanquantile
 
 if TYPE_CHECKING:
     from salesstd.funnel import Funnel
@@ -338,7 +338,7 @@ def _wip_lens(log: EventLog, funnel: Funnel, ep: Episodes, *, level: float, peri
 
 
 def _leverage_sentence(
-    src: str, tgt: str, prob: float, elastic: float, sens: SensitivityResult
+    src: str, tgt: str, prob: float, elastic: float, sens: mc.SensitivityTable
 ) -> str:
     head = (
         f"Raising the probability of {src} -> {tgt} (now {_text.percent(prob)}) by 1% of "
@@ -353,7 +353,7 @@ def _leverage_sentence(
     return f"{head} {verb} {start} by {_text.percent(abs(elastic) / 100)} of its value."
 
 
-def _leverage_lens(sens: SensitivityResult) -> _Rows:
+def _leverage_lens(sens: mc.SensitivityTable) -> _Rows:
     n = int(sens.source.size)
     elastic = np.asarray(sens.elasticity, dtype=np.float64)
     prob = np.asarray(sens.probability, dtype=np.float64)

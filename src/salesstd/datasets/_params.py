@@ -15,9 +15,9 @@ import attrs
 import numpy as np
 from numpy.typing import NDArray
 
+from salesstd._base import lazy
 from salesstd._base import timestamps as _time
 from salesstd._base import validation as v
-from salesstd._base import lazy
 from salesstd.errors import ParameterError
 
 __all__ = ["DwellDistribution", "PilotEffect"]

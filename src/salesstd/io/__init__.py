@@ -18,6 +18,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from salesstd._base import validation as v
+from salesstd._base.columns import objects
 from salesstd._base.frames import frame_columns, require
 from salesstd._logbuild import from_columns
 from salesstd.errors import DroppedEventsWarning, InvalidLogError, ParameterError
@@ -362,17 +363,17 @@ def read_xes(
         v.require_column(case, list(trace_cols), param="case", where=f"traces of {name!r}")
     columns: dict[str, Any] = {}
     case_key = f"trace {case}"
-    case_ids = _object_array(trace_cols[case])
+    case_ids = objects(trace_cols[case])
     _refuse_shared_ids(case_ids, np.unique(cols.event_trace), case, name)
     columns[case_key] = case_ids[cols.event_trace]
     for key, values in cols.event_columns.items():
-        columns[key] = _object_array(values)
+        columns[key] = objects(values)
     case_attr_names: list[str] = []
     for key, values in trace_cols.items():
         if key == case:
             continue
         out_key = key if key not in columns else f"case:{key}"
-        columns[out_key] = _object_array(values)[cols.event_trace]
+        columns[out_key] = objects(values)[cols.event_trace]
         case_attr_names.append(out_key)
     for param, key in (("activity", activity), ("time", time)):
         if key not in columns:
@@ -416,9 +417,3 @@ def _refuse_shared_ids(
                 f"{case}={key!r}; their events would merge into one case. Give every trace "
                 "its own id, or pass case= a trace attribute that is unique."
             )
-
-
-def _object_array(values: list[object]) -> NDArray[np.object_]:
-    arr = np.empty(len(values), dtype=object)
-    arr[:] = values
-    return arr

@@ -3,20 +3,20 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from typing import Any, Literal
 
 import attrs
 import numpy as np
 from numpy.typing import NDArray
 
-from salesstd._base import validation as v
 from salesstd import stats
+from salesstd._base import validation as v
 from salesstd._base.results import ResultMixin
 from salesstd._base.results import array_eq as _eq
 from salesstd._base.results import frozen_array as _ro
-from salesstd.metrics import _common
-from salesstd.metrics._episodes import Skips
+from salesstd._engine import grouping as _common
+from salesstd._engine.episodes import Skips
 
 __all__ = [
     "ConversionCurves",
@@ -29,18 +29,6 @@ __all__ = [
 Entries = Literal["first", "every"]
 Method = Literal["wilson", "jeffreys"]
 DenominatorKind = Literal["resolved", "mature"]
-
-
-def objects(values: Sequence[object]) -> NDArray[np.object_]:
-    """A 1-d object array of `values` (never a 2-d one, whatever the values are)."""
-    out = np.empty(len(values), dtype=object)
-    for i, value in enumerate(values):
-        out[i] = value
-    return out
-
-
-def datetime_utc(ns: int) -> dt.datetime:
-    return dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc) + dt.timedelta(microseconds=ns // 1000)
 
 
 # --------------------------------------------------------------------- records

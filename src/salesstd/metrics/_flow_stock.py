@@ -9,22 +9,28 @@ import attrs
 import numpy as np
 from numpy.typing import NDArray
 
-from salesstd._base import validation as v
 from salesstd import stats
+from salesstd._base import validation as v
+from salesstd._base.columns import objects
 from salesstd._base.results import ResultMixin
 from salesstd._base.results import array_eq as eq
 from salesstd._base.results import frozen_array as readonly
+from salesstd._base.timestamps import stamp
+from salesstd._engine.episodes import NS_PER_DAY, Episodes, Skips, build_episodes
+from salesstd._engine.grouping import (
+    PERIODS,
+    Groups,
+    Period,
+    groups,
+    period_edges,
+    period_label,
+)
 from salesstd.funnel import Funnel
 from salesstd.log import EventLog
-from salesstd.metrics._common import PERIODS, Groups, Period, groups, period_label
-from salesstd.metrics._episodes import NS_PER_DAY, Episodes, Skips, build_episodes
-from salesstd.metrics._flow_common import (
+from salesstd.metrics._layout import (
     Layout,
     layout_rows,
-    objects,
-    period_edges,
     period_index,
-    stamp,
 )
 
 __all__ = [

@@ -10,17 +10,19 @@ import attrs
 import numpy as np
 from numpy.typing import NDArray
 
-from salesstd._base import validation as v
 from salesstd import stats
+from salesstd._base import validation as v
+from salesstd._base.columns import objects
 from salesstd._base.results import ResultMixin, plain
 from salesstd._base.results import array_eq as eq
 from salesstd._base.results import frozen_array as readonly
+from salesstd._base.timestamps import stamp
+from salesstd._engine.episodes import NS_PER_DAY, build_episodes
+from salesstd._engine.grouping import days, groups
 from salesstd.errors import ParameterError
 from salesstd.funnel import Funnel
 from salesstd.log import EventLog
-from salesstd.metrics._common import days, groups
-from salesstd.metrics._episodes import NS_PER_DAY, build_episodes
-from salesstd.metrics._flow_common import Layout, layout_rows, objects, stamp
+from salesstd.metrics._layout import Layout, layout_rows
 
 __all__ = [
     "PipelineResult",

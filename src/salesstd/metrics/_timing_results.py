@@ -10,13 +10,13 @@ import attrs
 import numpy as np
 from numpy.typing import NDArray
 
-from salesstd._base import validation as v
 from salesstd import stats
+from salesstd._base import validation as v
 from salesstd._base.frames import FrameBackend, make_frame
 from salesstd._base.results import ResultMixin
 from salesstd._base.results import array_eq as _eq
 from salesstd._base.results import frozen_array as _ro
-from salesstd.metrics._episodes import Skips
+from salesstd._engine.episodes import Skips
 
 __all__ = [
     "CycleTime",

@@ -17,15 +17,18 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 
-import attrs
 import numpy as np
 from numpy.typing import NDArray
 
-from salesstd._base import validation as v
 from salesstd import stats
+from salesstd._base import validation as v
+from salesstd._base.columns import objects
+from salesstd._base.timestamps import to_datetime
+from salesstd._engine import grouping as _common
+from salesstd._engine.counts import stage_units
+from salesstd._engine.episodes import NS_PER_DAY, Skips, build_episodes
 from salesstd.funnel import Funnel
 from salesstd.log import EventLog
-from salesstd.metrics import _common
 from salesstd.metrics._conversion_results import (
     ConversionCurves,
     ConversionResult,
@@ -35,11 +38,8 @@ from salesstd.metrics._conversion_results import (
     IncidencePoint,
     Method,
     StageConversion,
-    datetime_utc,
-    objects,
     read_at,
 )
-from salesstd.metrics._episodes import NS_PER_DAY, Episodes, Skips, build_episodes, segment_starts
 
 __all__ = [
     "ConversionCurves",
@@ -55,160 +55,6 @@ DEFAULT_HORIZONS: tuple[float, ...] = (7.0, 30.0, 90.0)
 
 
 # --------------------------------------------------------------------- computing
-
-
-@attrs.frozen
-class _Units:
-    """The entries a conversion counts, with what became of each by `as_of`."""
-
-    case: NDArray[np.int32]
-    stage: NDArray[np.int32]
-    enter: NDArray[np.int64]
-    advanced: NDArray[np.bool_]
-    lost: NDArray[np.bool_]
-    moved_back: NDArray[np.bool_]
-    lost_code: NDArray[np.int32]  # index among the lost outcomes; -1 if not lost
-    resolved_at: NDArray[np.int64]  # when it advanced or was lost; as_of if open
-    implied: NDArray[np.bool_]  # an implied pass (a skip), not a recorded stay
-    entered_funnel: NDArray[np.bool_]  # the case's first recorded stay: it entered here
-
-
-def _first_forward(ep: Episodes, unit: NDArray[np.intp]) -> NDArray[np.int64]:
-    """For each unit episode: the first later episode of its case further forward, or -1.
-
-    One pass per open stage: a suffix minimum of the indices of the episodes past that stage
-    gives, for every episode, the nearest such index after it; it belongs to the same case
-    only if that case has one (indices of later cases are larger).
-    """
-    n = ep.size
-    out = np.full(unit.size, -1, dtype=np.int64)
-    if n == 0:
-        return out
-    pos = ep.position()
-    idx = np.arange(n, dtype=np.int64)
-    stage_u = ep.stage[unit]
-    for s in range(ep.n_open):
-        pick = np.flatnonzero(stage_u == s)
-        if pick.size == 0:
-            continue
-        cand = np.where(pos > s, idx, n)
-        after = np.empty(n, dtype=np.int64)
-        after[:-1] = np.minimum.accumulate(cand[:0:-1])[::-1]
-        after[-1] = n
-        i = unit[pick]
-        k = after[i]
-        found = k < n
-        found[found] = ep.case[k[found]] == ep.case[i[found]]
-        out[pick] = np.where(found, k, -1)
-    return out
-
-
-def step_counts(
-    ep: Episodes, of_case: NDArray[np.integer], n_groups: int
-) -> tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.int64]]:
-    """First entries, advances and losses per (group, open stage), as `conversion` counts them.
-
-    `conversion`'s default reading (``skips="implied"``, first entries) depends on each
-    case almost only through the position it was first recorded at (``p``), the furthest
-    forward position it reached (``f``; the stage code for open stages and won, from the
-    strict episodes) and its outcome: it entered every open stage from ``p`` to ``f`` (it
-    enters the funnel at ``p``; a forward jump passes the stages between), advanced from
-    each stage below ``f`` (the move that reached ``f`` came after its first entry into
-    them), and at ``f`` itself is lost if it ended lost and open otherwise. A case that
-    later moved back below ``p`` entered those earlier stages too; the few such entries are
-    followed one by one. So the counts come from one pass over the episodes and one over
-    the cases, with no implied episodes. Cases with a negative group code are left out.
-
-    Args:
-        ep: Strict (or implied) episodes.
-        of_case: Group code of each case (-1: not counted).
-        n_groups: Number of groups.
-
-    Returns:
-        ``(entries, advanced, lost)``, each ``(n_groups, n_open)``.
-    """
-    n_open = ep.n_open
-    furthest = np.full(ep.n_cases, -1, dtype=np.int64)
-    first = np.full(ep.n_cases, -1, dtype=np.int64)
-    position = np.where(ep.stage <= n_open, ep.stage, -1)
-    if ep.size:
-        # Episodes are sorted by case: each case's block starts where the case changes.
-        starts = np.flatnonzero(segment_starts(ep.case))
-        furthest[ep.case[starts]] = np.maximum.reduceat(position, starts)
-        first[ep.case[starts]] = position[starts]
-    lost_case = ep.case_outcome() > n_open
-    counted = (furthest >= 0) & (of_case >= 0)
-    group = of_case[counted].astype(np.int64)
-    key = group * (n_open + 1) + furthest[counted]
-    size = n_groups * (n_open + 1)
-    at = np.bincount(key, minlength=size).reshape(n_groups, n_open + 1)
-    at_least = np.cumsum(at[:, ::-1], axis=1)[:, ::-1]  # cases whose furthest is >= each
-    # Cases enter the funnel at their first recorded stage: those first recorded past a
-    # stage never entered it.
-    first_key = group * (n_open + 1) + first[counted]
-    at_first = np.bincount(first_key, minlength=size).reshape(n_groups, n_open + 1)
-    above = np.cumsum(at_first[:, ::-1], axis=1)[:, ::-1]  # cases whose first is >= each
-    first_past = np.zeros_like(above)
-    first_past[:, :-1] = above[:, 1:]  # first recorded past each stage
-    entries = at_least[:, :n_open] - first_past[:, :n_open]
-    advanced = at_least[:, 1:] - first_past[:, :n_open]
-    lost = np.bincount(key[lost_case[counted]], minlength=size).reshape(n_groups, n_open + 1)
-    lost = lost[:, :n_open]
-    # Rare: a case that moved back below the stage it was first recorded in entered that
-    # earlier stage too; count those first entries one by one.
-    if ep.size:
-        below = (ep.stage < n_open) & (ep.entry == 0) & ~ep.implied & (ep.stage < first[ep.case])
-        unit = np.flatnonzero(below)
-        if unit.size:
-            g = of_case[ep.case[unit]].astype(np.int64)
-            mine = g >= 0
-            unit, g = unit[mine], g[mine]
-            went_on = _first_forward(ep, unit) >= 0
-            was_lost = ~went_on & lost_case[ep.case[unit]]
-            k = g * n_open + ep.stage[unit]
-            flat = n_groups * n_open
-            entries = entries + np.bincount(k, minlength=flat).reshape(n_groups, n_open)
-            advanced = advanced + np.bincount(k[went_on], minlength=flat).reshape(n_groups, n_open)
-            lost = lost + np.bincount(k[was_lost], minlength=flat).reshape(n_groups, n_open)
-    return entries, advanced, lost
-
-
-def _units(ep: Episodes, entries: Entries) -> _Units:
-    n_open = ep.n_open
-    is_open = ep.stage < n_open
-    if entries == "first":
-        unit = np.flatnonzero(is_open & (ep.entry == 0))
-        k = _first_forward(ep, unit)
-        advanced = k >= 0
-        case = ep.case[unit]
-        outcome = ep.case_outcome()[case]
-        lost = ~advanced & (outcome > n_open)
-        moved_back = np.zeros(unit.size, dtype=bool)
-        lost_code = np.where(lost, outcome - n_open - 1, -1).astype(np.int32)
-        resolved_at = np.full(unit.size, ep.as_of, dtype=np.int64)
-        resolved_at[advanced] = ep.enter[k[advanced]]
-        resolved_at[lost] = ep.case_close_time()[case[lost]]
-    else:
-        unit = np.flatnonzero(is_open)
-        nxt = ep.next_stage[unit]
-        stage_u = ep.stage[unit]
-        advanced = (nxt >= 0) & (nxt <= n_open) & (nxt > stage_u)
-        lost = nxt > n_open
-        moved_back = (nxt >= 0) & (nxt < stage_u)
-        lost_code = np.where(lost, nxt - n_open - 1, -1).astype(np.int32)
-        resolved_at = ep.exit[unit]
-    return _Units(
-        implied=ep.implied[unit],
-        entered_funnel=segment_starts(ep.case)[unit],
-        case=ep.case[unit],
-        stage=ep.stage[unit],
-        enter=ep.enter[unit],
-        advanced=advanced,
-        lost=lost,
-        moved_back=moved_back,
-        lost_code=lost_code,
-        resolved_at=resolved_at,
-    )
 
 
 def _count(key: NDArray[np.int64], mask: NDArray[np.bool_] | None, n: int) -> NDArray[np.int64]:
@@ -351,7 +197,7 @@ def conversion(
     level = v.fraction("confidence_level", confidence_level)
     grouping = _common.groups(log, by)
     ep = build_episodes(log, funnel, as_of=as_of, skips=skips, min_stay=min_stay)
-    units = _units(ep, entries)
+    units = stage_units(ep, entries)
 
     stages = tuple(s.name for s in funnel.open_stages)
     lost_outcomes = tuple(s.name for s in funnel.lost)
@@ -436,7 +282,7 @@ def conversion(
         entries=entries,
         window_days=window_days,
         denominator_kind=kind,
-        as_of=datetime_utc(ep.as_of),
+        as_of=to_datetime(ep.as_of),
         confidence_level=level,
         method=method,
         n_cases=int(reached.sum()),
@@ -522,7 +368,7 @@ def conversion_curves(
     level = v.fraction("confidence_level", confidence_level)
     grouping = _common.groups(log, by)
     ep = build_episodes(log, funnel, as_of=as_of, skips=skips, min_stay=min_stay)
-    units = _units(ep, "first")
+    units = stage_units(ep, "first")
     stages = tuple(s.name for s in funnel.open_stages)
     n_stages, n_groups = len(stages), grouping.n
     n_blocks, n_h = n_stages * n_groups, len(hs)
@@ -563,7 +409,7 @@ def conversion_curves(
         horizons=hs,
         by=grouping.name,
         skips=skips,
-        as_of=datetime_utc(ep.as_of),
+        as_of=to_datetime(ep.as_of),
         confidence_level=level,
         n_cases=int(reached.sum()),
         incidence=ci,

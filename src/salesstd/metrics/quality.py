@@ -22,19 +22,20 @@ from numpy.typing import NDArray
 from salesstd._base import text as _text
 from salesstd._base import timestamps as _time
 from salesstd._base import validation as v
+from salesstd._base.columns import objects
 from salesstd._base.results import ResultMixin
 from salesstd._base.results import array_eq as _eq
 from salesstd._base.results import frozen_array as _ro
-from salesstd.errors import VocabularyWarning
-from salesstd.funnel import Funnel
-from salesstd.log import EventLog
-from salesstd.metrics._conversion_results import datetime_utc, objects
-from salesstd.metrics._episodes import (
+from salesstd._base.timestamps import to_datetime
+from salesstd._engine.episodes import (
     build_episodes,
     resolve_min_stay,
     segment_starts,
 )
-from salesstd.metrics._vocabulary import vocabulary_findings
+from salesstd._engine.vocabulary import vocabulary_findings
+from salesstd.errors import VocabularyWarning
+from salesstd.funnel import Funnel
+from salesstd.log import EventLog
 
 __all__ = ["DataQualityResult", "data_quality"]
 
@@ -390,7 +391,7 @@ pass min_stay=60 to read them as corrections.
         entered_at=entered_at,
         non_stage=non_stage,
         vocabulary=messages,
-        as_of=datetime_utc(ep.as_of),
+        as_of=to_datetime(ep.as_of),
     )
 
 

@@ -25,12 +25,15 @@ import datetime as dt
 import numpy as np
 from numpy.typing import NDArray
 
-from salesstd._base import validation as v
 from salesstd import stats
+from salesstd._base import validation as v
+from salesstd._base.columns import objects
+from salesstd._base.timestamps import to_datetime
+from salesstd._engine import grouping as _common
+from salesstd._engine.counts import at_last_step, first_reaching
+from salesstd._engine.episodes import NS_PER_DAY, Skips, build_episodes
 from salesstd.funnel import Funnel
 from salesstd.log import EventLog
-from salesstd.metrics import _common
-from salesstd.metrics._episodes import NS_PER_DAY, Skips, build_episodes
 from salesstd.metrics._timing_results import (
     CycleTime,
     CycleTimeResult,
@@ -39,8 +42,9 @@ from salesstd.metrics._timing_results import (
     StageDwell,
     TimeInStageResult,
 )
-from salesstd.stats._common import _sort_spells
-from salesstd.stats._survival import _kaplan_meier, _quantile_estimate
+from salesstd.stats import kaplan_meier_sorted as _kaplan_meier
+from salesstd.stats import quantile_estimate as _quantile_estimate
+from salesstd.stats import sort_spells as _sort_spells
 
 __all__ = [
     "CycleTime",
@@ -51,56 +55,6 @@ __all__ = [
     "cycle_time",
     "time_in_stage",
 ]
-
-# A curve value within this distance of a target level counts as reaching it (rounding in
-# cumulative sums must not move a quantile to the next step); the same tolerance as `stats`.
-_TOL = 1e-10
-
-
-def _datetime(ns: int) -> dt.datetime:
-    return dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc) + dt.timedelta(microseconds=ns // 1000)
-
-
-def _objects(values: tuple[object, ...], repeat: int) -> NDArray[np.object_]:
-    """Each of `values` repeated `repeat` times, as an object array (labels may be tuples)."""
-    out = np.empty(len(values) * repeat, dtype=object)
-    for i, value in enumerate(values):
-        out[i * repeat : (i + 1) * repeat] = [value] * repeat
-    return out
-
-
-def _first_reaching(
-    values: NDArray[np.float64], target: NDArray[np.float64], offsets: NDArray[np.int64]
-) -> NDArray[np.int64]:
-    """Per group: index of the first step whose value is >= the group's target, else -1.
-
-    `values` are the steps of all groups concatenated (group g is offsets[g]:offsets[g+1]);
-    `target` has one entry per group (NaN never reached).
-    """
-    n_groups = offsets.size - 1
-    size = values.size
-    step_group = np.repeat(np.arange(n_groups), np.diff(offsets))
-    goal = target[step_group]
-    with np.errstate(invalid="ignore"):
-        hit = (values >= goal - _TOL) & (values > 0) & ~np.isnan(goal)
-    idx = np.where(hit, np.arange(size), size)
-    out = np.full(n_groups, -1, dtype=np.int64)
-    nonempty = offsets[:-1] < offsets[1:]
-    if nonempty.any():
-        first = np.minimum.reduceat(idx, offsets[:-1][nonempty])
-        first[first >= offsets[1:][nonempty]] = -1
-        out[nonempty] = first
-    return out
-
-
-def _at_last_step(
-    values: NDArray[np.float64], offsets: NDArray[np.int64], fill: NDArray[np.float64]
-) -> NDArray[np.float64]:
-    """Per group: `values` at its last step, or `fill` for a group without steps."""
-    has = offsets[1:] > offsets[:-1]
-    out = np.array(fill, dtype=np.float64, copy=True)
-    out[has] = values[offsets[1:][has] - 1]
-    return out
 
 
 def _group_max(values: NDArray[np.float64], code: NDArray[np.int64], n: int) -> NDArray[np.float64]:
@@ -289,7 +243,7 @@ def time_in_stage(
     )
     return TimeInStageResult(
         stage=np.tile(np.array(stages, dtype=object), n_groups),
-        group=_objects(grouping.labels, n_open),
+        group=np.repeat(objects(grouping.labels), n_open),
         n=n,
         exits=exits,
         censored=n - exits,
@@ -312,7 +266,7 @@ def time_in_stage(
         by=grouping.name,
         entries=entries,
         skips=skips,
-        as_of=_datetime(ep.as_of),
+        as_of=to_datetime(ep.as_of),
         confidence_level=level,
         horizon=horizon_days,
         n_cases=int(np.count_nonzero(np.bincount(case, minlength=log.n_cases))),
@@ -481,9 +435,9 @@ def cycle_time(
         offsets = km.group_offsets
         band = km.confidence_band(level)
         ones = np.where(n > 0, 1.0, np.nan)
-        share = 1.0 - _at_last_step(km.survival, offsets, ones)
-        share_low = 1.0 - _at_last_step(band.high, offsets, nan)
-        share_high = 1.0 - _at_last_step(band.low, offsets, nan)
+        share = 1.0 - at_last_step(km.survival, offsets, ones)
+        share_low = 1.0 - at_last_step(band.high, offsets, nan)
+        share_high = 1.0 - at_last_step(band.low, offsets, nan)
         mid = km.quantile(0.5, confidence_level=level)
         median, median_low, median_high = mid.value, mid.low, mid.high
         q25 = km.quantile(0.25, confidence_level=level).value
@@ -495,14 +449,14 @@ def cycle_time(
         band = cif.confidence_band(level)
         incidence = np.ascontiguousarray(cif.incidence[:, 0])
         zeros = np.where(n > 0, 0.0, np.nan)
-        share = _at_last_step(incidence, offsets, zeros)
-        share_low = _at_last_step(np.ascontiguousarray(band.low[:, 0]), offsets, nan)
-        share_high = _at_last_step(np.ascontiguousarray(band.high[:, 0]), offsets, nan)
+        share = at_last_step(incidence, offsets, zeros)
+        share_low = at_last_step(np.ascontiguousarray(band.low[:, 0]), offsets, nan)
+        share_high = at_last_step(np.ascontiguousarray(band.high[:, 0]), offsets, nan)
         median, median_low, median_high = nan.copy(), nan.copy(), nan.copy()
         q25, q75 = nan.copy(), nan.copy()
         with np.errstate(invalid="ignore"):
             for q, out in ((0.5, median), (0.25, q25), (0.75, q75)):
-                first = _first_reaching(incidence, q * share, offsets)
+                first = first_reaching(incidence, q * share, offsets)
                 out[first >= 0] = cif.time[first[first >= 0]]
 
     return CycleTimeResult(
@@ -524,6 +478,6 @@ def cycle_time(
         outcomes=outcome_names,
         groups=grouping.labels,
         by=grouping.name,
-        as_of=_datetime(ep.as_of),
+        as_of=to_datetime(ep.as_of),
         confidence_level=level,
     )

@@ -10,8 +10,8 @@ from typing import Literal
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from salesstd._base import validation as v
 from salesstd._base import lazy
+from salesstd._base import validation as v
 from salesstd.errors import ParameterError
 from salesstd.stats._common import Bounds, _z
 

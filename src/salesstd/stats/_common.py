@@ -11,8 +11,8 @@ import attrs
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from salesstd._base import validation as v
 from salesstd._base import lazy
+from salesstd._base import validation as v
 from salesstd.errors import ParameterError
 
 __all__ = ["Bounds", "Interval"]

@@ -14,6 +14,8 @@ from salesstd._base import validation as v
 from salesstd.errors import ParameterError
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping
+
     from salesstd.log import EventLog
 
 Period = Literal["day", "week", "month", "quarter", "year"]
@@ -157,6 +159,25 @@ def period_start(ns: NDArray[np.int64], period: str) -> NDArray[np.int64]:
     else:
         out = stamps.astype("datetime64[Y]")
     return np.asarray(out.astype("datetime64[ns]").view(np.int64), dtype=np.int64)
+
+
+STEP: Mapping[str, tuple[str, int]] = {
+    "day": ("D", 1),
+    "week": ("D", 7),
+    "month": ("M", 1),
+    "quarter": ("M", 3),
+    "year": ("Y", 1),
+}
+
+
+def period_edges(first: int, last: int, period: str) -> NDArray[np.int64]:
+    """Starts (ns) of the periods from the one holding `first` to one past the one of `last`."""
+    lo, hi = period_start(np.array([first, last], dtype=np.int64), period).tolist()
+    unit, step = STEP[period]
+    a = np.datetime64(lo, "ns").astype(f"datetime64[{unit}]")
+    b = np.datetime64(hi, "ns").astype(f"datetime64[{unit}]")
+    edges = np.arange(a, b + 2 * step, step)
+    return np.asarray(edges.astype("datetime64[ns]").view(np.int64), dtype=np.int64)
 
 
 def period_label(start_ns: int) -> str:

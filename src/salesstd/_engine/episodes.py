@@ -39,8 +39,8 @@ from numpy.typing import NDArray
 
 from salesstd._base import timestamps as _time
 from salesstd._base import validation as v
+from salesstd._engine.vocabulary import Finding, vocabulary_findings, warn_vocabulary
 from salesstd.errors import ParameterError
-from salesstd.metrics._vocabulary import Finding, vocabulary_findings, warn_vocabulary
 
 if TYPE_CHECKING:
     from collections.abc import Hashable, Iterator

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
@@ -10,20 +9,6 @@ from numpy.typing import NDArray
 
 from salesstd._base import validation as v
 from salesstd.errors import ParameterError
-from salesstd.metrics._common import period_start
-
-
-def objects(values: Any) -> NDArray[np.object_]:  # noqa: ANN401
-    """An object array of Python values (labels, names), never reshaped by numpy."""
-    items = list(values)
-    out = np.empty(len(items), dtype=object)
-    out[:] = items
-    return out
-
-
-def stamp(ns: int) -> np.datetime64:
-    """Nanoseconds since the epoch as a ``datetime64[ns]`` scalar (UTC)."""
-    return np.datetime64(int(ns), "ns")
 
 
 class Layout:
@@ -65,25 +50,6 @@ def layout_rows(
     p = np.tile(np.repeat(np.arange(n_periods), n_stages), n_groups)
     s = np.tile(np.arange(n_stages), n_groups * n_periods)
     return g, p, s
-
-
-STEP: Mapping[str, tuple[str, int]] = {
-    "day": ("D", 1),
-    "week": ("D", 7),
-    "month": ("M", 1),
-    "quarter": ("M", 3),
-    "year": ("Y", 1),
-}
-
-
-def period_edges(first: int, last: int, period: str) -> NDArray[np.int64]:
-    """Starts (ns) of the periods from the one holding `first` to one past the one of `last`."""
-    lo, hi = period_start(np.array([first, last], dtype=np.int64), period).tolist()
-    unit, step = STEP[period]
-    a = np.datetime64(lo, "ns").astype(f"datetime64[{unit}]")
-    b = np.datetime64(hi, "ns").astype(f"datetime64[{unit}]")
-    edges = np.arange(a, b + 2 * step, step)
-    return np.asarray(edges.astype("datetime64[ns]").view(np.int64), dtype=np.int64)
 
 
 def period_index(periods: tuple[str, ...], period: str | None) -> int:

@@ -9,9 +9,14 @@ invertible, since from each of them the chain reaches an outcome with probabilit
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, NamedTuple
+
 import attrs
 import numpy as np
 from numpy.typing import NDArray
+
+if TYPE_CHECKING:
+    from salesstd._engine.episodes import Episodes
 
 
 def _reaches(
@@ -153,3 +158,72 @@ def sensitivity(
     if not chain.defined[start]:
         deriv[:] = np.nan
     return source.astype(np.int64), target.astype(np.int64), prob, deriv
+
+
+def probabilities(
+    counts: NDArray[np.float64] | NDArray[np.int64], n_open: int
+) -> NDArray[np.float64]:
+    """Row-normalised move counts; NaN rows for open stages never left; identity on outcomes."""
+    n_states = counts.shape[0]
+    out = np.zeros((n_states, n_states))
+    moves = counts[:n_open].sum(axis=1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out[:n_open] = counts[:n_open] / moves[:, None]
+    out[:n_open][moves == 0] = np.nan
+    out[n_open:, n_open:] = np.eye(n_states - n_open)
+    return out
+
+
+def move_counts(
+    ep: Episodes, case_mask: NDArray[np.bool_] | None
+) -> tuple[NDArray[np.intp], NDArray[np.int64]]:
+    """The open-stage stays (of the cases in `case_mask`) and the ``(S, S)`` moves out of them."""
+    n_states = ep.n_stages
+    keep = ep.stage < ep.n_open
+    if case_mask is not None:
+        keep &= case_mask[ep.case]
+    idx = np.flatnonzero(keep)
+    moved = idx[ep.moved[idx]]
+    code = ep.stage[moved].astype(np.int64) * n_states + ep.next_stage[moved]
+    counts = np.bincount(code, minlength=n_states * n_states).reshape(n_states, n_states)
+    return idx, counts.astype(np.int64)
+
+
+def move_probabilities(ep: Episodes) -> NDArray[np.float64]:
+    """The ``(S, S)`` move probabilities of `MarkovFunnel.from_log` (no `by`), without dwell."""
+    return probabilities(move_counts(ep, None)[1], ep.n_open)
+
+
+class SensitivityTable(NamedTuple):
+    """The arrays of `salesstd.markov.SensitivityResult` (see `sensitivity_table`)."""
+
+    start: str
+    win_probability: float
+    source: NDArray[np.object_]
+    target: NDArray[np.object_]
+    probability: NDArray[np.float64]
+    derivative: NDArray[np.float64]
+    elasticity: NDArray[np.float64]
+
+
+def sensitivity_table(
+    states: tuple[str, ...], n_open: int, p: NDArray[np.float64], start: int
+) -> SensitivityTable:
+    """Derivatives and elasticities of the win probability from `start`, largest first."""
+    chain = solve_chain(p, n_open)
+    src, tgt, prob, deriv = sensitivity(p, n_open, chain, start)
+    base = float(chain.win[start])
+    with np.errstate(divide="ignore", invalid="ignore"):
+        elastic = deriv * prob / base if base > 0 else np.full(deriv.size, np.nan)
+    key = np.where(np.isnan(elastic), -1.0, np.abs(elastic))
+    order = np.argsort(-key, kind="stable")
+    names = np.array(states, dtype=object)
+    return SensitivityTable(
+        start=states[start],
+        win_probability=base,
+        source=names[src[order]],
+        target=names[tgt[order]],
+        probability=prob[order],
+        derivative=deriv[order],
+        elasticity=elastic[order],
+    )
