@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 import salesstd as ss
-from salesstd._cli_common import warnings_as_lines
+from salesstd.cli._common import warnings_as_lines
 from salesstd.cli import main
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
@@ -247,7 +247,7 @@ def test_scorecard_default_by_fails_fast_naming_the_columns(
     capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     path, _ = _export(tmp_path, deals=40)
-    _forbid(monkeypatch, "salesstd._cli_standard.scorecard")
+    _forbid(monkeypatch, "salesstd.cli._standard.scorecard")
     args = ("scorecard", str(path), *COLUMNS, "--standard", str(ss.example_standard_path()))
     code, out, err = run(capsys, *args, "--case-attributes", "owner")
     assert (code, out) == (2, "")
@@ -261,7 +261,7 @@ def test_report_wrong_by_fails_fast(
     capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     path, _ = _export(tmp_path, deals=40)
-    _forbid(monkeypatch, "salesstd.cli.transitions", "salesstd.cli.conversion")
+    _forbid(monkeypatch, "salesstd.cli._main.transitions", "salesstd.cli._main.conversion")
     stages = ("--stages", "Lead,Qualified,Discovery,Proposal,Negotiation,Won", "--lost", "Lost")
     code, out, err = run(capsys, "report", str(path), *COLUMNS, *stages, "--by", "ownr")
     assert (code, out) == (2, "")
@@ -280,7 +280,7 @@ def test_report_stage_missing_from_the_log_fails_fast(
         "d2,lead,2024-01-02\nd2,Closed Lost,2024-01-03\n",
         encoding="utf-8",
     )
-    _forbid(monkeypatch, "salesstd.cli.transitions", "salesstd.cli.conversion")
+    _forbid(monkeypatch, "salesstd.cli._main.transitions", "salesstd.cli._main.conversion")
     args = ("report", str(path), *COLUMNS, "--stages", "lead,Won", "--lost", "Closed Lost")
     code, out, err = run(capsys, *args)
     assert (code, out) == (2, "")
@@ -296,7 +296,7 @@ def test_standard_sharing_no_stage_with_the_log_fails_fast(
 ) -> None:
     path = tmp_path / "deals.csv"
     path.write_text("deal,stage,at,rep\nd1,lead,2024-01-01,a\nd1,won,2024-01-05,a\n", "utf-8")
-    _forbid(monkeypatch, "salesstd._cli_standard.check_conformance")
+    _forbid(monkeypatch, "salesstd.cli._standard.check_conformance")
     standard = str(ss.example_standard_path())
     code, out, err = run(capsys, "check", str(path), *COLUMNS, "--standard", standard)
     assert (code, out) == (2, "")
@@ -321,7 +321,7 @@ def test_as_of_is_checked_first(
     message: str,
 ) -> None:
     path, _ = _export(tmp_path, deals=20)
-    _forbid(monkeypatch, "salesstd.cli.transitions", "salesstd._cli_standard.scorecard")
+    _forbid(monkeypatch, "salesstd.cli._main.transitions", "salesstd.cli._standard.scorecard")
     code, _, err = run(capsys, "report", str(path), *COLUMNS, *extra)
     assert code == 2
     assert message in err
@@ -456,7 +456,7 @@ def test_bad_min_stay_fails_before_any_work(
     command: str,
     value: str,
 ) -> None:
-    _forbid(monkeypatch, "salesstd.cli.load", "salesstd._cli_standard.load")
+    _forbid(monkeypatch, "salesstd.cli._main.load", "salesstd.cli._standard.load")
     extra = TINY_FUNNEL if command != "check" else ("--standard", str(ss.example_standard_path()))
     code, out, err = run(capsys, command, _tiny(tmp_path), *COLUMNS, *extra, f"--min-stay={value}")
     assert (code, out) == (2, "")
@@ -603,7 +603,7 @@ def test_scorecard_needs_a_standard_or_a_funnel(
     extra: tuple[str, ...],
     message: str,
 ) -> None:
-    _forbid(monkeypatch, "salesstd._cli_standard.load")
+    _forbid(monkeypatch, "salesstd.cli._standard.load")
     code, out, err = run(capsys, "scorecard", str(tmp_path / "deals.csv"), *COLUMNS, *extra)
     assert (code, out) == (2, "")
     assert err == f"salesstd: error: {message}\n"
@@ -691,8 +691,8 @@ def test_an_os_error_reading_the_log_is_one_line(
     def denied(*_: object, **__: object) -> None:
         raise PermissionError(13, "Permission denied", str(path))
 
-    monkeypatch.setattr("salesstd.cli.load", denied)
-    monkeypatch.setattr("salesstd._cli_standard.load", denied)
+    monkeypatch.setattr("salesstd.cli._main.load", denied)
+    monkeypatch.setattr("salesstd.cli._standard.load", denied)
     for command in ("report", "check"):
         extra = ("--standard", str(ss.example_standard_path())) if command == "check" else ()
         code, _, err = run(capsys, command, str(path), *COLUMNS, *extra)

@@ -14,7 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import salesstd as ss
-from salesstd import _markov_bootstrap as mb
+from salesstd.markov import _bootstrap as mb
 from salesstd._engine.episodes import build_episodes
 from salesstd.errors import ParameterError, UnknownStageError
 from strategies import funnels, stage_logs

@@ -1,7 +1,7 @@
 """Thread safety and memory of the episode cache (issue 10, cause 4).
 
 Logs, funnels, standards and results are immutable; the only shared mutable state is the
-episode cache in `salesstd.metrics._episodes`. These tests run the metrics from many threads
+episode cache in `salesstd._engine.episodes`. These tests run the metrics from many threads
 at once and compare every answer with the one computed alone, hammer the cache directly with
 `clear_cache` interleaved (a `KeyError` from `move_to_end` before the cache had a lock), and
 check that a log's cached episodes go when the log does.

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import types
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import attrs
 import numpy as np
@@ -17,10 +17,8 @@ from salesstd._base.results import array_eq as _eq
 from salesstd._base.results import frozen_array as _ro
 from salesstd.datasets._params import DwellDistribution, PilotEffect, odds_scale
 from salesstd.errors import ParameterError
+from salesstd.funnel import Funnel
 from salesstd.log import EventLog
-
-if TYPE_CHECKING:
-    from salesstd.funnel import Funnel
 
 __all__ = ["SyntheticPipeline"]
 
@@ -103,8 +101,6 @@ class SyntheticPipeline(ResultMixin):
         backward moves are deviations from it, as in a real CRM; the non-stage activities
         (``Call``, ...) are declared as such.
         """
-        from salesstd.funnel import Funnel  # noqa: PLC0415
-
         return Funnel.linear(
             [*self.stages, self.won],
             won=self.won,
@@ -120,8 +116,6 @@ class SyntheticPipeline(ResultMixin):
         ``s -> s-1`` where ``backward[s] > 0``; against this funnel no simulated deal breaks
         a transition rule.
         """
-        from salesstd.funnel import Funnel  # noqa: PLC0415
-
         stages = self.stages
         edges = [(a, b) for a, b in zip(stages, [*stages[1:], self.won], strict=True)]
         edges += [(s, self.lost) for s in stages]

@@ -22,7 +22,6 @@ from __future__ import annotations
 # outside `__all__`, not public API.
 from salesstd.stats._binomial import proportion_interval
 from salesstd.stats._common import Bounds, Interval
-
 from salesstd.stats._common import _sort_spells as sort_spells  # noqa: F401
 from salesstd.stats._incidence import CumulativeIncidence, cumulative_incidence
 from salesstd.stats._shrinkage import _nanquantile as nanquantile  # noqa: F401

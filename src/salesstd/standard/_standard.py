@@ -32,15 +32,16 @@ import sys
 from collections.abc import Mapping
 from importlib import resources
 from pathlib import Path
-from typing import Literal
 
 import attrs
 
-from salesstd import _standard_check as c
 from salesstd._base import validation as v
 from salesstd.errors import ParameterError, SalesStdError
 from salesstd.funnel import Funnel
 from salesstd.log import EventLog
+from salesstd.standard import _rules as c
+from salesstd.standard._learn import learn
+from salesstd.standard._rules import KPI, Rules
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -48,173 +49,6 @@ else:  # pragma: no cover - Python 3.10
     import tomli as tomllib  # type: ignore[import-not-found, unused-ignore]
 
 __all__ = ["KPI", "Rules", "Standard", "example_standard_path"]
-
-Metric = Literal[
-    "stage_conversion",
-    "win_rate",
-    "cycle_time",
-    "dwell",
-    "activities_per_deal",
-    "compliance_rate",
-    "deals_handled",
-    "won_value",
-    "velocity",
-]
-Direction = Literal["higher", "lower"]
-
-
-@attrs.frozen
-class KPI:
-    """One performance target: a metric, the value to reach and which side is better.
-
-    The metrics, each measured per rep / team / segment by the scorecard:
-
-    * ``stage_conversion`` (needs `stage`): the share of deals entering the open stage
-      that advance past it (`salesstd.conversion`, step rate), 0 to 1.
-    * ``win_rate``: the share of closed deals that were won, ``won / (won + lost)``; open
-      deals are left out, 0 to 1.
-    * ``cycle_time``: median days from a deal's first event to its close as won
-      (`salesstd.cycle_time`).
-    * ``dwell`` (needs `stage`): median days a deal stays in the open stage, open stays
-      censored (`salesstd.time_in_stage`).
-    * ``activities_per_deal`` (needs `stage` and `activity`): mean number of `activity`
-      events per deal while the deal is in `stage`.
-    * ``compliance_rate``: the share of deals that break none of the standard's rules, 0
-      to 1.
-    * ``deals_handled``: the number of deals.
-    * ``won_value``: the total amount of the deals won (the log's amount attribute).
-    * ``velocity``: sales velocity, value won per day (`salesstd.velocity`).
-
-    A value *meets* the target when it is within `tolerance` of it, or beyond it on the
-    better side; `direction` says which side is better.
-
-    Attributes:
-        name: Label of the KPI, unique within a standard.
-        metric: One of the metrics above.
-        target: The value to reach, >= 0, in the metric's unit (a share 0..1 for the rates,
-            days for times).
-        direction: ``"higher"`` (default) or ``"lower"``: which side of the target is better.
-        tolerance: Half-width of the "meets" band around the target, >= 0, metric's unit.
-        weight: Weight in the composite score, >= 0.
-        stage: The open stage measured, required for ``stage_conversion``, ``dwell`` and
-            ``activities_per_deal`` and refused for the others.
-        activity: The non-stage activity counted, required for ``activities_per_deal``.
-
-    Raises:
-        ParameterError: If a value is of the wrong kind or out of range; the message names
-            the field (``KPI.target``).
-
-    Examples:
-        >>> ss.KPI("qualify", "stage_conversion", 0.7, stage="Lead")
-        KPI(name='qualify', metric='stage_conversion', target=0.7, direction='higher', \
-tolerance=0.0, weight=1.0, stage='Lead', activity=None)
-        >>> ss.KPI("win", "win_rate", 35)
-        Traceback (most recent call last):
-        ...
-        salesstd.errors.ParameterError: KPI.target of a win_rate KPI is a share between 0 \
-and 1; got 35.0. For 35% write 0.35.
-    """
-
-    name: str
-    metric: Metric
-    target: float = attrs.field(converter=c.as_float)
-    direction: Direction = "higher"
-    tolerance: float = attrs.field(default=0.0, converter=c.as_float)
-    weight: float = attrs.field(default=1.0, converter=c.as_float)
-    stage: str | None = None
-    activity: str | None = None
-
-    def __attrs_post_init__(self) -> None:
-        c.check_kpi("KPI", self)
-
-    def to_dict(self) -> dict[str, object]:
-        """The KPI as a dict of plain values (`stage` and `activity` may be None)."""
-        return {
-            "name": self.name,
-            "metric": self.metric,
-            "target": self.target,
-            "direction": self.direction,
-            "tolerance": self.tolerance,
-            "weight": self.weight,
-            "stage": self.stage,
-            "activity": self.activity,
-        }
-
-
-@attrs.frozen(repr=False)
-class Rules:
-    """The operating rules of a standard: what every deal must do (or not do).
-
-    Allowed transitions are not listed here: they are the funnel's edges
-    (`Funnel.allows`).
-
-    Attributes:
-        required_stages: Open stages a deal may not skip: a deal that moves past one
-            without an event in it breaks the rule.
-        allow_backward: Whether a move to an earlier open stage is allowed.
-        max_dwell_days: SLA per open stage: the longest allowed stay, days, > 0.
-        first_response_days: Days from a deal's first event to its first non-stage
-            activity (a call, an e-mail), > 0; None for no such rule.
-        required_activities: Per open stage, the non-stage activities a deal must log while
-            in that stage, before leaving it, and how many of each (>= 1).
-        no_events_after_close: Whether logging anything after won or lost breaks a rule.
-
-    Raises:
-        ParameterError: If a value is of the wrong kind or out of range (an SLA <= 0, a
-            count < 1); the message names the field (``Rules.max_dwell_days.Lead``).
-
-    Examples:
-        >>> ss.Rules(required_stages=("Qualified",), max_dwell_days={"Lead": 14})
-        Rules(required_stages=('Qualified',), max_dwell_days={'Lead': 14.0})
-        >>> ss.Rules(max_dwell_days={"Lead": 0})
-        Traceback (most recent call last):
-        ...
-        salesstd.errors.ParameterError: Rules.max_dwell_days.Lead must be a positive \
-number; got 0.0.
-    """
-
-    required_stages: tuple[str, ...] = attrs.field(default=(), converter=c.as_tuple)
-    allow_backward: bool = True
-    max_dwell_days: Mapping[str, float] = attrs.field(
-        factory=dict, converter=c.float_map, hash=False
-    )
-    first_response_days: float | None = attrs.field(default=None, converter=c.as_float)
-    required_activities: Mapping[str, Mapping[str, int]] = attrs.field(
-        factory=dict, converter=c.count_map, hash=False
-    )
-    no_events_after_close: bool = True
-
-    def __attrs_post_init__(self) -> None:
-        c.check_rules("Rules", self)
-
-    def to_dict(self) -> dict[str, object]:
-        """The rules as a dict of plain values (`first_response_days` may be None)."""
-        return {
-            "required_stages": list(self.required_stages),
-            "allow_backward": self.allow_backward,
-            "max_dwell_days": dict(self.max_dwell_days),
-            "first_response_days": self.first_response_days,
-            "required_activities": {k: dict(x) for k, x in self.required_activities.items()},
-            "no_events_after_close": self.no_events_after_close,
-        }
-
-    def __repr__(self) -> str:
-        default = Rules()
-        parts = []
-        for field in attrs.fields(Rules):
-            value = getattr(self, field.name)
-            if value == getattr(default, field.name):
-                continue
-            if field.name == "required_activities":
-                value = {k: dict(x) for k, x in value.items()}
-            elif isinstance(value, Mapping):
-                value = dict(value)
-            parts.append(f"{field.name}={value!r}")
-        return f"Rules({', '.join(parts)})"
-
-
-def _kpi_tuple(value: object) -> object:
-    return c.as_tuple(value)
 
 
 @attrs.frozen(repr=False)
@@ -255,7 +89,7 @@ class Standard:
 
     funnel: Funnel
     rules: Rules = attrs.field(factory=Rules)
-    kpis: tuple[KPI, ...] = attrs.field(default=(), converter=_kpi_tuple)
+    kpis: tuple[KPI, ...] = attrs.field(default=(), converter=c.kpi_tuple)
     name: str = "standard"
 
     def __attrs_post_init__(self) -> None:
@@ -623,8 +457,6 @@ keep one of them.
             >>> std.kpi("Win rate").target, std.rules.required_stages
             (0.6667, ('Lead',))
         """
-        from salesstd._standard_learn import learn  # noqa: PLC0415
-
         parts = learn(
             log, funnel, quantile=quantile, by=by, min_stay=min_stay, dwell_floor=dwell_floor
         )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import attrs
 import numpy as np
@@ -15,11 +15,7 @@ from salesstd._base.results import array_eq as _eq
 from salesstd._base.results import frozen_array as _ro
 from salesstd.errors import ParameterError
 
-if TYPE_CHECKING:
-    from salesstd.markov import MarkovFunnel
-
 __all__ = [
-    "MarkovBootstrap",
     "MarkovStage",
     "MarkovStageInterval",
     "SensitivityResult",
@@ -194,99 +190,3 @@ class SensitivityResult(ResultMixin):
 
 
 # --------------------------------------------------------------------- bootstrap
-
-
-@attrs.frozen(repr=False)
-class MarkovBootstrap(ResultMixin):
-    """Bootstrap intervals of a `MarkovFunnel` (see `MarkovFunnel.bootstrap`).
-
-    Attributes:
-        estimate: The chain estimated from the full data.
-        win_low: Lower end of the interval of the win probability, per open stage.
-        win_high: Upper end.
-        days_low: Lower end of the interval of the expected days to close, per open stage.
-        days_high: Upper end.
-        replicates: Per open stage: replicates in which it was defined.
-        win_replicates: ``(n_boot, n_open)`` win probability in each replicate.
-        days_replicates: ``(n_boot, n_open)`` expected days to close in each replicate.
-        n_boot: Number of replicates.
-        confidence_level: Coverage of the intervals.
-        seed: The seed (None: fresh randomness).
-    """
-
-    estimate: MarkovFunnel
-    win_low: NDArray[np.float64] = attrs.field(converter=_ro, eq=_eq)
-    win_high: NDArray[np.float64] = attrs.field(converter=_ro, eq=_eq)
-    days_low: NDArray[np.float64] = attrs.field(converter=_ro, eq=_eq)
-    days_high: NDArray[np.float64] = attrs.field(converter=_ro, eq=_eq)
-    replicates: NDArray[np.int64] = attrs.field(converter=_ro, eq=_eq)
-    win_replicates: NDArray[np.float64] = attrs.field(converter=_ro, eq=_eq)
-    days_replicates: NDArray[np.float64] = attrs.field(converter=_ro, eq=_eq)
-    n_boot: int
-    confidence_level: float
-    seed: int | None
-
-    __hash__ = None  # type: ignore[assignment]
-
-    @property
-    def stages(self) -> tuple[str, ...]:
-        """The open stages, in order."""
-        return self.estimate.stages
-
-    @property
-    def win_probability(self) -> NDArray[np.float64]:
-        """Absorption win probability per open stage from the full data (as `MarkovStage`)."""
-        return self.estimate.win_probability()
-
-    @property
-    def expected_days_to_close(self) -> NDArray[np.float64]:
-        """Expected days to close per open stage from the full data."""
-        return self.estimate.expected_time_to_close()
-
-    def at(self, stage: str) -> MarkovStageInterval:
-        """The row of one open stage.
-
-        Raises:
-            UnknownStageError: If `stage` is not an open stage.
-        """
-        i = open_index(stage, self.estimate.states, self.estimate.n_open)
-        table = self._table()
-        return MarkovStageInterval(
-            stage=self.stages[i],
-            win_probability=float(table["win_probability"][i]),
-            win_low=float(self.win_low[i]),
-            win_high=float(self.win_high[i]),
-            expected_days_to_close=float(table["expected_days_to_close"][i]),
-            days_low=float(self.days_low[i]),
-            days_high=float(self.days_high[i]),
-            replicates=int(self.replicates[i]),
-        )
-
-    def _table(self) -> Mapping[str, NDArray[Any]]:
-        return {
-            "stage": np.array(self.stages, dtype=object),
-            "win_probability": self.win_probability,
-            "win_low": self.win_low,
-            "win_high": self.win_high,
-            "expected_days_to_close": self.expected_days_to_close,
-            "days_low": self.days_low,
-            "days_high": self.days_high,
-            "replicates": self.replicates,
-        }
-
-    def _params(self) -> Mapping[str, object]:
-        return {
-            "n_boot": self.n_boot,
-            "confidence_level": self.confidence_level,
-            "seed": self.seed,
-            "method": "percentile",
-            "as_of": self.estimate.as_of,
-        }
-
-    def _summary(self) -> Mapping[str, object]:
-        return {
-            "stages": self.estimate.n_open,
-            "cases": self.estimate.n_cases,
-            "n_boot": self.n_boot,
-            "win": round(float(self.win_probability[0]), 4),
-        }

@@ -25,13 +25,12 @@ from salesstd._engine.episodes import (
     event_stays,
     judged_first_stays,
 )
-from salesstd._standard_check import METRICS, RATE_METRICS, STAGE_METRICS
 from salesstd.conformance import case_fits
 from salesstd.errors import ParameterError
 from salesstd.funnel import Funnel
 from salesstd.log import EventLog
 from salesstd.metrics.flow import velocity
-from salesstd.standard import KPI, Standard
+from salesstd.standard import KPI, METRICS, RATE_METRICS, STAGE_METRICS, Standard
 
 # The metric names and their kinds are the standard's own (one list for both modules).
 PROPORTIONS = frozenset(RATE_METRICS)

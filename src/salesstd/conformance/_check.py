@@ -39,14 +39,6 @@ from numpy.typing import NDArray
 
 from salesstd._base import timestamps as _time
 from salesstd._base import validation as v
-from salesstd._conformance_results import (
-    RULES,
-    CaseConformance,
-    CaseFitnessTable,
-    ConformanceRates,
-    ConformanceResult,
-    RuleRate,
-)
 from salesstd._engine.episodes import (
     NS_PER_DAY,
     Episodes,
@@ -56,6 +48,14 @@ from salesstd._engine.episodes import (
     segmented_cummax,
 )
 from salesstd._engine.vocabulary import ABSENT_MIN_CASES, near_matches
+from salesstd.conformance._results import (
+    RULES,
+    CaseConformance,
+    CaseFitnessTable,
+    ConformanceRates,
+    ConformanceResult,
+    RuleRate,
+)
 from salesstd.errors import VocabularyWarning
 from salesstd.funnel import Funnel
 from salesstd.log import EventLog

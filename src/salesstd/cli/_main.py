@@ -23,7 +23,9 @@ from typing import TextIO
 
 import numpy as np
 
-from salesstd._cli_common import (
+from salesstd._version import __version__
+from salesstd.bottleneck import bottlenecks
+from salesstd.cli._common import (
     Parser,
     check_against_log,
     check_options,
@@ -36,10 +38,8 @@ from salesstd._cli_common import (
     warn_each,
     warnings_as_lines,
 )
-from salesstd._cli_common import quality as _quality
-from salesstd._cli_standard import run_standard_command
-from salesstd._version import __version__
-from salesstd.bottleneck import bottlenecks
+from salesstd.cli._common import quality as _quality
+from salesstd.cli._standard import run_standard_command
 from salesstd.funnel import Funnel
 from salesstd.log import EventLog
 from salesstd.markov import MarkovFunnel

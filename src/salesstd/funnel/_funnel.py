@@ -30,11 +30,11 @@ import attrs
 import numpy as np
 from numpy.typing import NDArray
 
-from salesstd import _funnel as _f
 from salesstd._base import lazy
 from salesstd._base import validation as v
-from salesstd._funnel import StageKind
 from salesstd.errors import FunnelError, ParameterError, UnknownStageError
+from salesstd.funnel import _parts as _f
+from salesstd.funnel._parts import StageKind
 from salesstd.log import EventLog
 
 if TYPE_CHECKING:

@@ -28,8 +28,9 @@ from salesstd._base.timestamps import stamp
 from salesstd._engine.chain import solve_chain
 from salesstd._engine.episodes import NS_PER_DAY, build_episodes, resolve_as_of
 from salesstd._engine.grouping import days
-from salesstd._forecast_drift import ExitDrift, exit_overdispersion, tilt_exits
-from salesstd._forecast_results import (
+from salesstd.errors import ParameterError
+from salesstd.forecast._drift import ExitDrift, exit_overdispersion, tilt_exits
+from salesstd.forecast._results import (
     BacktestResult,
     BacktestRow,
     ForecastResult,
@@ -37,7 +38,6 @@ from salesstd._forecast_results import (
     StageForecast,
     Uncertainty,
 )
-from salesstd.errors import ParameterError
 from salesstd.funnel import Funnel
 from salesstd.log import EventLog
 from salesstd.markov import MarkovFunnel

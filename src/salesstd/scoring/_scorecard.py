@@ -38,7 +38,10 @@ from salesstd._engine.episodes import (
     duration_ns,
     resolve_min_stay,
 )
-from salesstd._scoring_metrics import (
+from salesstd.errors import ParameterError
+from salesstd.funnel import Funnel
+from salesstd.log import EventLog
+from salesstd.scoring._kpis import (
     METRIC_FUNCS,
     NEEDS_MIN_SAMPLE,
     PROPORTIONS,
@@ -51,16 +54,13 @@ from salesstd._scoring_metrics import (
     forget_keyed,
     population_target,
 )
-from salesstd._scoring_results import (
+from salesstd.scoring._results import (
     EntityScore,
     KpiScore,
     RampCohort,
     RampResult,
     ScorecardResult,
 )
-from salesstd.errors import ParameterError
-from salesstd.funnel import Funnel
-from salesstd.log import EventLog
 from salesstd.standard import Standard
 
 __all__ = [

@@ -24,8 +24,8 @@ from salesstd._base import timestamps as _time
 from salesstd._base import validation as v
 from salesstd._base.frames import frame_columns, make_frame
 from salesstd._base.timestamps import to_datetime
-from salesstd._logbuild import RESERVED, build, column_map, from_columns, row_label
 from salesstd.errors import InvalidLogError, ParameterError
+from salesstd.log._build import RESERVED, build, column_map, from_columns, row_label
 
 if TYPE_CHECKING:
     from salesstd._base.frames import FrameBackend

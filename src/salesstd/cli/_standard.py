@@ -19,7 +19,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from salesstd._base.results import plain
-from salesstd._cli_common import (
+from salesstd.cli._common import (
     UsageError,
     check_against_log,
     check_options,
