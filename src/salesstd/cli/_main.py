@@ -1,17 +1,4 @@
-"""The ``salesstd`` command: summaries of an event log from the shell.
-
-``salesstd report FILE --case C --activity A --time T`` reads a CSV, Parquet or XES file
-(chosen by its extension) and prints cases, events, time span, activities and the
-directly-follows transition table; given a funnel (``--stages`` and ``--lost``, or
-``--funnel funnel.json``) it adds stage conversion and time in stage, with open deals
-censored, headed by a data-quality summary (late entries, stays of seconds, moves back, ...;
-see `salesstd.data_quality`). ``salesstd report --example`` does all of it for the bundled
-CRM example. ``--min-stay SECONDS`` reads shorter stays as data-entry corrections.
-``--encoding`` and ``--case-attributes`` (columns with one value per deal) go to the CSV
-reader. Options that name things in the log (``--by``, stages, ``--as-of``) are checked as
-soon as the log is read, before any analysis. Bad input prints one line on stderr and exits
-with status 2; the library's warnings print as ``salesstd: warning: ...`` lines on stderr.
-"""
+"""The code behind `salesstd.cli`; the package docstring is the guide."""
 
 from __future__ import annotations
 

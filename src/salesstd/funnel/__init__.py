@@ -20,7 +20,8 @@ a stage, an alias nor declared raises `UnknownStageError` (a typo such as ``'Qua
 
 from __future__ import annotations
 
-from salesstd.funnel._funnel import Funnel, Stage
+from salesstd.funnel._funnel import Funnel
+from salesstd.funnel._stage import Stage
 
 __all__ = [
     "Funnel",

@@ -1,74 +1,26 @@
-"""Funnel and Stage: the sales process as a graph of stages that ends in won or lost.
-
-A funnel has open stages in a fixed order (lead, qualified, proposal, ...), exactly one won
-outcome, any number of lost outcomes (usually one or more), and the transitions it allows
-between them (a directed graph; backward moves such as proposal -> qualified are allowed
-edges like any other). Outcomes are terminal: they have no outgoing edges.
-
-Funnel order puts the open stages first, in their order, then the won outcome, then the lost
-outcomes; a stage's `Stage.position` is its index in that order and the code
-`Funnel.stage_codes` gives it, so ``codes < funnel.n_open`` marks open stages.
-
-Activities and stages: a log records activities. An activity is a stage when it has the
-stage's name or one of its aliases (BPIC 2012's ``A_APPROVED``, ``A_REGISTERED`` and
-``A_ACTIVATED`` can all stand for one won stage). Every other activity (a call, a meeting,
-an e-mail) is a non-stage activity: it belongs to whatever stage its case is in. By default
-any unknown activity is taken as a non-stage activity. A funnel built with
-``activities=[...]`` declares its non-stage activities, and then an activity that is neither
-a stage, an alias nor declared raises `UnknownStageError` (a typo such as ``'Qualifed'``).
-"""
+"""The `Funnel` class; the package docstring of `salesstd.funnel` explains the model."""
 
 from __future__ import annotations
 
-import html
-import itertools
 import json
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING
 
-import attrs
 import numpy as np
 from numpy.typing import NDArray
 
 from salesstd._base import lazy
 from salesstd._base import validation as v
 from salesstd.errors import FunnelError, ParameterError, UnknownStageError
+from salesstd.funnel import _discover
 from salesstd.funnel import _parts as _f
-from salesstd.funnel._parts import StageKind
+from salesstd.funnel._stage import Stage
 from salesstd.log import EventLog
 
 if TYPE_CHECKING:
     import networkx as nx
 
 __all__ = ["Funnel", "Stage"]
-
-
-@attrs.frozen
-class Stage:
-    """One stage of a funnel.
-
-    Attributes:
-        name: The stage's name, also the activity that records it.
-        kind: ``"open"`` for a stage deals move through, ``"won"`` or ``"lost"`` for a
-            terminal outcome.
-        position: Index in funnel order (open stages, then won, then lost); the stage's code
-            in `Funnel.stage_codes`.
-        aliases: Other activity names that record this stage, sorted.
-
-    Examples:
-        >>> ss.Funnel.linear(["lead", "won"]).won
-        Stage(name='won', kind='won', position=1, aliases=())
-    """
-
-    name: str
-    kind: StageKind
-    position: int
-    aliases: tuple[str, ...] = ()
-
-    @property
-    def is_outcome(self) -> bool:
-        """Whether the stage is terminal (won or lost)."""
-        return self.kind != "open"
 
 
 class Funnel:
@@ -256,22 +208,7 @@ class Funnel:
             (('lead', 'qualified'), ('lead', 'lost'), ('qualified', 'proposal'), \
 ('qualified', 'lost'), ('proposal', 'won'), ('proposal', 'lost'))
         """
-        names = _f.as_names("stages", stages)
-        _f.check_unique(names, "stages")
-        lost_names = _f.as_names("lost", lost or (), one_ok=True)
-        chain = [n for n in names if n not in lost_names]
-        if won is None:
-            if not chain:
-                raise FunnelError(
-                    "the funnel has no stages; pass the stages in order, the won outcome "
-                    "last, e.g. Funnel.linear(['lead', 'qualified', 'won'], lost='lost')."
-                )
-            won_name = chain.pop()
-        else:
-            won_name = _f.won_name(won)
-            chain = [n for n in chain if n != won_name]
-        edges = list(itertools.pairwise([*chain, won_name]))
-        edges += [(s, x) for s in chain for x in lost_names]
+        chain, edges, won_name, lost_names = _f.linear_definition(stages, won, lost)
         return cls(
             chain, edges, won=won_name, lost=lost_names, aliases=aliases, activities=activities
         )
@@ -318,33 +255,7 @@ class Funnel:
             >>> f.stage_names, f.allows("proposal", "lead")
             (('lead', 'proposal', 'won'), True)
         """
-        pairs = _f.edge_list(edges)
-        won_name = _f.won_name(won)
-        lost_names = _f.as_names("lost", lost, one_ok=True)
-        outcomes = {won_name, *lost_names}
-        first: dict[str, int] = {}
-        for pair in pairs:
-            for name in pair:
-                first.setdefault(name, len(first))
-        opened = [n for n in first if n not in outcomes]
-        if order is None:
-            inner = [(a, b) for a, b in pairs if a not in outcomes and b not in outcomes]
-            opened = _f.derive_order(opened, inner)
-        else:
-            listed = [n for n in _f.as_names("order", order) if n not in outcomes]
-            _f.check_unique(listed, "order")
-            for name in listed:
-                if name not in first:
-                    raise FunnelError(
-                        f"order names {name!r}, which no edge mentions ({v.listing(opened)})."
-                        + v.did_you_mean(name, opened)
-                    )
-            for name in opened:
-                if name not in listed:
-                    raise FunnelError(
-                        f"order leaves out stage {name!r}; list every open stage once."
-                    )
-            opened = listed
+        opened, pairs, won_name, lost_names = _f.edge_definition(edges, won, lost, order)
         return cls(
             opened, pairs, won=won_name, lost=lost_names, aliases=aliases, activities=activities
         )
@@ -414,7 +325,7 @@ class Funnel:
             >>> f.stage_of("call") is None
             True
         """
-        order, edges, won_name, lost_names, kept = _f.discover(
+        order, edges, won_name, lost_names, kept = _discover.discover(
             log, won=won, lost=lost, min_share=min_share, aliases=aliases, stages=stages
         )
         return cls(order, edges, won=won_name, lost=lost_names, aliases=kept)
@@ -640,17 +551,9 @@ class Funnel:
 If it is not a stage, declare it: funnel.with_activities([..., 'call']).
         """
         v.instance("log", log, EventLog)
-        names = log.activity_names.tolist()
-        lookup = self._lookup
-        codes = np.fromiter(
-            (lookup.get(a, -1) if isinstance(a, str) else -1 for a in names),
-            dtype=np.int32,
-            count=len(names),
-        )
-        if self._activities is not None:
-            for i in np.flatnonzero(codes < 0).tolist():
-                if names[i] not in self._activity_set:
-                    raise self._unknown(names[i], hint=True)
+        codes, unknown = _f.stage_codes(self._lookup, self._activity_set, self._activities, log)
+        if unknown is not None:
+            raise self._unknown(unknown, hint=True)
         return codes
 
     # ----------------------------------------------------------------- changes
@@ -771,40 +674,13 @@ If it is not a stage, declare it: funnel.with_activities([..., 'call']).
             salesstd.errors.UnknownStageError: stage 'qualifed' is not in the funnel \
 (lead, qualified, won, lost). Did you mean 'qualified'?
         """
-        new = self._renaming(mapping)
-        names = [new.get(s.name, s.name) for s in self._stages]
-        seen: dict[str, str] = {}
-        for old, name in zip((s.name for s in self._stages), names, strict=True):
-            if name in seen:
-                raise FunnelError(
-                    f"rename gives stages {seen[name]!r} and {old!r} the same name {name!r}; "
-                    "stage names must differ."
-                )
-            seen[name] = old
-        aliases = {}
-        for alias, stage in self.aliases.items():
-            if alias != new.get(stage, stage):
-                aliases[alias] = new.get(stage, stage)
-        return Funnel._make(
-            [new.get(s.name, s.name) for s in self.open_stages],
-            [(new.get(a, a), new.get(b, b)) for a, b in self._edges],
-            new.get(self.won.name, self.won.name),
-            [new.get(s.name, s.name) for s in self.lost],
-            aliases,
-            self._activities,
-        )
-
-    def _renaming(self, mapping: object) -> dict[str, str]:
-        """`mapping` checked: known stage names to non-empty strings."""
         if not isinstance(mapping, Mapping):
             raise ParameterError(
                 f"mapping must be a dict of old stage name -> new name; got {mapping!r}."
             )
-        out: dict[str, str] = {}
-        for old, name in mapping.items():
+        for old in mapping:
             self._position(old)  # UnknownStageError, with "Did you mean"
-            out[old] = _f.as_name(f"the new name of stage {old!r}", name)
-        return out
+        return Funnel._make(*_f.renamed(self._parts(), mapping))
 
     # ----------------------------------------------------------------- exports
 
@@ -913,18 +789,14 @@ If it is not a stage, declare it: funnel.with_activities([..., 'call']).
         return f"Funnel(stages={opened!r}, won={self.won.name!r}, lost={lost!r})"
 
     def _repr_html_(self) -> str:
-        rows = []
-        for s in self._stages:
-            cells = (
+        rows = [
+            (
                 str(s.position),
                 s.name,
                 s.kind,
                 ", ".join(s.aliases),
                 ", ".join(self.successors(s.name)),
             )
-            rows.append("<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in cells) + "</tr>")
-        head = "".join(f"<th>{h}</th>" for h in ("code", "stage", "kind", "aliases", "next"))
-        return (
-            f"<table><caption>{html.escape(repr(self))}</caption><thead><tr>{head}</tr>"
-            f"</thead><tbody>{''.join(rows)}</tbody></table>"
-        )
+            for s in self._stages
+        ]
+        return _f.html_table(repr(self), ("code", "stage", "kind", "aliases", "next"), rows)

@@ -7,6 +7,8 @@ at its constructors.
 
 from __future__ import annotations
 
+import html
+import itertools
 from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Literal, NamedTuple
 
@@ -15,12 +17,12 @@ from numpy.typing import NDArray
 
 from salesstd._base import lazy
 from salesstd._base import validation as v
-from salesstd.errors import FunnelError, ParameterError, UnknownStageError
-from salesstd.log import EventLog
-from salesstd.transitions import transitions
+from salesstd.errors import FunnelError, ParameterError
 
 if TYPE_CHECKING:
     import networkx as nx
+
+    from salesstd.log import EventLog
 
 StageKind = Literal["open", "won", "lost"]
 SHARE_TOLERANCE = 1e-12
@@ -270,56 +272,6 @@ def parse_dict(
 # --------------------------------------------------------------------- order and discovery
 
 
-def discover(
-    log: object,
-    *,
-    won: object,
-    lost: object,
-    min_share: object,
-    aliases: object,
-    stages: object,
-) -> tuple[list[str], list[tuple[str, str]], str, list[str], dict[str, str]]:
-    """Open stages in order, kept edges, won, lost and aliases for `Funnel.discover`."""
-    log = v.instance("log", log, EventLog)
-    won_stage = won_name(won)
-    lost_names = as_names("lost", lost, one_ok=True)
-    share = v.fraction("min_share", min_share, inclusive=True)
-    alias_of = alias_map(aliases)
-    raw = log.activity_names.tolist()
-    for name in raw:
-        if not isinstance(name, str):
-            raise ParameterError(
-                f"activity names must be strings to become stages; got {name!r}. "
-                "Convert the activity column to text."
-            )
-    mapped: list[str | None] = [alias_of.get(a, a) for a in raw]
-    occurring = sorted({m for m in mapped if m is not None})
-    outcomes = {won_stage, *lost_names}
-    named = [("won outcome", won_stage), *(("lost outcome", n) for n in lost_names)]
-    if stages is not None:
-        listed = [alias_of.get(n, n) for n in as_names("stages", stages)]
-        named += [("stage", n) for n in listed if n not in outcomes]
-        wanted = {*outcomes, *listed}
-        mapped = [m if m in wanted else None for m in mapped]
-    for what, name in named:
-        if name not in occurring:
-            raise UnknownStageError(
-                f"{what} {name!r} does not occur in the log (its activities after "
-                f"aliasing: {v.listing(occurring)}).{v.did_you_mean(name, occurring)}"
-            )
-    present = sorted({m for m in mapped if m is not None})
-    events = stage_log(log, mapped, present)
-    counts = edge_counts(events, present, {won_stage, *lost_names})
-    kept = filter_edges(counts, share)
-    mean_pos = mean_positions(events)
-    key = {s: (float(mean_pos[i]), s) for i, s in enumerate(present)}
-    opened = [s for s in present if s not in outcomes]
-    inner = [(a, b) for a, b in kept if a not in outcomes and b not in outcomes]
-    order = derive_order(sorted(opened, key=key.__getitem__), inner)
-    kept_aliases = {a: s for a, s in alias_of.items() if s in present and a != s}
-    return order, kept, won_stage, lost_names, kept_aliases
-
-
 def derive_order(ranked: list[str], edges: list[tuple[str, str]]) -> list[str]:
     """Topological order of `ranked` after dropping DFS back edges, ties by rank."""
     rank = {n: i for i, n in enumerate(ranked)}
@@ -353,69 +305,6 @@ def derive_order(ranked: list[str], edges: list[tuple[str, str]]) -> list[str]:
     dag.add_nodes_from(ranked)
     dag.add_edges_from(e for e in edges if e not in back)
     return list(lazy.nx.lexicographical_topological_sort(dag, key=rank.__getitem__))
-
-
-def stage_log(log: EventLog, mapped: list[str | None], present: list[str]) -> EventLog:
-    """The log's stage events only, with activities re-coded to the stage names."""
-    keep = [a for a, m in zip(log.activity_names.tolist(), mapped, strict=True) if m is not None]
-    sub = log if len(keep) == log.n_activities else log.where(activity=keep)
-    stage_code = {s: i for i, s in enumerate(present)}
-    by_name = dict(zip(log.activity_names.tolist(), mapped, strict=True))
-    recode = np.array([stage_code[by_name[a]] for a in sub.activity_names.tolist()], np.int32)
-    return EventLog(
-        case=sub.case,
-        activity=recode[sub.activity],
-        time=sub.time,
-        case_names=sub.case_names,
-        activity_names=np.array(present, dtype=object),
-        offsets=sub.offsets,
-    )
-
-
-def edge_counts(
-    stage_log: EventLog, present: list[str], outcomes: set[str]
-) -> list[tuple[str, str, int]]:
-    """Directly-follows counts between stages, without repeats or moves out of outcomes."""
-    tr = transitions(stage_log)
-    rows = zip(tr.source.tolist(), tr.target.tolist(), tr.count.tolist(), strict=True)
-    order = {s: i for i, s in enumerate(present)}
-    kept = [(a, b, int(c)) for a, b, c in rows if a != b and a not in outcomes]
-    return sorted(kept, key=lambda r: (order[r[0]], order[r[1]]))
-
-
-def filter_edges(counts: list[tuple[str, str, int]], share: float) -> list[tuple[str, str]]:
-    """Edges with at least `share` of their source's moves; every target keeps its best."""
-    out_total: dict[str, int] = {}
-    for a, _, c in counts:
-        out_total[a] = out_total.get(a, 0) + c
-    kept = [(a, b) for a, b, c in counts if c >= share * out_total[a] * (1.0 - SHARE_TOLERANCE)]
-    reached = {b for _, b in kept}
-    best: dict[str, tuple[str, str, int]] = {}
-    for row in counts:
-        target = row[1]
-        if target not in reached and (target not in best or row[2] > best[target][2]):
-            best[target] = row
-    kept += [(a, b) for a, b, _ in best.values()]
-    return kept
-
-
-def mean_positions(stage_log: EventLog) -> NDArray[np.float64]:
-    """Per stage code, the mean index of its first occurrence in a case (repeats collapsed)."""
-    act = stage_log.activity.astype(np.int64)
-    starts = stage_log.offsets[:-1]
-    new = np.ones(act.size, dtype=bool)
-    new[1:] = act[1:] != act[:-1]
-    new[starts] = True
-    cum = np.cumsum(new)
-    before = cum[starts] - 1
-    pos = (cum - 1 - before[stage_log.case])[new]
-    case = stage_log.case[new].astype(np.int64)
-    code = act[new]
-    n = stage_log.n_activities
-    _, first = np.unique(case * n + code, return_index=True)
-    total = np.bincount(code[first], weights=pos[first], minlength=n)
-    reach = np.bincount(code[first], minlength=n)
-    return total / np.maximum(reach, 1)
 
 
 def to_dot(parts: Parts) -> str:
@@ -460,3 +349,131 @@ def dot_quote(text: str) -> str:
 def mermaid_quote(text: str) -> str:
     table = {'"': "#quot;", "#": "#35;", "<": "#lt;", ">": "#gt;", "\n": " "}
     return "".join(table.get(ch, ch) for ch in text)
+
+
+def renamed(
+    parts: Parts, mapping: Mapping[str, object]
+) -> tuple[
+    list[str], list[tuple[str, str]], str, list[str], dict[str, str], tuple[str, ...] | None
+]:
+    """`Funnel._make` arguments of `parts` with stages renamed by `mapping` (keys are stages).
+
+    Raises:
+        FunnelError: If two stages would get one name.
+        ParameterError: If a new name is not a non-empty string.
+    """
+    new = {old: as_name(f"the new name of stage {old!r}", name) for old, name in mapping.items()}
+    seen: dict[str, str] = {}
+    for old, _, _ in parts.stages:
+        name = new.get(old, old)
+        if name in seen:
+            raise FunnelError(
+                f"rename gives stages {seen[name]!r} and {old!r} the same name {name!r}; "
+                "stage names must differ."
+            )
+        seen[name] = old
+    aliases = {}
+    for stage, _, stage_aliases in parts.stages:
+        for alias in stage_aliases:
+            if alias != new.get(stage, stage):
+                aliases[alias] = new.get(stage, stage)
+    kinds = [(new.get(name, name), kind) for name, kind, _ in parts.stages]
+    return (
+        [name for name, kind in kinds if kind == "open"],
+        [(new.get(a, a), new.get(b, b)) for a, b in parts.edges],
+        next(name for name, kind in kinds if kind == "won"),
+        [name for name, kind in kinds if kind == "lost"],
+        aliases,
+        parts.activities,
+    )
+
+
+def stage_codes(
+    lookup: Mapping[str, int],
+    declared: frozenset[str],
+    activities: tuple[str, ...] | None,
+    log: EventLog,
+) -> tuple[NDArray[np.int32], str | None]:
+    """Stage code of each activity of `log` (-1: non-stage), and the first undeclared one.
+
+    The second item is None unless the funnel declares its non-stage `activities` and the
+    log has an activity that is neither a stage, an alias nor one of them.
+    """
+    names = log.activity_names.tolist()
+    codes = np.fromiter(
+        (lookup.get(a, -1) if isinstance(a, str) else -1 for a in names),
+        dtype=np.int32,
+        count=len(names),
+    )
+    if activities is not None:
+        for i in np.flatnonzero(codes < 0).tolist():
+            if names[i] not in declared:
+                return codes, names[i]
+    return codes, None
+
+
+def html_table(caption: str, head: Sequence[str], rows: Iterable[Sequence[str]]) -> str:
+    """An HTML table (cells escaped) for notebook display."""
+    body = "".join(
+        "<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in row) + "</tr>" for row in rows
+    )
+    cols = "".join(f"<th>{h}</th>" for h in head)
+    return (
+        f"<table><caption>{html.escape(caption)}</caption><thead><tr>{cols}</tr>"
+        f"</thead><tbody>{body}</tbody></table>"
+    )
+
+
+def edge_definition(
+    edges: object, won: object, lost: object, order: object
+) -> tuple[list[str], list[tuple[str, str]], str, list[str]]:
+    """Open stages (in `order`, or derived), edges, won and lost of `Funnel.from_edges`."""
+    pairs = edge_list(edges)
+    won_stage = won_name(won)
+    lost_names = as_names("lost", lost, one_ok=True)
+    outcomes = {won_stage, *lost_names}
+    first: dict[str, int] = {}
+    for pair in pairs:
+        for name in pair:
+            first.setdefault(name, len(first))
+    opened = [n for n in first if n not in outcomes]
+    if order is None:
+        inner = [(a, b) for a, b in pairs if a not in outcomes and b not in outcomes]
+        opened = derive_order(opened, inner)
+    else:
+        listed = [n for n in as_names("order", order) if n not in outcomes]
+        check_unique(listed, "order")
+        for name in listed:
+            if name not in first:
+                raise FunnelError(
+                    f"order names {name!r}, which no edge mentions ({v.listing(opened)})."
+                    + v.did_you_mean(name, opened)
+                )
+        for name in opened:
+            if name not in listed:
+                raise FunnelError(f"order leaves out stage {name!r}; list every open stage once.")
+        opened = listed
+    return opened, pairs, won_stage, lost_names
+
+
+def linear_definition(
+    stages: object, won: object, lost: object
+) -> tuple[list[str], list[tuple[str, str]], str, list[str]]:
+    """Open stages, edges, won and lost of `Funnel.linear` (each stage to the next and to lost)."""
+    names = as_names("stages", stages)
+    check_unique(names, "stages")
+    lost_names = as_names("lost", lost or (), one_ok=True)
+    chain = [n for n in names if n not in lost_names]
+    if won is None:
+        if not chain:
+            raise FunnelError(
+                "the funnel has no stages; pass the stages in order, the won outcome "
+                "last, e.g. Funnel.linear(['lead', 'qualified', 'won'], lost='lost')."
+            )
+        won_stage = chain.pop()
+    else:
+        won_stage = won_name(won)
+        chain = [n for n in chain if n != won_stage]
+    edges = list(itertools.pairwise([*chain, won_stage]))
+    edges += [(s, x) for s in chain for x in lost_names]
+    return chain, edges, won_stage, lost_names

@@ -1,9 +1,4 @@
-"""Readers: CSV, Parquet and XES files into an `EventLog`.
-
-`read_csv` needs nothing beyond the core dependencies; `read_parquet` needs pyarrow
-(``pip install 'salesstd[arrow]'``). Every reader reports a bad file with an
-`InvalidLogError` that names the file, the column or line and the fix.
-"""
+"""The code behind `salesstd.io`; the package docstring is the guide."""
 
 from __future__ import annotations
 

@@ -1,13 +1,4 @@
-"""EventLog: the immutable, columnar log of events that every analysis reads.
-
-A log holds one row per event: the case (a deal) it belongs to, the activity (a stage name or
-any other logged activity) and the time, plus optional event attributes (rep, amount, ...) and
-case attributes (one value per case: segment, team, ...). Inside, cases and activities are
-dictionary-encoded as int32 codes, times are int64 nanoseconds UTC viewed as ``datetime64[ns]``,
-and events are sorted by (case, time) with per-case offsets, so case ``k`` is the slice
-``offsets[k]:offsets[k + 1]``. Equal timestamps within a case keep input order (a stable sort)
-unless an order column is given.
-"""
+"""The code behind `salesstd.log`; the package docstring is the guide."""
 
 from __future__ import annotations
 

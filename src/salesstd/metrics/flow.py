@@ -38,18 +38,14 @@ from salesstd.metrics._flow_stock import (
     throughput,
     wip,
 )
-from salesstd.metrics._flow_value import (
+from salesstd.metrics._pipeline import (
     PipelineResult,
     PipelineStage,
     PipelineTotal,
-    StuckResult,
-    StuckStage,
-    Velocity,
-    VelocityResult,
-    stuck,
-    velocity,
     weighted_pipeline,
 )
+from salesstd.metrics._stuck import StuckResult, StuckStage, stuck
+from salesstd.metrics._velocity import Velocity, VelocityResult, velocity
 
 __all__ = [
     "LittlesLawResult",
