@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 import salesstd as ss
-from salesstd.cli._common import warnings_as_lines
 from salesstd.cli import main
+from salesstd.cli._common import warnings_as_lines
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 

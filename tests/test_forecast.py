@@ -19,8 +19,8 @@ import salesstd as ss
 import strategies
 from salesstd import stats
 from salesstd._engine.episodes import build_episodes
-from salesstd.forecast._drift import ExitDrift, exit_overdispersion, tilt_exits
 from salesstd.errors import ParameterError, UnknownStageError
+from salesstd.forecast._drift import ExitDrift, exit_overdispersion, tilt_exits
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 BPIC = DATA / "bpic2012" / "BPI_Challenge_2012.xes.gz"

@@ -14,9 +14,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import salesstd as ss
-from salesstd.markov import _bootstrap as mb
 from salesstd._engine.episodes import build_episodes
 from salesstd.errors import ParameterError, UnknownStageError
+from salesstd.markov import _bootstrap as mb
 from strategies import funnels, stage_logs
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data"

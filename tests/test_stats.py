@@ -22,8 +22,8 @@ from scipy import stats as sps
 
 from salesstd import stats
 from salesstd.errors import ParameterError
-from salesstd.stats._common import _segment_cumsum, _segment_revsum, _sort_spells, _starts
-from salesstd.stats._shrinkage import _nanquantile, _qprofile_draws, _random_effects
+from salesstd.stats._common import _segment_cumsum, _segment_revsum, _starts, sort_spells
+from salesstd.stats._shrinkage import nanquantile, qprofile_draws, random_effects
 
 # ---------------------------------------------------------------------------------------------
 # helpers
@@ -1089,7 +1089,7 @@ def test_group_by_group_sort_equals_the_argsort_path(
     slow = stats.kaplan_meier(durations, observed, groups, n_groups=n_groups)
     for a, b in zip(_curves(fast), _curves(slow), strict=True):
         np.testing.assert_array_equal(a, b)
-    spells = _sort_spells(durations, observed, groups, n_groups, 2)
+    spells = sort_spells(durations, observed, groups, n_groups, 2)
     assert (np.diff(spells.offsets) == np.bincount(groups, minlength=n_groups)).all()
 
 
@@ -1108,13 +1108,13 @@ def test_nanquantile_is_numpys(rows: list[list[float | None]], q: float) -> None
     )
     with quiet():
         want = np.nanquantile(x, q, axis=-1)
-    np.testing.assert_array_equal(_nanquantile(x, q), want)
+    np.testing.assert_array_equal(nanquantile(x, q), want)
 
 
 def test_random_effects_matches_dersimonian_laird_by_hand() -> None:
     x = np.array([0.1, 0.5, -0.2, 0.9, np.nan])
     se2 = np.array([0.04, 0.09, 0.01, 0.25, 0.04])
-    fit = _random_effects(x, se2)
+    fit = random_effects(x, se2)
     xs, s2 = x[:4], se2[:4]
     w = 1 / s2
     mu = (w * xs).sum() / w.sum()
@@ -1128,11 +1128,11 @@ def test_random_effects_matches_dersimonian_laird_by_hand() -> None:
     np.testing.assert_allclose(fit.deviation[:4], tau2 / (tau2 + s2) * (xs - mu_re))
     assert np.isnan(fit.deviation[4])
     # Leading axes are separate problems; entities that agree within their noise pool.
-    both = _random_effects(np.stack([x, [0.0, 0.01, -0.01, 0.0, 0.0]]), np.stack([se2] * 2))
+    both = random_effects(np.stack([x, [0.0, 0.01, -0.01, 0.0, 0.0]]), np.stack([se2] * 2))
     np.testing.assert_allclose(both.deviation[0], fit.deviation, equal_nan=True)
     assert float(both.tau2[1]) == 0.0
     assert (both.deviation[1] == 0.0).all()
-    alone = _random_effects(np.array([0.3, np.nan]), np.array([0.1, 0.1]))
+    alone = random_effects(np.array([0.3, np.nan]), np.array([0.1, 0.1]))
     assert np.isnan(alone.tau2)
 
 
@@ -1149,7 +1149,7 @@ def test_qprofile_draws_solve_the_generalised_q_equation() -> None:
         return float((w * (x[row][ok] - mu) ** 2).sum())
 
     u = np.array([[5.0, 30.0], [11.0, 8.0], [20.0, 1e6]])
-    tau2 = _qprofile_draws(x, se2, u)
+    tau2 = qprofile_draws(x, se2, u)
     for i in range(3):
         for row in range(2):
             if u[i, row] >= q_of(0.0, row):

@@ -34,11 +34,48 @@ class FunnelError(SalesStdError, ValueError):
 
 
 class UnknownStageError(SalesStdError, LookupError):
-    """A stage or activity name that the funnel or log does not have."""
+    """A stage or activity name that the funnel or log does not have.
+
+    Attributes:
+        name: The name that was not found (None when the raiser did not set it).
+        known: The names that would have been accepted (may be empty).
+
+    Examples:
+        >>> import salesstd as ss
+        >>> f = ss.Funnel.linear(["lead", "won"])
+        >>> try:
+        ...     f.stage("led")
+        ... except ss.UnknownStageError as err:
+        ...     print(err.name, err.known)
+        led ('lead', 'won')
+    """
+
+    def __init__(
+        self, message: str, *, name: object = None, known: tuple[object, ...] = ()
+    ) -> None:
+        super().__init__(message)
+        self.name = name
+        self.known = tuple(known)
 
 
 class ParameterError(SalesStdError, ValueError, TypeError):
-    """An option has a value or type that the function does not accept."""
+    """An option has a value or type that the function does not accept.
+
+    Attributes:
+        parameter: The name of the offending parameter or option, when known, else None.
+
+    Examples:
+        >>> import salesstd as ss
+        >>> try:
+        ...     ss.stats.proportion_interval(3, 10, confidence_level=2)
+        ... except ss.ParameterError as err:
+        ...     print(err.parameter)
+        confidence_level
+    """
+
+    def __init__(self, message: str, *, parameter: str | None = None) -> None:
+        super().__init__(message)
+        self.parameter = parameter
 
 
 class MissingDependencyError(SalesStdError, ImportError):

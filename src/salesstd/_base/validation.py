@@ -7,10 +7,11 @@ their inputs. Messages follow one pattern: what is wrong, the offending value, h
 from __future__ import annotations
 
 import difflib
+import functools
 import json
 import sys
-from collections.abc import Collection, Iterable, Mapping, Sequence
-from typing import Any, Literal, TypeGuard, TypeVar, overload
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
+from typing import Any, Literal, TypeGuard, TypeVar, cast, overload
 
 import numpy as np
 from numpy.typing import NDArray
@@ -19,6 +20,27 @@ from salesstd.errors import InvalidLogError, ParameterError, UnknownStageError
 
 T = TypeVar("T")
 E = TypeVar("E", bound=Exception)
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def names_parameter(check: F) -> F:
+    """Give a `ParameterError` raised by `check` the parameter it is about (its first argument).
+
+    The checks below take the parameter's name first; an error they raise without
+    ``parameter`` set gets it here, so callers can read ``err.parameter``.
+    """
+
+    @functools.wraps(check)
+    def checked(name: object, *args: object, **kwargs: object) -> object:
+        try:
+            return check(name, *args, **kwargs)
+        except ParameterError as err:
+            if err.parameter is None and isinstance(name, str):
+                err.parameter = name
+            raise
+
+    return cast("F", checked)
+
 
 OnInvalid = Literal["raise", "drop"]
 
@@ -129,6 +151,7 @@ def listing(values: Iterable[object], *, limit: int = 12) -> str:
     return ", ".join(items)
 
 
+@names_parameter
 def require_column(name: str, columns: Sequence[str], *, param: str, where: str = "data") -> None:
     """Raise `InvalidLogError` if `name` is not among `columns`, suggesting the fix."""
     if name in columns:
@@ -150,6 +173,7 @@ def on_invalid(value: object) -> OnInvalid:
     )
 
 
+@names_parameter
 def choice(name: str, value: object, allowed: Collection[T]) -> T:
     """Return `value` if it is one of `allowed`, else raise `ParameterError`."""
     for option in allowed:
@@ -161,6 +185,7 @@ def choice(name: str, value: object, allowed: Collection[T]) -> T:
     )
 
 
+@names_parameter
 def positive_int(name: str, value: object, *, limit: int | None = None, unit: str = "") -> int:
     """Return `value` as an int if it is a whole number >= 1 (numpy ints taken, bools refused).
 
@@ -208,6 +233,7 @@ def as_float(value: float | np.integer[Any] | np.floating[Any]) -> float:
         return float("inf") if value > 0 else float("-inf")
 
 
+@names_parameter
 def fraction(name: str, value: object, *, inclusive: bool = False) -> float:
     """Return `value` as a float in (0, 1), or [0, 1] if `inclusive`."""
     if not is_real(value):
@@ -234,10 +260,13 @@ def known_names(kind: str, names: Iterable[object], known: Sequence[object]) -> 
         if not present:
             raise UnknownStageError(
                 f"{kind} {name!r} is not in the {'funnel' if kind == 'stage' else 'log'} "
-                f"({listing(known)}).{did_you_mean(name, known)}"
+                f"({listing(known)}).{did_you_mean(name, known)}",
+                name=name,
+                known=tuple(known),
             )
 
 
+@names_parameter
 def string_list(name: str, value: str | Iterable[str] | None) -> list[str] | None:
     """Normalise a column-name option that may be one name or several."""
     if value is None:
@@ -264,6 +293,7 @@ def _at_most(name: str, value: object, number: float, limit: float | None, unit:
         raise ParameterError(f"{name} must be at most {limit:g}{unit}; got {short(value)}.")
 
 
+@names_parameter
 def positive_number(
     name: str, value: object, *, limit: float | None = None, unit: str = ""
 ) -> float:
@@ -280,6 +310,7 @@ def positive_number(
     return number
 
 
+@names_parameter
 def numeric_case_attribute(
     param: str,
     name: object,
@@ -333,6 +364,7 @@ def numeric_case_attribute(
     )
 
 
+@names_parameter
 def stage_mapping(
     param: str, value: object, stages: Sequence[str], open_stages: Sequence[str]
 ) -> dict[str, object]:
@@ -370,11 +402,15 @@ def result_stage(name: object, stages: Sequence[str], outcomes: Collection[str] 
     if isinstance(name, str) and name in outcomes:
         raise UnknownStageError(
             f"stage {name!r} is an outcome; the result has rows for the open stages "
-            f"({listing(stages)})."
+            f"({listing(stages)}).",
+            name=name,
+            known=tuple(stages),
         )
     raise UnknownStageError(
         f"stage {name!r} is not an open stage of the funnel ({listing(stages)})."
-        + did_you_mean(name, stages)
+        + did_you_mean(name, stages),
+        name=name,
+        known=tuple(stages),
     )
 
 
@@ -397,10 +433,12 @@ def not_split(name: str, value: object, option: str) -> ParameterError:
     """The error for selecting a row by `name` in a result not split by `option`."""
     return ParameterError(
         f"{name}={value!r} was given, but the result was computed with {option}=None; "
-        f"leave {name} out, or recompute with {option}=... ."
+        f"leave {name} out, or recompute with {option}=... .",
+        parameter=name,
     )
 
 
+@names_parameter
 def non_empty(name: str, values: Collection[object], *, example: str) -> None:
     """Raise `ParameterError` if the collection option `name` is empty."""
     if not values:
@@ -411,6 +449,7 @@ def non_empty(name: str, values: Collection[object], *, example: str) -> None:
 def random_seed(name: str, value: object, *, optional: Literal[True] = ...) -> int | None: ...
 @overload
 def random_seed(name: str, value: object, *, optional: Literal[False]) -> int: ...
+@names_parameter
 def random_seed(name: str, value: object, *, optional: bool = True) -> int | None:
     """Check a seed for ``numpy.random.default_rng``: a whole number >= 0 (or None if `optional`).
 
@@ -440,6 +479,7 @@ def unknown_key(where: str, key: object, allowed: Sequence[str]) -> ParameterErr
     )
 
 
+@names_parameter
 def nonnegative_number(
     name: str, value: object, *, limit: float | None = None, unit: str = ""
 ) -> float:
@@ -475,6 +515,7 @@ def short(value: object, limit: int = 60) -> str:
     return text if len(text) <= limit else f"{text[: limit - 3]}..."
 
 
+@names_parameter
 def instance(name: str, value: object, cls: type[T], *, fix: str | None = None) -> T:
     """Return `value` if it is an instance of `cls`, else raise `ParameterError`.
 

@@ -51,7 +51,9 @@ def discover(
         if name not in occurring:
             raise UnknownStageError(
                 f"{what} {name!r} does not occur in the log (its activities after "
-                f"aliasing: {v.listing(occurring)}).{v.did_you_mean(name, occurring)}"
+                f"aliasing: {v.listing(occurring)}).{v.did_you_mean(name, occurring)}",
+                name=name,
+                known=tuple(occurring),
             )
     present = sorted({m for m in mapped if m is not None})
     events = stage_log(log, mapped, present)

@@ -449,14 +449,16 @@ class Funnel:
         pos = self._lookup.get(name) if isinstance(name, str) else None
         if pos is not None:
             return UnknownStageError(
-                f"{message} {name!r} is an alias of stage {names[pos]!r}; pass {names[pos]!r}."
+                f"{message} {name!r} is an alias of stage {names[pos]!r}; pass {names[pos]!r}.",
+                name=name,
+                known=names,
             )
         suggestion = v.did_you_mean(name, [*names, *self._lookup, *self._activity_set])
         if not suggestion and hint:
             suggestion = (
                 f" If it is not a stage, declare it: funnel.with_activities([..., {name!r}])."
             )
-        return UnknownStageError(message + suggestion)
+        return UnknownStageError(message + suggestion, name=name, known=names)
 
     def successors(self, stage: str) -> tuple[str, ...]:
         """Stages `stage` may move to, in funnel order.

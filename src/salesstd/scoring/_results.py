@@ -253,7 +253,9 @@ class ScorecardResult(ResultMixin):
         if kpi not in self.kpis:
             raise UnknownStageError(
                 f"KPI {kpi!r} is not in the scorecard ({v.listing(self.kpis)})."
-                + v.did_you_mean(kpi, self.kpis)
+                + v.did_you_mean(kpi, self.kpis),
+                name=kpi,
+                known=self.kpis,
             )
         p = self._period_index(period)
         e = v.result_label(

@@ -213,7 +213,9 @@ def _open_stage(path: str, name: str, funnel: Funnel) -> None:
     if name not in stages:
         raise UnknownStageError(
             f"{path} names stage {name!r}, which is not in the funnel "
-            f"({v.listing(stages)}).{v.did_you_mean(name, stages)}"
+            f"({v.listing(stages)}).{v.did_you_mean(name, stages)}",
+            name=name,
+            known=stages,
         )
     if funnel.stage(name).is_outcome:
         opened = [s.name for s in funnel.open_stages]
@@ -233,7 +235,9 @@ def _activity(path: str, name: str, funnel: Funnel) -> None:
     if declared is not None and name not in declared:
         raise UnknownStageError(
             f"{path} names activity {name!r}, which the funnel does not declare "
-            f"({v.listing(declared) or 'it declares none'}).{v.did_you_mean(name, declared)}"
+            f"({v.listing(declared) or 'it declares none'}).{v.did_you_mean(name, declared)}",
+            name=name,
+            known=declared,
         )
 
 

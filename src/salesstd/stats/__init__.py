@@ -18,20 +18,20 @@ are never treated as failures.
 
 from __future__ import annotations
 
-# The imports marked noqa are kernels the engine and the analyses share: package-level,
+# The `x as x` imports are kernels the engine and the analyses share: package-level,
 # outside `__all__`, not public API.
 from salesstd.stats._binomial import proportion_interval
 from salesstd.stats._common import Bounds, Interval
-from salesstd.stats._common import _sort_spells as sort_spells  # noqa: F401
+from salesstd.stats._common import sort_spells as sort_spells
 from salesstd.stats._incidence import CumulativeIncidence, cumulative_incidence
-from salesstd.stats._shrinkage import _nanquantile as nanquantile  # noqa: F401
-from salesstd.stats._shrinkage import _qprofile_draws as qprofile_draws  # noqa: F401
-from salesstd.stats._shrinkage import _random_effects as random_effects  # noqa: F401
 from salesstd.stats._shrinkage import beta_binomial_shrinkage
+from salesstd.stats._shrinkage import nanquantile as nanquantile
+from salesstd.stats._shrinkage import qprofile_draws as qprofile_draws
+from salesstd.stats._shrinkage import random_effects as random_effects
 from salesstd.stats._survival import KaplanMeier, QuantileEstimate, RestrictedMean, kaplan_meier
-from salesstd.stats._survival import _kaplan_meier as kaplan_meier_sorted  # noqa: F401
-from salesstd.stats._survival import _quantile_estimate as quantile_estimate  # noqa: F401
-from salesstd.stats._survival import _quantile_step as quantile_step  # noqa: F401
+from salesstd.stats._survival import kaplan_meier_sorted as kaplan_meier_sorted
+from salesstd.stats._survival import quantile_estimate as quantile_estimate
+from salesstd.stats._survival import quantile_step as quantile_step
 
 __all__ = [
     "Bounds",

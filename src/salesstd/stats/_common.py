@@ -179,7 +179,7 @@ _MIN_PER_GROUP_SORT = 64
 _ONE = np.uint64(1)
 
 
-def _sort_spells(
+def sort_spells(
     durations: NDArray[np.float64],
     codes: NDArray[Any],
     groups: NDArray[np.integer[Any]] | None,

@@ -30,10 +30,10 @@ from salesstd.stats._common import (
     _seal,
     _segment_cumsum,
     _short_repr,
-    _sort_spells,
     _starts,
     _tabulate,
     _z,
+    sort_spells,
 )
 
 __all__ = ["CumulativeIncidence", "cumulative_incidence"]
@@ -306,7 +306,7 @@ def cumulative_incidence(
         )
     k = n_causes if n_causes is not None else max(int(codes.max()) if time.size else 1, 1)
     group_codes, n_g = _n_groups(groups, n_groups, time.size)
-    table = _tabulate(_sort_spells(time, codes, group_codes, n_g, k + 1), n_g, k + 1)
+    table = _tabulate(sort_spells(time, codes, group_codes, n_g, k + 1), n_g, k + 1)
     by_cause = table.counts[:, 1:]
     d_run = by_cause.sum(axis=1)
     keep = d_run > 0

@@ -103,7 +103,7 @@ def beta_binomial_shrinkage(
 # ---------------------------------------------------------------------------------------------
 
 
-def _nanquantile(x: NDArray[np.float64], q: float) -> NDArray[np.float64]:
+def nanquantile(x: NDArray[np.float64], q: float) -> NDArray[np.float64]:
     """``numpy.nanquantile(x, q, axis=-1)`` (its default linear method), value for value.
 
     One sort of the last axis (NaN sorts last) and a gather of the two neighbours, where
@@ -134,7 +134,7 @@ class _RandomEffects(NamedTuple):
     deviation: NDArray[np.float64]  # shrunk deviations from the random-effects mean
 
 
-def _random_effects(x: NDArray[np.float64], se2: NDArray[np.float64]) -> _RandomEffects:
+def random_effects(x: NDArray[np.float64], se2: NDArray[np.float64]) -> _RandomEffects:
     """Normal-normal empirical Bayes: ``x_i ~ N(theta_i, se2_i)``, ``theta_i ~ N(mu, tau2)``.
 
     ``tau2`` is the DerSimonian-Laird moment estimate; each entity's deviation from the
@@ -164,7 +164,7 @@ def _random_effects(x: NDArray[np.float64], se2: NDArray[np.float64]) -> _Random
 _QPROFILE_GRID = 512
 
 
-def _qprofile_draws(
+def qprofile_draws(
     x: NDArray[np.float64], se2: NDArray[np.float64], u: NDArray[np.float64]
 ) -> NDArray[np.float64]:
     """Draws of ``tau2`` from its Q-profile confidence distribution, one per `u`.
@@ -174,7 +174,7 @@ def _qprofile_draws(
     degrees of freedom at the true ``tau2`` and decreases in ``tau2``; solving ``Q(tau2) =
     u`` for ``u`` drawn from that chi-square gives draws whose quantiles are the Q-profile
     confidence limits (0 when ``u >= Q(0)``: homogeneity not rejected at that level).
-    `x` and `se2` are ``(problems, k)`` (entries left out as in `_random_effects`), `u` is
+    `x` and `se2` are ``(problems, k)`` (entries left out as in `random_effects`), `u` is
     ``(draws, problems)``; the equation is solved by interpolation on a grid of ``tau2``.
     """
     ok = np.isfinite(x) & np.isfinite(se2) & (se2 > 0)

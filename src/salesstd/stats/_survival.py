@@ -32,11 +32,11 @@ from salesstd.stats._common import (
     _segment_cumsum,
     _segment_revsum,
     _short_repr,
-    _sort_spells,
     _Spells,
     _starts,
     _tabulate,
     _z,
+    sort_spells,
 )
 
 __all__ = ["KaplanMeier", "QuantileEstimate", "RestrictedMean", "kaplan_meier"]
@@ -252,7 +252,7 @@ class KaplanMeier:
             ([3.0], [1.0], [nan])
         """
         fraction = v.fraction("q", q)
-        return _quantile_estimate(self, fraction, self.confidence_band(confidence_level))
+        return quantile_estimate(self, fraction, self.confidence_band(confidence_level))
 
     def restricted_mean(self, horizon: float | ArrayLike) -> RestrictedMean:
         """Restricted mean survival time: the area under each curve from 0 to `horizon`.
@@ -317,7 +317,7 @@ class KaplanMeier:
         return RestrictedMean(value, np.sqrt(var))
 
 
-def _quantile_estimate(km: KaplanMeier, q: float, band: Bounds) -> QuantileEstimate:
+def quantile_estimate(km: KaplanMeier, q: float, band: Bounds) -> QuantileEstimate:
     """`KaplanMeier.quantile` with the band given (computed once for several quantiles)."""
     out = []
     for curve in (km.survival, band.low, band.high):
@@ -328,7 +328,7 @@ def _quantile_estimate(km: KaplanMeier, q: float, band: Bounds) -> QuantileEstim
     return QuantileEstimate(out[0], out[1], out[2])
 
 
-def _quantile_step(
+def quantile_step(
     km: KaplanMeier, q: float | NDArray[np.float64]
 ) -> tuple[NDArray[np.int64], NDArray[np.bool_]]:
     """Per group, the index of the step that gives the `q` quantile, and whether it exists.
@@ -432,15 +432,15 @@ def kaplan_meier(
     time = _durations(durations)
     events = _observed(observed, time.size)
     codes, n_g = _n_groups(groups, n_groups, time.size)
-    return _kaplan_meier(_sort_spells(time, events, codes, n_g, 2), n_g)
+    return kaplan_meier_sorted(sort_spells(time, events, codes, n_g, 2), n_g)
 
 
-def _kaplan_meier(spells: _Spells, n_groups: int) -> KaplanMeier:
-    """Kaplan-Meier curves of observations sorted by `_sort_spells` (code 1: an event).
+def kaplan_meier_sorted(spells: _Spells, n_groups: int) -> KaplanMeier:
+    """Kaplan-Meier curves of observations sorted by `sort_spells` (code 1: an event).
 
     For callers inside the package that already hold valid arrays and want the sorted
-    observations too (the naive median, the longest stay): ``_kaplan_meier(spells, n)`` with
-    ``spells = _sort_spells(durations, observed, groups, n, 2)``.
+    observations too (the naive median, the longest stay): ``kaplan_meier_sorted(spells, n)`` with
+    ``spells = sort_spells(durations, observed, groups, n, 2)``.
     """
     table = _tabulate(spells, n_groups, 2)
     d_run = table.counts[:, 1]
