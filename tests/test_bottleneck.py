@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -13,6 +12,7 @@ from scipy import stats as sps
 
 import salesstd as ss
 import strategies
+from _data import DATA
 from salesstd import stats
 from salesstd._base import text as _text
 from salesstd._engine import grouping as _common
@@ -20,8 +20,6 @@ from salesstd._engine.counts import step_counts
 from salesstd._engine.episodes import build_episodes
 from salesstd._engine.grouping import Period
 from salesstd.errors import ParameterError, UnknownStageError
-
-DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 
 F = ss.Funnel.linear(["lead", "demo", "won"], lost="lost")
 # lead: d1, d3 advance; d2, d4 lost -> 0.5. demo: d1 won, d3 lost -> 0.5.

@@ -6,11 +6,11 @@ from pathlib import Path
 
 import pytest
 
+import _data
 import salesstd as ss
+from _data import DATA
 from salesstd.cli import main
 from salesstd.cli._common import warnings_as_lines
-
-DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 
 
 def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
@@ -183,7 +183,7 @@ def test_scorecard_example_ranks_reps(capsys: pytest.CaptureFixture[str]) -> Non
     assert lines[header + 2].split()[1] == str(card.ranking()[0])
 
 
-@pytest.mark.skipif(not DATA.is_dir(), reason="../shared/data is not present")
+@pytest.mark.skipif(not DATA.is_dir(), reason=f"real data absent: {_data.ABSENT}")
 def test_report_reads_xes(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = run(capsys, "report", str(DATA / "running-example" / "running-example.xes"))
     assert code == 0

@@ -14,7 +14,9 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
+import _data
 import salesstd as ss
+from _data import DATA
 from salesstd.conformance import RULES, case_fits
 from strategies import (
     INJECTIONS,
@@ -26,7 +28,6 @@ from strategies import (
     standards,
 )
 
-DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 BPIC = DATA / "bpic2012" / "BPI_Challenge_2012.xes.gz"
 PM4PY = Path(__file__).resolve().parent / "data" / "pm4py_bpic2012_conformance.json"
 NS_DAY = 86_400 * 10**9
@@ -471,7 +472,7 @@ def test_one_injected_violation_is_found_once(
 
 def _bpic() -> tuple[ss.EventLog, ss.Funnel]:
     if not BPIC.exists():
-        pytest.skip(f"BPIC 2012 not found at {BPIC} (the shared data folder is absent)")
+        pytest.skip(f"BPIC 2012 not found at {BPIC} ({_data.ABSENT})")
     return _read_bpic()
 
 

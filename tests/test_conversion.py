@@ -6,7 +6,6 @@ import datetime as dt
 import json
 import math
 from collections import Counter
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -16,10 +15,11 @@ from hypothesis import given
 from hypothesis import strategies as st
 from scipy import stats as sps
 
+import _data
 import salesstd as ss
+from _data import DATA
 from strategies import T0, funnels, stage_logs
 
-DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 BPIC = DATA / "bpic2012" / "BPI_Challenge_2012.xes.gz"
 BPIC_CSV = DATA / "bpic2012" / "bpic2012_events.csv.gz"
 DAY = 86_400 * 10**9
@@ -758,7 +758,7 @@ def test_aalen_johansen_is_unbiased_under_heavy_censoring_where_the_naive_share_
 
 def _bpic() -> tuple[ss.EventLog, ss.Funnel]:
     if not BPIC.exists():
-        pytest.skip(f"BPIC 2012 not found at {BPIC} (the shared data folder is absent)")
+        pytest.skip(f"BPIC 2012 not found at {BPIC} ({_data.ABSENT})")
     log = ss.read_xes(BPIC, lifecycle="complete")
     log = log.where(activity=[a for a in log.activities if a.startswith("A_")])
     funnel = ss.Funnel.linear(

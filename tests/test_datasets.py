@@ -14,7 +14,6 @@ import math
 import zipfile
 from collections import Counter
 from importlib import resources
-from pathlib import Path
 from typing import Any, Literal, cast
 
 import numpy as np
@@ -23,11 +22,12 @@ from hypothesis import given
 from hypothesis import strategies as st
 from scipy import stats
 
+import _data
 import salesstd as ss
 from salesstd.datasets import PilotEffect, SyntheticPipeline, synthetic_pipeline
 from salesstd.errors import ParameterError, UnknownStageError
 
-DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "maven-crm"
+DATA = _data.DATA / "maven-crm"
 Z = 5.0
 NS_PER_DAY = 86_400 * 10**9
 CrmTable = Literal["sales_pipeline", "accounts", "products", "sales_teams"]
@@ -37,10 +37,7 @@ TABLES: tuple[CrmTable, ...] = ("sales_pipeline", "accounts", "products", "sales
 def _raw(name: str) -> list[dict[str, str]]:
     path = DATA / f"{name}.csv"
     if not path.is_file():
-        pytest.skip(
-            f"real-data file {path} is absent: the shared data folder is expected at "
-            "../shared/data next to the project root"
-        )
+        pytest.skip(f"real-data file {path} is absent: {_data.ABSENT}")
     with path.open(newline="", encoding="utf-8") as handle:
         return list(csv.DictReader(handle))
 

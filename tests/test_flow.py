@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections.abc import Sequence
-from pathlib import Path
 from typing import Literal
 
 import numpy as np
@@ -14,12 +13,13 @@ from hypothesis import given
 from hypothesis import strategies as st
 from scipy import stats as sps
 
+import _data
 import salesstd as ss
 import strategies
+from _data import DATA
 from salesstd import stats
 from salesstd.errors import ParameterError, UnknownStageError
 
-DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 NS_PER_DAY = 86_400 * 10**9
 
 F3 = ss.Funnel.linear(["lead", "qualified", "won"], lost="lost")
@@ -817,10 +817,7 @@ def test_maven_open_pipeline(maven) -> None:  # type: ignore[no-untyped-def]
 def bpic2012() -> ss.EventLog:
     path = DATA / "bpic2012" / "BPI_Challenge_2012.xes.gz"
     if not path.is_file():
-        pytest.skip(
-            f"real-data file {path} is absent: the shared data folder is expected at "
-            "../shared/data next to the project root"
-        )
+        pytest.skip(f"real-data file {path} is absent: {_data.ABSENT}")
     return ss.read_xes(path, lifecycle="complete")
 
 

@@ -6,7 +6,6 @@ import datetime as dt
 import importlib
 import json
 from collections.abc import Sequence
-from pathlib import Path
 from typing import Literal
 
 import numpy as np
@@ -15,14 +14,15 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy import stats as sps
 
+import _data
 import salesstd as ss
 import strategies
+from _data import DATA
 from salesstd import stats
 from salesstd._engine.episodes import build_episodes
 from salesstd.errors import ParameterError, UnknownStageError
 from salesstd.forecast._drift import ExitDrift, exit_overdispersion, tilt_exits
 
-DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 BPIC = DATA / "bpic2012" / "BPI_Challenge_2012.xes.gz"
 # `ss.forecast` is the function; the module holds the private pieces tested below.
 fc_module = importlib.import_module("salesstd.forecast._forecast")
@@ -623,7 +623,7 @@ def test_planted_drift_is_covered(
 @pytest.fixture(scope="module")
 def bpic() -> tuple[ss.EventLog, ss.Funnel]:
     if not BPIC.exists():
-        pytest.skip(f"BPIC 2012 not found at {BPIC} (the shared data folder is absent)")
+        pytest.skip(f"BPIC 2012 not found at {BPIC} ({_data.ABSENT})")
     log = ss.read_xes(BPIC, lifecycle="complete")
     log = log.where(activity=[a for a in log.activities if a.startswith("A_")])
     funnel = ss.Funnel.linear(

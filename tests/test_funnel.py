@@ -7,7 +7,6 @@ import datetime as dt
 import itertools
 import json
 import pickle
-from pathlib import Path
 
 import networkx as nx
 import numpy as np
@@ -15,11 +14,12 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+import _data
 import salesstd as ss
+from _data import DATA
 from salesstd.errors import FunnelError, ParameterError, UnknownStageError
 from strategies import funnels, paths
 
-DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 T0 = dt.datetime(2024, 1, 1, tzinfo=dt.timezone.utc)
 
 
@@ -754,10 +754,7 @@ BPIC_WON = {"A_APPROVED": "won", "A_REGISTERED": "won", "A_ACTIVATED": "won"}
 def bpic2012() -> ss.EventLog:
     path = DATA / "bpic2012" / "BPI_Challenge_2012.xes.gz"
     if not path.is_file():
-        pytest.skip(
-            f"real-data file {path} is absent: the shared data folder is expected at "
-            "../shared/data next to the project root"
-        )
+        pytest.skip(f"real-data file {path} is absent: {_data.ABSENT}")
     return ss.read_xes(path, lifecycle="complete")
 
 

@@ -16,9 +16,8 @@ import pyarrow.parquet as pq
 import pytest
 
 import salesstd as ss
+from _data import data_file
 from strategies import differences
-
-DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 
 CSV = """deal,stage,at,rep,amount,score,note,idx
 d2,lead,2024-01-03T00:00:00+01:00,bob,100,1.5,x,0
@@ -41,16 +40,6 @@ def write(tmp_path: Path, text: str, name: str = "deals.csv", *, compress: bool 
 
 def read(path: Path, **kwargs: object) -> ss.EventLog:
     return ss.read_csv(path, case="deal", activity="stage", time="at", **kwargs)  # type: ignore[arg-type]
-
-
-def data_file(*parts: str) -> Path:
-    path = DATA.joinpath(*parts)
-    if not path.is_file():
-        pytest.skip(
-            f"real-data file {path} is absent: the shared data folder is expected at "
-            "../shared/data beside the project root"
-        )
-    return path
 
 
 # ------------------------------------------------------------------------- read_csv

@@ -5,7 +5,6 @@ from __future__ import annotations
 import csv
 import json
 import time
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -14,23 +13,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import salesstd as ss
+from _data import data_file
 from salesstd._engine.episodes import build_episodes
 from salesstd.errors import ParameterError, UnknownStageError
 from salesstd.markov import _bootstrap as mb
 from strategies import funnels, stage_logs
-
-DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
-
-
-def data_file(*parts: str) -> Path:
-    path = DATA.joinpath(*parts)
-    if not path.is_file():
-        pytest.skip(
-            f"real-data file {path} is absent: the shared data folder is expected at "
-            "../shared/data next to the project root"
-        )
-    return path
-
 
 # --------------------------------------------------------------------- hand-computed log
 

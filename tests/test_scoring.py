@@ -7,7 +7,6 @@ import datetime as dt
 import json
 import math
 from collections import Counter
-from pathlib import Path
 
 import attrs
 import numpy as np
@@ -18,9 +17,9 @@ from hypothesis import strategies as st
 from scipy import stats as sps
 
 import salesstd as ss
+from _data import DATA
 from strategies import funnels, stage_logs, standards
 
-DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 MAVEN_CSV = DATA / "maven-crm" / "sales_pipeline.csv"
 T0 = dt.datetime(2024, 1, 1, tzinfo=dt.timezone.utc)
 K = ss.KPI

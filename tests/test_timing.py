@@ -14,7 +14,6 @@ import json
 import math
 import warnings
 from collections import defaultdict
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -23,21 +22,11 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import salesstd as ss
+from _data import data_file
 from salesstd.errors import ParameterError, UnknownStageError
 from strategies import funnels, stage_logs
 
-DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 NS_PER_DAY = 86_400 * 10**9
-
-
-def data_file(*parts: str) -> Path:
-    path = DATA.joinpath(*parts)
-    if not path.is_file():
-        pytest.skip(
-            f"real-data file {path} is absent: the shared data folder is expected at "
-            "../shared/data next to the project root"
-        )
-    return path
 
 
 # --------------------------------------------------------------------- hand-computed log

@@ -14,10 +14,11 @@ import pandas as pd
 import polars as pl
 import pytest
 
+import _data
 import salesstd as ss
+from _data import DATA
 from strategies import differences
 
-DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 H = 3600.0
 
 # Six cases, times in hours after 2024-01-01T00:00Z (rows given case by case, shuffled below).
@@ -364,10 +365,7 @@ def _oracle(name: str) -> tuple[dict[str, Any], Path]:
     log_path = DATA / folder / file
     for path in (oracle_path, log_path):
         if not path.is_file():
-            pytest.skip(
-                f"real-data file {path} is absent: the shared data folder is expected at "
-                "../shared/data beside the project root"
-            )
+            pytest.skip(f"real-data file {path} is absent: {_data.ABSENT}")
     oracle: dict[str, Any] = json.loads(oracle_path.read_text(encoding="utf-8"))
     return oracle, log_path
 
