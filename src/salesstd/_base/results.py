@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import html
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import attrs
@@ -116,6 +116,9 @@ class ResultMixin:
         """
         return make_frame(self._table(), backend=backend)
 
+    def __reduce__(self) -> tuple[Callable[..., object], tuple[object, ...]]:
+        return reduce_sealed(self)
+
     def __repr__(self) -> str:
         inner = ", ".join(f"{k}={_short(val)}" for k, val in self._summary().items())
         return f"{type(self).__name__}({inner})"
@@ -135,6 +138,26 @@ class ResultMixin:
             f"<table><caption>{caption}</caption><thead><tr>{head}</tr></thead>"
             f"<tbody>{''.join(body)}</tbody></table>{more}"
         )
+
+
+def reduce_sealed(obj: object) -> tuple[Callable[..., object], tuple[object, ...]]:
+    """``__reduce__`` for a frozen attrs class whose array fields must stay read-only.
+
+    attrs' own pickling restores the fields as they come out of the pickle, and numpy
+    unpickles every array writeable; `_restore_sealed` sets the fields the same way, but
+    read-only. Use it as ``def __reduce__(self): return reduce_sealed(self)``.
+    """
+    fields = attrs.fields(type(obj))  # type: ignore[arg-type]
+    return (_restore_sealed, (type(obj), {f.name: getattr(obj, f.name) for f in fields}))
+
+
+def _restore_sealed(cls: type[object], state: Mapping[str, object]) -> object:
+    result = object.__new__(cls)
+    for name, value in state.items():
+        if isinstance(value, np.ndarray):
+            value.flags.writeable = False
+        object.__setattr__(result, name, value)
+    return result
 
 
 def _short(value: object) -> str:
