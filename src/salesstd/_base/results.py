@@ -11,7 +11,7 @@ import datetime as dt
 import html
 import math
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import Any, TypeVar
 
 import attrs
 import numpy as np
@@ -167,3 +167,45 @@ def _short(value: object) -> str:
     if isinstance(value, str):
         return repr(value)
     return str(value)
+
+
+V = TypeVar("V")
+
+
+class ReadOnlyDict(dict[str, V]):
+    """A dict that refuses changes (so a frozen object's mappings stay put) yet pickles.
+
+    Subclasses set `message`, the text of the `TypeError` a change raises.
+    """
+
+    message = "this mapping belongs to a frozen object and is read-only; build a new object."
+
+    def _refuse(self) -> TypeError:
+        return TypeError(self.message)
+
+    def __setitem__(self, key: str, value: V) -> None:
+        raise self._refuse()
+
+    def __delitem__(self, key: str) -> None:
+        raise self._refuse()
+
+    def __ior__(self, other: object) -> ReadOnlyDict[V]:  # type: ignore[override,misc]
+        raise self._refuse()
+
+    def clear(self) -> None:
+        raise self._refuse()
+
+    def pop(self, *_args: object) -> V:
+        raise self._refuse()
+
+    def popitem(self) -> tuple[str, V]:
+        raise self._refuse()
+
+    def setdefault(self, *_args: object) -> V:
+        raise self._refuse()
+
+    def update(self, *_args: object, **_kwargs: object) -> None:
+        raise self._refuse()
+
+    def __reduce__(self) -> tuple[type[ReadOnlyDict[V]], tuple[dict[str, V]]]:
+        return (type(self), (dict(self),))

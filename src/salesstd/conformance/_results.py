@@ -29,7 +29,6 @@ __all__ = [
     "RuleRate",
 ]
 
-#: The rules `check_conformance` knows, in the order results list them.
 RULES: tuple[str, ...] = (
     "disallowed_transition",
     "skipped_stage",
@@ -39,6 +38,7 @@ RULES: tuple[str, ...] = (
     "first_response",
     "event_after_close",
 )
+"""The rules `check_conformance` knows, in the order its results list them."""
 
 Method = Literal["wilson", "jeffreys"]
 

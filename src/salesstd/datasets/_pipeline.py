@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import types
 from collections.abc import Mapping
 from typing import Any
 
@@ -12,7 +11,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from salesstd._base import validation as v
-from salesstd._base.results import ResultMixin
+from salesstd._base.results import ReadOnlyDict, ResultMixin
 from salesstd._base.results import array_eq as _eq
 from salesstd._base.results import frozen_array as _ro
 from salesstd.datasets._params import DwellDistribution, PilotEffect, odds_scale
@@ -24,7 +23,7 @@ __all__ = ["SyntheticPipeline"]
 
 
 def _frozen_map(values: Mapping[str, Any]) -> Mapping[str, Any]:
-    return types.MappingProxyType(dict(values))
+    return ReadOnlyDict(values)
 
 
 @attrs.frozen(repr=False)

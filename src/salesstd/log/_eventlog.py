@@ -14,6 +14,7 @@ from salesstd._base import columns as _columns
 from salesstd._base import timestamps as _time
 from salesstd._base import validation as v
 from salesstd._base.frames import frame_columns, make_frame
+from salesstd._base.results import ReadOnlyDict
 from salesstd._base.timestamps import to_datetime
 from salesstd.errors import InvalidLogError, ParameterError
 from salesstd.log._build import RESERVED, build, column_map, from_columns, row_label
@@ -22,6 +23,10 @@ if TYPE_CHECKING:
     from salesstd._base.frames import FrameBackend
 
 __all__ = ["EventLog"]
+
+
+class _AttributeDict(ReadOnlyDict[NDArray[Any]]):
+    message = "EventLog attributes are read-only; build a new log instead."
 
 
 def _readonly(values: ArrayLike) -> NDArray[Any]:
@@ -47,42 +52,8 @@ def _sealed_already(arr: NDArray[Any]) -> bool:
     return node is None
 
 
-class _ReadOnlyDict(dict[str, NDArray[Any]]):
-    """A dict that refuses changes (so a frozen log's attributes stay put) yet pickles."""
-
-    def _refuse(self) -> TypeError:
-        return TypeError("EventLog attributes are read-only; build a new log instead.")
-
-    def __setitem__(self, key: str, value: NDArray[Any]) -> None:
-        raise self._refuse()
-
-    def __delitem__(self, key: str) -> None:
-        raise self._refuse()
-
-    def __ior__(self, other: object) -> _ReadOnlyDict:  # type: ignore[override,misc]  # noqa: PYI034
-        raise self._refuse()
-
-    def clear(self) -> None:
-        raise self._refuse()
-
-    def pop(self, *_args: object) -> NDArray[Any]:
-        raise self._refuse()
-
-    def popitem(self) -> tuple[str, NDArray[Any]]:
-        raise self._refuse()
-
-    def setdefault(self, *_args: object) -> NDArray[Any]:
-        raise self._refuse()
-
-    def update(self, *_args: object, **_kwargs: object) -> None:
-        raise self._refuse()
-
-    def __reduce__(self) -> tuple[type[_ReadOnlyDict], tuple[dict[str, NDArray[Any]]]]:
-        return (_ReadOnlyDict, (dict(self),))
-
-
 def _readonly_map(values: Mapping[str, ArrayLike]) -> Mapping[str, NDArray[Any]]:
-    return _ReadOnlyDict({k: _readonly(a) for k, a in values.items()})
+    return _AttributeDict({k: _readonly(a) for k, a in values.items()})
 
 
 def _arrays_equal(a: NDArray[Any], b: NDArray[Any]) -> bool:

@@ -5,6 +5,7 @@ Private; the public names are re-exported by `salesstd.stats`.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import attrs
@@ -13,6 +14,7 @@ from numpy.typing import ArrayLike, NDArray
 
 from salesstd._base import validation as v
 from salesstd._base.results import array_eq as _eq
+from salesstd._base.results import reduce_sealed
 from salesstd.errors import ParameterError
 from salesstd.stats._common import (
     Bounds,
@@ -244,6 +246,9 @@ class CumulativeIncidence:
         low[undefined] = np.nan
         high[undefined] = np.nan
         return Bounds(low, high)
+
+    def __reduce__(self) -> tuple[Callable[..., object], tuple[object, ...]]:
+        return reduce_sealed(self)
 
 
 def cumulative_incidence(

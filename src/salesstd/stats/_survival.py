@@ -5,6 +5,7 @@ Private; the public names are re-exported by `salesstd.stats`.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, NamedTuple
 
 import attrs
@@ -13,6 +14,7 @@ from numpy.typing import ArrayLike, NDArray
 
 from salesstd._base import validation as v
 from salesstd._base.results import array_eq as _eq
+from salesstd._base.results import reduce_sealed
 from salesstd.errors import ParameterError
 from salesstd.stats._common import (
     Bounds,
@@ -315,6 +317,9 @@ class KaplanMeier:
         value[skip] = np.nan
         var[skip] = np.nan
         return RestrictedMean(value, np.sqrt(var))
+
+    def __reduce__(self) -> tuple[Callable[..., object], tuple[object, ...]]:
+        return reduce_sealed(self)
 
 
 def quantile_estimate(km: KaplanMeier, q: float, band: Bounds) -> QuantileEstimate:
