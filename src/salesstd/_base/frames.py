@@ -130,4 +130,6 @@ def make_frame(
                 s = s.dt.replace_time_zone("UTC")
             series_list.append(s)
         return pl.DataFrame(series_list)
-    raise ParameterError(f"backend must be 'pandas' or 'polars'; got {backend!r}.")
+    raise ParameterError(
+        f"backend must be 'pandas' or 'polars'; got {backend!r}.", parameter="backend"
+    )

@@ -343,7 +343,8 @@ def _localize(ns: NDArray[np.int64], tz: str | None) -> NDArray[np.int64]:
 def _zone(tz: str) -> dt.tzinfo:
     if not isinstance(tz, str):
         raise ParameterError(
-            f"tz must be an IANA time zone name such as 'Europe/Amsterdam'; got {tz!r}."
+            f"tz must be an IANA time zone name such as 'Europe/Amsterdam'; got {tz!r}.",
+            parameter="tz",
         )
     if tz.upper() == "UTC":
         return dt.timezone.utc
@@ -391,9 +392,12 @@ def as_utc_ns(value: object, *, name: str) -> int:
             return got
         reason = why_not_a_time(value)
         if reason:
-            raise ParameterError(f"{name}={value!r} {reason}; pass a time inside that range.")
+            raise ParameterError(
+                f"{name}={value!r} {reason}; pass a time inside that range.", parameter=name
+            )
     raise ParameterError(
-        f"{name} must be a date or time such as '2024-06-30' or a datetime; got {value!r}."
+        f"{name} must be a date or time such as '2024-06-30' or a datetime; got {value!r}.",
+        parameter=name,
     )
 
 

@@ -110,7 +110,8 @@ def json_loads(label: str, text: object, *, error: type[Exception] = ParameterEr
     if not isinstance(text, (str, bytes, bytearray)):
         raise ParameterError(
             f"text must be JSON text (a str); got {type(text).__name__}. To build from a dict, "
-            "use from_dict(...)."
+            "use from_dict(...).",
+            parameter="text",
         )
     try:
         data = json.loads(text, object_pairs_hook=JsonTable.from_pairs)
@@ -169,7 +170,8 @@ def on_invalid(value: object) -> OnInvalid:
         return "drop"
     raise ParameterError(
         f"on_invalid must be 'raise' or 'drop'; got {value!r}. "
-        "Pass on_invalid='drop' to drop offending rows with a warning."
+        "Pass on_invalid='drop' to drop offending rows with a warning.",
+        parameter="on_invalid",
     )
 
 
@@ -181,7 +183,8 @@ def choice(name: str, value: object, allowed: Collection[T]) -> T:
             return option
     raise ParameterError(
         f"{name} must be one of {listing(repr(a) for a in allowed)}; got {value!r}."
-        + did_you_mean(value, allowed)
+        + did_you_mean(value, allowed),
+        parameter=name,
     )
 
 
@@ -194,14 +197,15 @@ def positive_int(name: str, value: object, *, limit: int | None = None, unit: st
     is counted in that message (``"simulations"``).
     """
     if not is_whole(value) or value < 1:
-        raise ParameterError(f"{name} must be a whole number >= 1; got {value!r}.")
+        raise ParameterError(f"{name} must be a whole number >= 1; got {value!r}.", parameter=name)
     number = int(value)
     if limit is not None and number > limit:
         what = f" {unit}" if unit else ""
         raise ParameterError(
             f"{name} must be at most {limit:,}{what}; got {short(value)}. "
             f"Pass a smaller {name}: beyond {limit:,} the answer no longer changes, the memory "
-            "and the time do."
+            "and the time do.",
+            parameter=name,
         )
     return number
 
@@ -237,7 +241,9 @@ def as_float(value: float | np.integer[Any] | np.floating[Any]) -> float:
 def fraction(name: str, value: object, *, inclusive: bool = False) -> float:
     """Return `value` as a float in (0, 1), or [0, 1] if `inclusive`."""
     if not is_real(value):
-        raise ParameterError(f"{name} must be a number between 0 and 1; got {short(value)}.")
+        raise ParameterError(
+            f"{name} must be a number between 0 and 1; got {short(value)}.", parameter=name
+        )
     number = as_float(value)
     ok = 0.0 <= number <= 1.0 if inclusive else 0.0 < number < 1.0
     if not ok:
@@ -245,7 +251,9 @@ def fraction(name: str, value: object, *, inclusive: bool = False) -> float:
         hint = ""
         if 1.0 < number <= 100.0:  # noqa: PLR2004 - a percentage passed by mistake
             hint = f" For {number:g}% pass {number / 100:g}."
-        raise ParameterError(f"{name} must be between 0 and 1 {bounds}; got {short(value)}.{hint}")
+        raise ParameterError(
+            f"{name} must be between 0 and 1 {bounds}; got {short(value)}.{hint}", parameter=name
+        )
     return number
 
 
@@ -276,7 +284,9 @@ def string_list(name: str, value: str | Iterable[str] | None) -> list[str] | Non
     out = list(value)
     for item in out:
         if not isinstance(item, str):
-            raise ParameterError(f"{name} must name columns as strings; got {item!r}.")
+            raise ParameterError(
+                f"{name} must name columns as strings; got {item!r}.", parameter=name
+            )
     return out
 
 
@@ -290,7 +300,9 @@ MAX_NUMBER = 1e15
 
 def _at_most(name: str, value: object, number: float, limit: float | None, unit: str) -> None:
     if limit is not None and number > limit:
-        raise ParameterError(f"{name} must be at most {limit:g}{unit}; got {short(value)}.")
+        raise ParameterError(
+            f"{name} must be at most {limit:g}{unit}; got {short(value)}.", parameter=name
+        )
 
 
 @names_parameter
@@ -302,10 +314,14 @@ def positive_number(
     With `limit`, larger numbers are refused too (`unit` is put after it in the message).
     """
     if not is_real(value):
-        raise ParameterError(f"{name} must be a positive number; got {short(value)}.")
+        raise ParameterError(
+            f"{name} must be a positive number; got {short(value)}.", parameter=name
+        )
     number = as_float(value)
     if not np.isfinite(number) or number <= 0:
-        raise ParameterError(f"{name} must be a positive number; got {short(value)}.")
+        raise ParameterError(
+            f"{name} must be a positive number; got {short(value)}.", parameter=name
+        )
     _at_most(name, value, number, limit, unit)
     return number
 
@@ -329,7 +345,8 @@ def numeric_case_attribute(
             extra = f" {name!r} is an event attribute; {param} needs a case attribute."
         raise ParameterError(
             f"{param}={name!r} is not a case attribute of the log "
-            f"({listing(known) or 'it has none'}).{did_you_mean(name, known)}{extra}"
+            f"({listing(known) or 'it has none'}).{did_you_mean(name, known)}{extra}",
+            parameter=param,
         )
     values = case_attributes[name]
     kind = values.dtype.kind
@@ -360,7 +377,8 @@ def numeric_case_attribute(
     raise ParameterError(
         f"{param}={name!r} must be a numeric case attribute; it holds "
         f"{type(example).__name__} values such as {example!r}. Convert it to numbers "
-        "when building the log, or pick another attribute."
+        "when building the log, or pick another attribute.",
+        parameter=param,
     )
 
 
@@ -377,7 +395,8 @@ def stage_mapping(
     if not isinstance(value, Mapping):
         raise ParameterError(
             f"{param} must be a mapping from stage name to value; got {type(value).__name__}. "
-            f"Pass e.g. {param}={{{open_stages[0]!r}: ...}}."
+            f"Pass e.g. {param}={{{open_stages[0]!r}: ...}}.",
+            parameter=param,
         )
     out = dict(value)
     known_names("stage", out, stages)
@@ -385,7 +404,8 @@ def stage_mapping(
         if key not in open_stages:
             raise ParameterError(
                 f"{param} names {key!r}, an outcome; it applies to the open stages "
-                f"({listing(open_stages)})."
+                f"({listing(open_stages)}).",
+                parameter=param,
             )
     return out
 
@@ -442,7 +462,9 @@ def not_split(name: str, value: object, option: str) -> ParameterError:
 def non_empty(name: str, values: Collection[object], *, example: str) -> None:
     """Raise `ParameterError` if the collection option `name` is empty."""
     if not values:
-        raise ParameterError(f"{name} must hold at least one value; got none. Pass e.g. {example}.")
+        raise ParameterError(
+            f"{name} must hold at least one value; got none. Pass e.g. {example}.", parameter=name
+        )
 
 
 @overload
@@ -462,7 +484,8 @@ def random_seed(name: str, value: object, *, optional: bool = True) -> int | Non
         none = ", or None for fresh randomness" if optional else ""
         raise ParameterError(
             f"{name} must be an int >= 0{none}; got {short(value)}. "
-            f"Pass e.g. {name}=0 to make the random draws repeatable."
+            f"Pass e.g. {name}=0 to make the random draws repeatable.",
+            parameter=name,
         )
     return int(value)
 
@@ -488,10 +511,12 @@ def nonnegative_number(
     With `limit`, larger numbers are refused too (`unit` is put after it in the message).
     """
     if not is_real(value):
-        raise ParameterError(f"{name} must be a number >= 0; got {short(value)}.")
+        raise ParameterError(f"{name} must be a number >= 0; got {short(value)}.", parameter=name)
     number = as_float(value)
     if not np.isfinite(number) or number < 0:
-        raise ParameterError(f"{name} must be a finite number >= 0; got {short(value)}.")
+        raise ParameterError(
+            f"{name} must be a finite number >= 0; got {short(value)}.", parameter=name
+        )
     _at_most(name, value, number, limit, unit)
     return number
 

@@ -348,11 +348,13 @@ def duration_ns(name: str, value: object) -> int:
     else:
         raise ParameterError(
             f"{name} must be a number of seconds or a datetime.timedelta; got "
-            f"{type(value).__name__} {value!r}. {example}"
+            f"{type(value).__name__} {value!r}. {example}",
+            parameter=name,
         )
     if not np.isfinite(seconds) or seconds < 0 or seconds > _MAX_DURATION_S:
         raise ParameterError(
-            f"{name} must be between 0 and a year of seconds; got {value!r}. {example}"
+            f"{name} must be between 0 and a year of seconds; got {value!r}. {example}",
+            parameter=name,
         )
     return round(seconds * _time.NS_PER_S)
 

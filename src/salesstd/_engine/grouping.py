@@ -92,7 +92,8 @@ def case_values(log: EventLog, by: str, *, param: str = "by") -> NDArray[Any]:
         raise ParameterError(
             f"{param}={by!r} is not an attribute of the log (case attributes: "
             f"{v.listing(case_known) or 'none'}; event attributes: "
-            f"{v.listing(event_known) or 'none'}).{v.did_you_mean(by, case_known + event_known)}"
+            f"{v.listing(event_known) or 'none'}).{v.did_you_mean(by, case_known + event_known)}",
+            parameter=param,
         )
     values = log.event_attributes[by]
     clash = _first_change(values, log.case)
@@ -104,7 +105,8 @@ def case_values(log: EventLog, by: str, *, param: str = "by") -> NDArray[Any]:
             "deal. Choose another column (case attributes: "
             f"{v.listing(log.case_attributes) or 'none'}), or make the column hold one "
             "value per deal (the owner at close, say) and read it as a case attribute "
-            f"(case_attributes=[{by!r}], or --case-attributes {by} on the command line)."
+            f"(case_attributes=[{by!r}], or --case-attributes {by} on the command line).",
+            parameter=param,
         )
     return values[log.offsets[:-1]]
 
@@ -206,15 +208,19 @@ def days(name: str, value: object, *, allow_zero: bool = False) -> float:
     else:
         raise ParameterError(
             f"{name} must be a timedelta or a number of days; got {v.short(value)}. "
-            f"For 30 days pass {name}=30 or {name}=datetime.timedelta(days=30)."
+            f"For 30 days pass {name}=30 or {name}=datetime.timedelta(days=30).",
+            parameter=name,
         )
     if number > MAX_DAYS:  # +inf too: a 400-digit number of days is a huge one, not junk
         raise ParameterError(
             f"{name} must be at most {MAX_DAYS} days (100 years); got {v.short(value)}. "
-            f"Pass a duration in days, e.g. {name}=30."
+            f"Pass a duration in days, e.g. {name}=30.",
+            parameter=name,
         )
     if not number >= 0 or (number == 0 and not allow_zero):  # NaN fails `>=`
-        raise ParameterError(f"{name} must be a positive duration; got {v.short(value)}.")
+        raise ParameterError(
+            f"{name} must be a positive duration; got {v.short(value)}.", parameter=name
+        )
     return number
 
 

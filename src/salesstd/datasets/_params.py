@@ -180,7 +180,7 @@ def _positive(name: str, value: object) -> float:
         or not math.isfinite(value)
         or value <= 0
     ):
-        raise ParameterError(f"{name} must be a finite number > 0; got {value!r}.")
+        raise ParameterError(f"{name} must be a finite number > 0; got {value!r}.", parameter=name)
     return float(value)
 
 
@@ -247,7 +247,8 @@ class Spec:
         v.random_seed("seed", seed, optional=False)
         if isinstance(stages, str) or not stages:
             raise ParameterError(
-                f"stages must be a non-empty sequence of stage names; got {stages!r}."
+                f"stages must be a non-empty sequence of stage names; got {stages!r}.",
+                parameter="stages",
             )
         names = tuple(stages)
         mix_names = tuple(activity_mix)
@@ -298,7 +299,8 @@ class Spec:
 
         if not isinstance(activity_mix, Mapping):
             raise ParameterError(
-                f"activity_mix must map activity names to shares; got {activity_mix!r}."
+                f"activity_mix must map activity names to shares; got {activity_mix!r}.",
+                parameter="activity_mix",
             )
         mix = np.array([_nonnegative(f"activity_mix[{k!r}]", x) for k, x in activity_mix.items()])
         if mix.size and mix.sum() <= 0:
@@ -315,7 +317,8 @@ class Spec:
         if pilot is not None:
             if not isinstance(pilot, PilotEffect):
                 raise ParameterError(
-                    f"pilot must be a PilotEffect or None; got {type(pilot).__name__}."
+                    f"pilot must be a PilotEffect or None; got {type(pilot).__name__}.",
+                    parameter="pilot",
                 )
             v.known_names("stage", [pilot.stage], names)
             pilot_stage = names.index(pilot.stage)
@@ -324,7 +327,8 @@ class Spec:
         end_s = _time.as_utc_ns(as_of, name="as_of") // NS_PER_S
         if end_s <= start_s:
             raise ParameterError(
-                f"as_of must be after start; got start={start!r}, as_of={as_of!r}."
+                f"as_of must be after start; got start={start!r}, as_of={as_of!r}.",
+                parameter="as_of",
             )
         return cls(
             n_deals=n,
@@ -356,7 +360,7 @@ def _nonnegative(name: str, value: object) -> float:
         or not math.isfinite(value)
         or value < 0
     ):
-        raise ParameterError(f"{name} must be a finite number >= 0; got {value!r}.")
+        raise ParameterError(f"{name} must be a finite number >= 0; got {value!r}.", parameter=name)
     return float(value)
 
 
@@ -388,7 +392,8 @@ def _per_stage(
 def _number(name: str, value: object) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float)) or math.isnan(value):
         raise ParameterError(
-            f"{name} must be a number, or a mapping from stage name to number; got {value!r}."
+            f"{name} must be a number, or a mapping from stage name to number; got {value!r}.",
+            parameter=name,
         )
     return float(value)
 
@@ -439,10 +444,12 @@ def rep_multipliers(
         if len(given) != n_reps:
             raise ParameterError(
                 f"rep_effect gives {len(given)} multipliers for {n_reps} reps "
-                "(n_teams * reps_per_team); give one per rep, or a float spread."
+                "(n_teams * reps_per_team); give one per rep, or a float spread.",
+                parameter="rep_effect",
             )
         return np.array(given, dtype=np.float64)
     raise ParameterError(
         f"rep_effect must be a float (spread of log multipliers) or one multiplier per rep; "
-        f"got {rep_effect!r}."
+        f"got {rep_effect!r}.",
+        parameter="rep_effect",
     )

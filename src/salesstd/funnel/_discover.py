@@ -36,7 +36,8 @@ def discover(
         if not isinstance(name, str):
             raise ParameterError(
                 f"activity names must be strings to become stages; got {name!r}. "
-                "Convert the activity column to text."
+                "Convert the activity column to text.",
+                parameter="activity",
             )
     mapped: list[str | None] = [alias_of.get(a, a) for a in raw]
     occurring = sorted({m for m in mapped if m is not None})

@@ -515,7 +515,9 @@ class Funnel:
             ('won', 'won', None)
         """
         if not isinstance(activity, str):
-            raise ParameterError(f"activity must be a string; got {activity!r}.")
+            raise ParameterError(
+                f"activity must be a string; got {activity!r}.", parameter="activity"
+            )
         pos = self._lookup.get(activity)
         if pos is not None:
             return self._stages[pos].name
@@ -678,7 +680,8 @@ If it is not a stage, declare it: funnel.with_activities([..., 'call']).
         """
         if not isinstance(mapping, Mapping):
             raise ParameterError(
-                f"mapping must be a dict of old stage name -> new name; got {mapping!r}."
+                f"mapping must be a dict of old stage name -> new name; got {mapping!r}.",
+                parameter="mapping",
             )
         for old in mapping:
             self._position(old)  # UnknownStageError, with "Did you mean"

@@ -92,7 +92,9 @@ def check_unique(names: Sequence[str], what: str) -> None:
 
 def edge_list(edges: object) -> list[tuple[str, str]]:
     if isinstance(edges, (str, Mapping)) or not isinstance(edges, Iterable):
-        raise ParameterError(f"edges must be a list of (source, target) pairs; got {edges!r}.")
+        raise ParameterError(
+            f"edges must be a list of (source, target) pairs; got {edges!r}.", parameter="edges"
+        )
     out = []
     for edge in edges:
         if isinstance(edge, str) or not isinstance(edge, Sequence) or len(edge) != 2:  # noqa: PLR2004
@@ -107,7 +109,8 @@ def alias_map(aliases: object) -> dict[str, str]:
     if not isinstance(aliases, Mapping):
         raise ParameterError(
             f"aliases must map activity names to stages, e.g. {{'A_APPROVED': 'won'}}; "
-            f"got {aliases!r}."
+            f"got {aliases!r}.",
+            parameter="aliases",
         )
     return {as_name("alias", a): as_name(f"stage of alias {a!r}", s) for a, s in aliases.items()}
 
@@ -225,7 +228,7 @@ def parse_dict(
 ) -> tuple[list[str], list[tuple[object, object]], str, list[str], dict[str, str], object]:
     """Read a `Funnel.to_dict` shape: open names, edges, won, lost, aliases, activities."""
     if not isinstance(data, Mapping):
-        raise ParameterError(f"data must be a dict; got {type(data).__name__}.")
+        raise ParameterError(f"data must be a dict; got {type(data).__name__}.", parameter="data")
     for key in data:
         if key not in DICT_KEYS:
             raise FunnelError(

@@ -70,10 +70,14 @@ def read_csv(
     if not isinstance(delimiter, str) or len(delimiter) != 1 or delimiter in '\r\n"':
         raise ParameterError(
             f"delimiter must be one character other than a quote or a line break; got "
-            f"{delimiter!r}. Pass e.g. delimiter=';' or delimiter='\\t'."
+            f"{delimiter!r}. Pass e.g. delimiter=';' or delimiter='\\t'.",
+            parameter="delimiter",
         )
     if not isinstance(encoding, str):
-        raise ParameterError(f"encoding must be a codec name such as 'utf-8'; got {encoding!r}.")
+        raise ParameterError(
+            f"encoding must be a codec name such as 'utf-8'; got {encoding!r}.",
+            parameter="encoding",
+        )
     p, raw = read_bytes(_check_path(path))
     text = decode(p, raw, encoding)
     columns, lines = _csv_columns(text, delimiter=delimiter, name=str(p))
@@ -101,11 +105,14 @@ def _check_path(path: object) -> str:
     """The path as a string, or a ParameterError for anything that is not a path."""
     if not isinstance(path, (str, os.PathLike)):
         raise ParameterError(
-            f"path must be a file path (str or pathlib.Path); got {type(path).__name__} {path!r}."
+            f"path must be a file path (str or pathlib.Path); got {type(path).__name__} {path!r}.",
+            parameter="path",
         )
     out = os.fspath(path)
     if not isinstance(out, str):
-        raise ParameterError(f"path must be a text path, not bytes; got {path!r}.")
+        raise ParameterError(
+            f"path must be a text path, not bytes; got {path!r}.", parameter="path"
+        )
     return out
 
 
@@ -326,7 +333,9 @@ def read_xes(
     file = _check_path(path)
     for param, key in (("case", case), ("activity", activity), ("time", time)):
         if not isinstance(key, str):
-            raise ParameterError(f"{param} must be an XES attribute key (str); got {key!r}.")
+            raise ParameterError(
+                f"{param} must be an XES attribute key (str); got {key!r}.", parameter=param
+            )
     cols = parse_xes(file, lifecycle=lifecycle)
     name = os.path.basename(file)  # noqa: PTH119
     if cols.orphan_events:

@@ -144,13 +144,15 @@ def _lifecycle_filter(lifecycle: str | Sequence[str] | None) -> frozenset[str] |
     if isinstance(lifecycle, (bytes, Mapping)) or not isinstance(lifecycle, Iterable):
         raise ParameterError(
             f"lifecycle must be None, a string or a non-empty sequence of strings, got "
-            f"{lifecycle!r}; pass e.g. lifecycle='complete' or lifecycle=['start', 'complete']."
+            f"{lifecycle!r}; pass e.g. lifecycle='complete' or lifecycle=['start', 'complete'].",
+            parameter="lifecycle",
         )
     values = list(lifecycle)
     if not values or not all(isinstance(value, str) for value in values):
         raise ParameterError(
             f"lifecycle must be None, a string or a non-empty sequence of strings, got "
-            f"{lifecycle!r}; pass e.g. lifecycle='complete' or lifecycle=['start', 'complete']."
+            f"{lifecycle!r}; pass e.g. lifecycle='complete' or lifecycle=['start', 'complete'].",
+            parameter="lifecycle",
         )
     return frozenset(value.lower() for value in values)
 

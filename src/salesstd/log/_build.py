@@ -58,14 +58,18 @@ def from_columns(
     names = list(columns)
     for param, col in (("case", case), ("activity", activity), ("time", time)):
         if not isinstance(col, str):
-            raise ParameterError(f"{param} must be a column name (str); got {col!r}.")
+            raise ParameterError(
+                f"{param} must be a column name (str); got {col!r}.", parameter=param
+            )
         v.require_column(col, names, param=param, where=where)
     case_cols = column_names("case_attributes", case_attributes) or []
     for col in case_cols:
         v.require_column(col, names, param="case_attributes", where=where)
     if order is not None:
         if not isinstance(order, str):
-            raise ParameterError(f"order must be a column name (str) or None; got {order!r}.")
+            raise ParameterError(
+                f"order must be a column name (str) or None; got {order!r}.", parameter="order"
+            )
         v.require_column(order, names, param="order", where=where)
     used = {case, activity, time, *case_cols, *([order] if order else [])}
     if attributes is None:
@@ -92,7 +96,8 @@ def column_names(param: str, value: object) -> list[str] | None:
         isinstance(value, (bytes, Mapping)) or not isinstance(value, (str, Iterable))
     ):
         raise ParameterError(
-            f"{param} must be a column name, a list of column names, or None; got {value!r}."
+            f"{param} must be a column name, a list of column names, or None; got {value!r}.",
+            parameter=param,
         )
     return v.string_list(param, value)
 
@@ -103,11 +108,12 @@ def column_map(param: str, value: object) -> dict[str, Any]:
         return {}
     if not isinstance(value, Mapping):
         raise ParameterError(
-            f"{param} must map column names to arrays, e.g. {{'rep': [...]}}; got {value!r}."
+            f"{param} must map column names to arrays, e.g. {{'rep': [...]}}; got {value!r}.",
+            parameter=param,
         )
     odd = [k for k in value if not isinstance(k, str)]
     if odd:
-        raise ParameterError(f"{param} names must be strings; got {odd[0]!r}.")
+        raise ParameterError(f"{param} names must be strings; got {odd[0]!r}.", parameter=param)
     return dict(value)
 
 

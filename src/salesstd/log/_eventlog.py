@@ -254,10 +254,13 @@ class EventLog:
         """
         if isinstance(records, (str, bytes, Mapping)) or not isinstance(records, Iterable):
             raise ParameterError(
-                f"records must be an iterable of rows (tuples or dicts); got {records!r}."
+                f"records must be an iterable of rows (tuples or dicts); got {records!r}.",
+                parameter="records",
             )
         if isinstance(names, (str, bytes)) or not isinstance(names, Sequence):
-            raise ParameterError(f"names must be a sequence of field names; got {names!r}.")
+            raise ParameterError(
+                f"names must be a sequence of field names; got {names!r}.", parameter="names"
+            )
         rows = list(records)
         if not rows:
             raise InvalidLogError("the log has no events; pass at least one record.")
@@ -499,7 +502,8 @@ class EventLog:
         if attributes is not None and not isinstance(attributes, Mapping):
             raise ParameterError(
                 f"attributes must map attribute names to values, e.g. {{'rep': 'ann'}}; "
-                f"got {attributes!r}."
+                f"got {attributes!r}.",
+                parameter="attributes",
             )
         keep = np.ones(self.n_events, dtype=bool)
         if activity is not None:
@@ -624,7 +628,8 @@ def _as_collection(value: object, *, name: str) -> list[object]:
     if odd:
         raise ParameterError(
             f"{name} must be a value or a collection of values; {odd[0]!r} is a "
-            f"{type(odd[0]).__name__}, which cannot be compared as one value."
+            f"{type(odd[0]).__name__}, which cannot be compared as one value.",
+            parameter=name,
         )
     return values
 

@@ -23,7 +23,8 @@ class Layout:
             if group is not None:
                 raise ParameterError(
                     f"group={group!r} was given but the result is not grouped; "
-                    "compute it with by=<case attribute> to look up a group."
+                    "compute it with by=<case attribute> to look up a group.",
+                    parameter="group",
                 )
             return 0
         for i, label in enumerate(self.groups):

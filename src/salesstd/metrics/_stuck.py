@@ -223,7 +223,8 @@ def stuck(
         if not isinstance(thresholds, (int, float, np.number, dt.timedelta, np.timedelta64)):
             raise ParameterError(
                 "thresholds must be a number of days, a timedelta or a mapping "
-                f"{{stage: days}}; got {type(thresholds).__name__}."
+                f"{{stage: days}}; got {type(thresholds).__name__}.",
+                parameter="thresholds",
             )
         number = days("thresholds", thresholds)
         given = dict.fromkeys(open_names, number)

@@ -361,7 +361,7 @@ def scorecard(
     cap = v.positive_number("attainment_cap", attainment_cap)
     floor = duration_ns("dwell_floor", dwell_floor)
     if not isinstance(value, str):
-        raise ParameterError(f"value must name a case attribute; got {value!r}.")
+        raise ParameterError(f"value must name a case attribute; got {value!r}.", parameter="value")
     grouped = _common.groups(log, by)
     kpis = [check_kpi(k, funnel) for k in standard.kpis]
     default = not kpis
@@ -469,12 +469,14 @@ def _ramp_kpi(standard: Standard, kpi: object, funnel: Funnel) -> Kpi:
             known = [*(k.name for k in kpis), "win_rate", "cycle_time"]
             raise ParameterError(
                 f"kpi={kpi!r} is neither a KPI of the standard nor a metric ramp can follow "
-                f"({v.listing(known)}).{v.did_you_mean(kpi, known)}"
+                f"({v.listing(known)}).{v.did_you_mean(kpi, known)}",
+                parameter="kpi",
             )
     if chosen.metric not in RAMP_METRICS:
         raise ParameterError(
             f"kpi={kpi!r} measures {chosen.metric}; ramp follows per-deal KPIs "
-            f"({v.listing(RAMP_METRICS)})."
+            f"({v.listing(RAMP_METRICS)}).",
+            parameter="kpi",
         )
     return chosen
 
@@ -593,7 +595,9 @@ def ramp(
     v.choice("period", period, _common.PERIODS)
     level = v.fraction("confidence_level", confidence_level)
     if by is None:
-        raise ParameterError("ramp needs by= a case attribute naming the reps; got None.")
+        raise ParameterError(
+            "ramp needs by= a case attribute naming the reps; got None.", parameter="ramp"
+        )
     grouped = _common.groups(log, by)
     ep = build_episodes(log, funnel, as_of=as_of, skips="strict")
     cutoff = ep.as_of

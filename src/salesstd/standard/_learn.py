@@ -69,7 +69,9 @@ def learn(
     funnel = v.instance("funnel", funnel, Funnel)
     q = v.fraction("quantile", quantile)
     if by is not None and not isinstance(by, str):
-        raise ParameterError(f"by must be a case attribute name or None; got {by!r}.")
+        raise ParameterError(
+            f"by must be a case attribute name or None; got {by!r}.", parameter="by"
+        )
     floor = duration_ns("dwell_floor", dwell_floor)
     min_ns = resolve_min_stay(min_stay)
     grouping = _common.groups(log, by)

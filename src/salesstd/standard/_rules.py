@@ -290,7 +290,8 @@ def parse_funnel(data: object) -> Funnel:
     """The ``funnel`` table: `Funnel.to_dict` form, or the compact form (stage names)."""
     if not isinstance(data, Mapping):
         raise ParameterError(
-            f"funnel must be a table with stages, won and lost; got {type(data).__name__}."
+            f"funnel must be a table with stages, won and lost; got {type(data).__name__}.",
+            parameter="funnel",
         )
     stages = data.get("stages")
     full = isinstance(stages, Sequence) and bool(stages)

@@ -73,7 +73,9 @@ class Standard:
         v.instance("funnel", self.funnel, Funnel)
         v.instance("rules", self.rules, Rules, fix="Build one with ss.Rules(...).")
         if not isinstance(self.kpis, tuple):
-            raise ParameterError(f"kpis must be a list of KPI; got {self.kpis!r}.")
+            raise ParameterError(
+                f"kpis must be a list of KPI; got {self.kpis!r}.", parameter="kpis"
+            )
         for i, kpi in enumerate(self.kpis):
             v.instance(f"kpis[{i}]", kpi, KPI, fix="Build one with ss.KPI(...).")
         c.name_text("name", self.name)
@@ -234,17 +236,20 @@ required_activities, no_events_after_close. Did you mean 'max_dwell_days'?
         """
         top = c.keys("", data, c.TOP_KEYS)
         if top.get("kind", "Standard") != "Standard":
-            raise ParameterError(f"kind must be 'Standard'; got {top['kind']!r}.")
+            raise ParameterError(f"kind must be 'Standard'; got {top['kind']!r}.", parameter="kind")
         if "funnel" not in top:
             raise ParameterError(
-                "funnel is missing; a standard needs a funnel table with stages, won and lost."
+                "funnel is missing; a standard needs a funnel table with stages, won and lost.",
+                parameter="funnel",
             )
         funnel = c.parse_funnel(top["funnel"])
         rules = _rules_from(top.get("rules"))
         kpis_data = top.get("kpis")
         kpis_data = [] if kpis_data is None else kpis_data
         if isinstance(kpis_data, (str, Mapping)) or not isinstance(kpis_data, (list, tuple)):
-            raise ParameterError(f"kpis must be a list of tables; got {kpis_data!r}.")
+            raise ParameterError(
+                f"kpis must be a list of tables; got {kpis_data!r}.", parameter="kpis"
+            )
         kpis = tuple(_kpi_from(f"kpis[{i}]", item) for i, item in enumerate(kpis_data))
         name = top.get("name")
         return cls(
@@ -502,7 +507,9 @@ def _as_path(source: object) -> Path | None:
     if isinstance(source, os.PathLike):
         return Path(source)
     if not isinstance(source, str):
-        raise ParameterError(f"source must be a path or TOML text; got {type(source).__name__}.")
+        raise ParameterError(
+            f"source must be a path or TOML text; got {type(source).__name__}.", parameter="source"
+        )
     if "\n" in source:
         return None
     if source.endswith(".toml") or ("=" not in source and Path(source).is_file()):

@@ -94,7 +94,8 @@ def _counts(successes: ArrayLike, trials: ArrayLike) -> tuple[NDArray[np.float64
         where = f" at index {at[0] if len(at) == 1 else at}" if over.ndim else ""
         raise ParameterError(
             f"successes must not exceed trials; got successes={k[at]:g} > trials={n[at]:g}"
-            f"{where}. Pass the number of trials as the second argument."
+            f"{where}. Pass the number of trials as the second argument.",
+            parameter="successes",
         )
     return k, n
 
@@ -102,12 +103,14 @@ def _counts(successes: ArrayLike, trials: ArrayLike) -> tuple[NDArray[np.float64
 def _whole(name: str, values: ArrayLike) -> NDArray[np.float64]:
     arr = np.asarray(values)
     if arr.dtype.kind not in "iuf":
-        raise ParameterError(f"{name} must be whole numbers; got dtype {arr.dtype} ({values!r}).")
+        raise ParameterError(
+            f"{name} must be whole numbers; got dtype {arr.dtype} ({values!r}).", parameter=name
+        )
     out = arr.astype(np.float64)
     bad = ~np.isfinite(out) | (out < 0) | (out != np.floor(out))
     if bad.any():
         first = out.flat[int(np.argmax(bad))]
-        raise ParameterError(f"{name} must be whole numbers >= 0; got {first:g}.")
+        raise ParameterError(f"{name} must be whole numbers >= 0; got {first:g}.", parameter=name)
     return out
 
 

@@ -94,15 +94,20 @@ def _durations(values: ArrayLike) -> NDArray[np.float64]:
     try:
         arr = np.asarray(values, dtype=np.float64)
     except (TypeError, ValueError) as err:
-        raise ParameterError(f"durations must be numbers; got {values!r}.") from err
+        raise ParameterError(
+            f"durations must be numbers; got {values!r}.", parameter="durations"
+        ) from err
     if arr.ndim != 1:
-        raise ParameterError(f"durations must be one-dimensional; got shape {arr.shape}.")
+        raise ParameterError(
+            f"durations must be one-dimensional; got shape {arr.shape}.", parameter="durations"
+        )
     bad = ~(arr >= 0) | np.isinf(arr)
     if bad.any():
         i = int(np.argmax(bad))
         raise ParameterError(
             f"durations must be finite and >= 0; got {arr[i].item()!r} at position {i}. "
-            "Measure each duration from the start of the spell."
+            "Measure each duration from the start of the spell.",
+            parameter="durations",
         )
     return arr
 
@@ -112,22 +117,27 @@ def _codes(
 ) -> NDArray[np.intp]:
     arr = np.asarray(values)
     if arr.shape != (size,):
-        raise ParameterError(f"{name} must have one entry per duration ({size}); got {arr.shape}.")
+        raise ParameterError(
+            f"{name} must have one entry per duration ({size}); got {arr.shape}.", parameter=name
+        )
     if arr.dtype.kind not in "iu":
         if arr.dtype.kind == "f" and np.all(np.isfinite(arr)) and np.all(arr == np.floor(arr)):
             arr = arr.astype(np.int64)
         elif size:
-            raise ParameterError(f"{name} must be integer codes; got dtype {arr.dtype}.")
+            raise ParameterError(
+                f"{name} must be integer codes; got dtype {arr.dtype}.", parameter=name
+            )
         else:
             arr = arr.astype(np.int64)
     if size and int(arr.min()) < 0:
         i = int(np.argmin(arr))
-        raise ParameterError(f"{name} must be >= 0; got {arr[i]} at position {i}.")
+        raise ParameterError(f"{name} must be >= 0; got {arr[i]} at position {i}.", parameter=name)
     if limit is not None and size and int(arr.max()) >= limit:
         i = int(np.argmax(arr))
         raise ParameterError(
             f"{name} must be < {limit_name}={limit}; got {arr[i]} at position {i}. "
-            f"Pass {limit_name}={int(arr[i]) + 1} or more."
+            f"Pass {limit_name}={int(arr[i]) + 1} or more.",
+            parameter=name,
         )
     return arr.astype(np.intp, copy=False)
 
@@ -136,7 +146,8 @@ def _observed(values: ArrayLike, size: int) -> NDArray[np.intp]:
     arr = np.asarray(values)
     if arr.shape != (size,):
         raise ParameterError(
-            f"observed must have one entry per duration ({size}); got shape {arr.shape}."
+            f"observed must have one entry per duration ({size}); got shape {arr.shape}.",
+            parameter="observed",
         )
     if arr.dtype.kind == "b":
         return arr.astype(np.intp)
@@ -147,9 +158,10 @@ def _observed(values: ArrayLike, size: int) -> NDArray[np.intp]:
         i = int(np.argmin(ok))
         raise ParameterError(
             f"observed must be True (event) or False (censored); got {arr[i].item()!r} "
-            f"at position {i}."
+            f"at position {i}.",
+            parameter="observed",
         )
-    raise ParameterError(f"observed must be booleans; got dtype {arr.dtype}.")
+    raise ParameterError(f"observed must be booleans; got dtype {arr.dtype}.", parameter="observed")
 
 
 def _n_groups(groups: ArrayLike | None, n_groups: int | None, size: int) -> tuple[Any, int]:
@@ -365,11 +377,13 @@ def _times(t: ArrayLike, name: str) -> tuple[NDArray[np.float64], bool]:
     try:
         arr = np.asarray(t, dtype=np.float64)
     except (TypeError, ValueError) as err:
-        raise ParameterError(f"{name} must be numbers; got {t!r}.") from err
+        raise ParameterError(f"{name} must be numbers; got {t!r}.", parameter=name) from err
     if arr.ndim > 1:
-        raise ParameterError(f"{name} must be a number or a 1-D array; got shape {arr.shape}.")
+        raise ParameterError(
+            f"{name} must be a number or a 1-D array; got shape {arr.shape}.", parameter=name
+        )
     if np.isnan(arr).any():
-        raise ParameterError(f"{name} must not be NaN; got {t!r}.")
+        raise ParameterError(f"{name} must not be NaN; got {t!r}.", parameter=name)
     return np.atleast_1d(arr), arr.ndim == 0
 
 
@@ -434,7 +448,9 @@ def _short_repr(name: str, **fields: object) -> str:
 
 def _group_code(group: object, n_groups: int) -> int:
     if isinstance(group, bool) or not isinstance(group, (int, np.integer)):
-        raise ParameterError(f"group must be an integer code; got {group!r}.")
+        raise ParameterError(f"group must be an integer code; got {group!r}.", parameter="group")
     if not 0 <= int(group) < n_groups:
-        raise ParameterError(f"group must be between 0 and {n_groups - 1}; got {group!r}.")
+        raise ParameterError(
+            f"group must be between 0 and {n_groups - 1}; got {group!r}.", parameter="group"
+        )
     return int(group)

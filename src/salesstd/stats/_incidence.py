@@ -307,7 +307,8 @@ def cumulative_incidence(
         i = int(np.argmax(codes))
         raise ParameterError(
             f"cause must be between 0 and n_causes={n_causes}; got {codes[i]} at position {i}. "
-            f"Pass n_causes={int(codes[i])} or more."
+            f"Pass n_causes={int(codes[i])} or more.",
+            parameter="cause",
         )
     k = n_causes if n_causes is not None else max(int(codes.max()) if time.size else 1, 1)
     group_codes, n_g = _n_groups(groups, n_groups, time.size)

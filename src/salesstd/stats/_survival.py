@@ -349,24 +349,32 @@ def quantile_step(
 def _horizons(horizon: object, n_groups: int) -> NDArray[np.float64]:
     """One horizon per group: a number for all, or an array of one per group (NaN allowed)."""
     if isinstance(horizon, (bool, np.bool_, str, bytes)):
-        raise ParameterError(f"horizon must be a number >= 0; got {horizon!r}.")
+        raise ParameterError(
+            f"horizon must be a number >= 0; got {horizon!r}.", parameter="horizon"
+        )
     try:
         arr = np.asarray(horizon, dtype=np.float64)
     except (TypeError, ValueError) as err:
-        raise ParameterError(f"horizon must be a number >= 0; got {horizon!r}.") from err
+        raise ParameterError(
+            f"horizon must be a number >= 0; got {horizon!r}.", parameter="horizon"
+        ) from err
     if arr.ndim == 0:
         if not (np.isfinite(arr) and arr >= 0):
-            raise ParameterError(f"horizon must be a finite number >= 0; got {horizon!r}.")
+            raise ParameterError(
+                f"horizon must be a finite number >= 0; got {horizon!r}.", parameter="horizon"
+            )
         return np.full(n_groups, float(arr))
     if arr.shape != (n_groups,):
         raise ParameterError(
-            f"horizon must be one number or one per group ({n_groups}); got shape {arr.shape}."
+            f"horizon must be one number or one per group ({n_groups}); got shape {arr.shape}.",
+            parameter="horizon",
         )
     bad = ~np.isnan(arr) & ~((arr >= 0) & np.isfinite(arr))
     if bad.any():
         i = int(np.argmax(bad))
         raise ParameterError(
-            f"horizons must be finite and >= 0 (or NaN); got {arr[i].item()!r} at group {i}."
+            f"horizons must be finite and >= 0 (or NaN); got {arr[i].item()!r} at group {i}.",
+            parameter="horizons",
         )
     out: NDArray[np.float64] = arr.copy()
     return out
