@@ -24,12 +24,15 @@ FUNNEL = ss.Funnel.linear(["lead", "offer", "won"], lost="lost")
     ("call", "parameter"),
     [
         (lambda: ss.conversion(LOG, FUNNEL, confidence_level=1.5), "confidence_level"),
-        (lambda: ss.conversion(LOG, FUNNEL, skips="sometimes"), "skips"),
-        (lambda: ss.conversion(LOG, "funnel"), "funnel"),
+        (lambda: ss.conversion(LOG, FUNNEL, skips="sometimes"), "skips"),  # type: ignore[arg-type]
+        (lambda: ss.conversion(LOG, "funnel"), "funnel"),  # type: ignore[arg-type]
         (lambda: ss.time_in_stage(LOG, FUNNEL, min_stay=-1), "min_stay"),
         (lambda: ss.MarkovFunnel.bootstrap(LOG, FUNNEL, n_boot=0), "n_boot"),
         (lambda: ss.MarkovFunnel.bootstrap(LOG, FUNNEL, seed=-1), "seed"),
-        (lambda: ss.stats.proportion_interval(1, 2, confidence_level="high"), "confidence_level"),
+        (
+            lambda: ss.stats.proportion_interval(1, 2, confidence_level="high"),  # type: ignore[arg-type]
+            "confidence_level",
+        ),
         (lambda: ss.conversion(LOG, FUNNEL).at("lead", group="north"), "group"),
     ],
 )
