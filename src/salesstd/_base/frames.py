@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import importlib
 from collections import Counter
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Iterator, Mapping
 from types import ModuleType
 from typing import Any, Literal
 
@@ -35,8 +35,14 @@ def require(module: str) -> ModuleType:
         ) from err
 
 
-def frame_columns(frame: Any) -> tuple[dict[str, NDArray[Any]], set[str]]:  # noqa: ANN401
-    """Columns of any narwhals-readable table as numpy arrays, and the names of tz-aware ones.
+def frame_columns(frame: Any) -> tuple[Mapping[str, Any], set[str]]:  # noqa: ANN401
+    """Columns of any narwhals-readable table, converted on first use, and the tz-aware ones.
+
+    A column is converted only when the caller reads it, so columns a log does not use cost
+    nothing. Text and categorical columns (pandas ``object`` of str, ``string``, ``category``;
+    polars ``String``, ``Categorical``, ``Enum``; Arrow ``string`` and ``dictionary``) come
+    back as Arrow arrays, to be hash-coded without a Python object per row; a categorical's
+    codes are used as they are. Other columns come back as numpy arrays.
 
     Tz-aware datetime columns are converted to UTC (and returned naive, as UTC). Datetimes
     keep their own unit (``datetime64[s]``, ``[us]``...): the range check and the cast to
@@ -57,24 +63,68 @@ def frame_columns(frame: Any) -> tuple[dict[str, NDArray[Any]], set[str]]:  # no
             f"expected a DataFrame (pandas, polars or pyarrow); got {type(frame).__name__}. "
             "For plain rows use EventLog.from_records, for arrays EventLog.from_arrays."
         ) from err
-    out: dict[str, NDArray[Any]] = {}
-    aware: set[str] = set()
-    for name in df.columns:
-        series = df[name]
-        dtype = series.dtype
-        if isinstance(dtype, nw.Datetime):
-            if dtype.time_zone is not None:
-                series = series.dt.convert_time_zone("UTC").dt.replace_time_zone(None)
-                aware.add(str(name))
-            out[str(name)] = np.asarray(series.to_numpy())
-        elif dtype.is_integer() and series.null_count() > 0:
-            missing = np.asarray(series.is_null().to_numpy(), dtype=bool)
-            values = np.asarray(series.fill_null(0).to_numpy()).astype(object)
-            values[missing] = None
-            out[str(name)] = values
-        else:
-            out[str(name)] = np.asarray(series.to_numpy())
-    return out, aware
+    aware = {
+        str(name)
+        for name, dtype in df.schema.items()
+        if isinstance(dtype, nw.Datetime) and dtype.time_zone is not None
+    }
+    return _LazyColumns(df, [str(name) for name in df.columns]), aware
+
+
+class _LazyColumns(Mapping[str, Any]):
+    """The columns of a narwhals frame by name, each converted when first read."""
+
+    def __init__(self, df: Any, names: list[str]) -> None:  # noqa: ANN401
+        self._df = df
+        self._names = names
+        self._done: dict[str, Any] = {}
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._names)
+
+    def __len__(self) -> int:
+        return len(self._names)
+
+    def __getitem__(self, name: str) -> Any:  # noqa: ANN401
+        if name not in self._done:
+            if name not in self._names:
+                raise KeyError(name)
+            self._done[name] = _convert(self._df[name])
+        return self._done[name]
+
+
+def _convert(series: Any) -> Any:  # noqa: ANN401
+    nw = lazy.nw
+    dtype = series.dtype
+    if isinstance(dtype, nw.Datetime):
+        if dtype.time_zone is not None:
+            series = series.dt.convert_time_zone("UTC").dt.replace_time_zone(None)
+        return np.asarray(series.to_numpy())
+    if dtype.is_integer() and series.null_count() > 0:
+        missing = np.asarray(series.is_null().to_numpy(), dtype=bool)
+        values = np.asarray(series.fill_null(0).to_numpy()).astype(object)
+        values[missing] = None
+        return values
+    if isinstance(dtype, (nw.String, nw.Categorical, nw.Enum, nw.Object)):
+        text = _arrow_text(series)
+        if text is not None:
+            return text
+    return np.asarray(series.to_numpy())
+
+
+def _arrow_text(series: Any) -> Any:  # noqa: ANN401
+    """The series as an Arrow text or dictionary array, or None if it is not all text."""
+    pa = lazy.pa
+    try:
+        array = series.to_arrow()
+    except (pa.ArrowException, TypeError, ValueError, OverflowError):  # mixed or huge values
+        return None
+    kind = array.type
+    if pa.types.is_dictionary(kind):
+        kind = kind.value_type
+    if pa.types.is_string(kind) or pa.types.is_large_string(kind) or pa.types.is_string_view(kind):
+        return array
+    return None
 
 
 def _check_labels(frame: Any) -> None:  # noqa: ANN401

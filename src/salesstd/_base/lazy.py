@@ -3,8 +3,8 @@
 Write ``lazy.sps.beta.ppf(...)``, ``lazy.special.ndtri(...)``, ``lazy.nx.DiGraph()`` or
 ``lazy.nw.from_native(...)``. The first access imports the module (under the interpreter's
 import lock, so it is thread-safe) and stores it in this module's globals; later accesses are
-plain attribute lookups. ``import salesstd`` therefore loads neither scipy nor networkx nor
-narwhals; the analyses that need them load them when first called.
+plain attribute lookups. ``import salesstd`` therefore loads none of scipy, networkx,
+narwhals or pyarrow; the analyses and readers that need them load them when first called.
 """
 
 from __future__ import annotations
@@ -15,12 +15,25 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:  # what type checkers see; at run time `__getattr__` supplies the modules
     import narwhals as nw
     import networkx as nx
+    import pyarrow as pa
+    import pyarrow.compute as pc
+    import pyarrow.csv as pcsv
+    import pyarrow.parquet as pq
     from scipy import special
     from scipy import stats as sps
 
-__all__ = ["nw", "nx", "special", "sps"]
+__all__ = ["nw", "nx", "pa", "pc", "pcsv", "pq", "special", "sps"]
 
-_MODULES = {"nw": "narwhals", "nx": "networkx", "special": "scipy.special", "sps": "scipy.stats"}
+_MODULES = {
+    "nw": "narwhals",
+    "nx": "networkx",
+    "pa": "pyarrow",
+    "pc": "pyarrow.compute",
+    "pcsv": "pyarrow.csv",
+    "pq": "pyarrow.parquet",
+    "special": "scipy.special",
+    "sps": "scipy.stats",
+}
 
 
 def __getattr__(name: str) -> object:

@@ -317,6 +317,16 @@ def _parse_rowwise(arr: NDArray[Any], tz: str | None) -> NDArray[np.int64]:
     return out
 
 
+def localize(ns: NDArray[np.int64], tz: str | None) -> NDArray[np.int64]:
+    """Naive nanoseconds read as wall-clock times in `tz` (None: UTC) to UTC; NaT stays."""
+    return _localize(ns, tz)
+
+
+def check_zone(tz: str) -> None:
+    """Refuse an unknown IANA zone name (`ParameterError` naming it)."""
+    _zone(tz)
+
+
 def _localize(ns: NDArray[np.int64], tz: str | None) -> NDArray[np.int64]:
     """Read naive wall-clock nanoseconds as local time in `tz` and return UTC nanoseconds."""
     if tz is None:

@@ -12,9 +12,10 @@ from typing import Any, Literal
 import numpy as np
 from numpy.typing import NDArray
 
+from salesstd._base import lazy
 from salesstd._base import validation as v
 from salesstd._base.columns import objects
-from salesstd._base.frames import frame_columns, require
+from salesstd._base.progress import check_progress, progress_bar
 from salesstd.errors import DroppedEventsWarning, InvalidLogError, ParameterError
 from salesstd.io._files import decode, read_bytes
 from salesstd.io._xes import parse_xes
@@ -36,6 +37,7 @@ def read_csv(
     delimiter: str = ",",
     encoding: str = "utf-8",
     on_invalid: Literal["raise", "drop"] = "raise",
+    progress: bool | None = False,
 ) -> EventLog:
     """Read a CSV file (plain or gzip-compressed) of one event per row.
 
@@ -59,6 +61,9 @@ def read_csv(
         delimiter: Field separator.
         encoding: Text encoding of the file.
         on_invalid: ``"raise"`` or ``"drop"`` rows with a missing id or time.
+        progress: Draw a progress bar on stderr while reading (needs tqdm:
+            ``pip install 'salesstd[progress]'``); ``None`` draws one only when stderr is a
+            terminal.
 
     Returns:
         The log, sorted by (case, time).
@@ -78,6 +83,7 @@ def read_csv(
             f"encoding must be a codec name such as 'utf-8'; got {encoding!r}.",
             parameter="encoding",
         )
+    check_progress(progress)
     p, raw = read_bytes(_check_path(path))
     text = decode(p, raw, encoding)
     columns, lines = _csv_columns(text, delimiter=delimiter, name=str(p))
@@ -236,6 +242,7 @@ def read_parquet(
     order: str | None = None,
     tz: str | None = None,
     on_invalid: Literal["raise", "drop"] = "raise",
+    progress: bool | None = False,
 ) -> EventLog:
     """Read a Parquet file of one event per row (needs pyarrow).
 
@@ -249,6 +256,9 @@ def read_parquet(
         order: Column that orders events of a case with equal timestamps.
         tz: IANA zone for naive times (UTC by default).
         on_invalid: ``"raise"`` or ``"drop"`` rows with a missing id or time.
+        progress: Draw a progress bar on stderr while reading (needs tqdm:
+            ``pip install 'salesstd[progress]'``); ``None`` draws one only when stderr is a
+            terminal.
 
     Returns:
         The log, sorted by (case, time).
@@ -258,17 +268,57 @@ def read_parquet(
         MissingDependencyError: If pyarrow is not installed.
     """
     p = _check_path(path)
-    pq = require("pyarrow.parquet")
+    show = check_progress(progress)
+    pa, pq = lazy.pa, lazy.pq
     if not os.path.exists(p):  # noqa: PTH110
         raise InvalidLogError(f"file {p!r} does not exist; check the path.")
     try:
-        table = pq.read_table(p)
+        schema = pq.read_schema(p)
     except Exception as err:  # pyarrow raises ArrowInvalid, OSError, ...
         raise InvalidLogError(
             f"file {p!r} is not a readable Parquet file ({err}). Use read_csv or read_xes "
             "for other formats."
         ) from err
-    columns, aware = frame_columns(table)
+    names = list(schema.names)
+    _check_parquet_names(names, p)
+    wanted = {case, activity, time, order}
+    wanted.update(c for c in (case_attributes or ()) if isinstance(c, str))
+    if attributes is None:
+        wanted.update(names)
+    else:
+        wanted.update(c for c in attributes if isinstance(c, str))
+    needed = [c for c in names if c in wanted]
+    # Text columns are read as dictionaries: Parquet stores them dictionary-encoded, and the
+    # codes are used as they are, never expanded into one string per row.
+    text = [
+        c
+        for c in needed
+        if pa.types.is_string(schema.field(c).type)
+        or pa.types.is_large_string(schema.field(c).type)
+    ]
+    try:
+        file = pq.ParquetFile(p, read_dictionary=text)
+        with progress_bar(
+            show,
+            total=file.metadata.num_rows,
+            desc=os.path.basename(p),  # noqa: PTH119
+            unit="rows",
+        ) as bar:
+            groups = []
+            for i in range(file.num_row_groups):
+                group = file.read_row_group(i, columns=needed)
+                bar.update(group.num_rows)
+                groups.append(group)
+        table = pa.concat_tables(groups) if groups else schema.empty_table().select(needed)
+    except Exception as err:  # pyarrow raises ArrowInvalid, OSError, ...
+        raise InvalidLogError(
+            f"file {p!r} is not a readable Parquet file ({err}). Use read_csv or read_xes "
+            "for other formats."
+        ) from err
+    aware = {
+        c for c in needed if pa.types.is_timestamp(schema.field(c).type) and schema.field(c).type.tz
+    }
+    columns = {c: (table.column(c) if c in wanted else None) for c in names}
     return EventLog(
         **from_columns(
             columns,
@@ -287,6 +337,17 @@ def read_parquet(
     )
 
 
+def _check_parquet_names(names: list[str], path: str) -> None:
+    """Refuse duplicate column names (Parquet allows them), naming the first."""
+    seen: set[str] = set()
+    for name in names:
+        if name in seen:
+            raise InvalidLogError(
+                f"file {os.path.basename(path)!r} has the column {name!r} twice; rename one."  # noqa: PTH119
+            )
+        seen.add(name)
+
+
 def read_xes(
     path: str | os.PathLike[str],
     *,
@@ -296,6 +357,7 @@ def read_xes(
     time: str = "time:timestamp",
     tz: str | None = None,
     on_invalid: Literal["raise", "drop"] = "raise",
+    progress: bool | None = False,
 ) -> EventLog:
     """Read an XES event log (IEEE 1849), plain or gzip-compressed.
 
@@ -319,6 +381,9 @@ def read_xes(
         tz: IANA zone for timestamps written without a UTC offset.
         on_invalid: ``"raise"`` or ``"drop"`` events with a missing activity or time, or
             outside any trace.
+        progress: Draw a progress bar on stderr while reading (needs tqdm:
+            ``pip install 'salesstd[progress]'``); ``None`` draws one only when stderr is a
+            terminal.
 
     Returns:
         The log, sorted by (case, time); equal timestamps keep file order.
@@ -330,6 +395,7 @@ def read_xes(
         ParameterError: If `lifecycle` is not None, a string or a sequence of strings.
     """
     policy = v.on_invalid(on_invalid)
+    check_progress(progress)
     file = _check_path(path)
     for param, key in (("case", case), ("activity", activity), ("time", time)):
         if not isinstance(key, str):

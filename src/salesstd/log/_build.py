@@ -18,6 +18,8 @@ from salesstd._base import columns as _columns
 from salesstd._base import timestamps as _time
 from salesstd._base import validation as v
 from salesstd.errors import DroppedEventsWarning, InvalidLogError, ParameterError
+from salesstd.log import _arrow as arrow
+from salesstd.log._arrow import Coded, Parsed
 
 RESERVED = ("case", "activity", "time")
 
@@ -78,16 +80,42 @@ def from_columns(
         event_cols = column_names("attributes", attributes) or []
         for col in event_cols:
             v.require_column(col, names, param="attributes", where=where)
+    zone = None if time in aware else tz
     return build(
-        {"case": columns[case], "activity": columns[activity], "time": columns[time]},
+        {
+            "case": _from_arrow(columns[case], role="id"),
+            "activity": _from_arrow(columns[activity], role="id"),
+            "time": _from_arrow(columns[time], role="time", tz=zone),
+        },
         names={"case": case, "activity": activity, "time": time},
-        attributes={c: columns[c] for c in event_cols},
-        case_attributes={c: columns[c] for c in case_cols},
-        order=columns[order] if order is not None else None,
-        tz=None if time in aware else tz,
+        attributes={c: _from_arrow(columns[c], role="attribute") for c in event_cols},
+        case_attributes={c: _from_arrow(columns[c], role="attribute") for c in case_cols},
+        order=_from_arrow(columns[order], role="order") if order is not None else None,
+        tz=zone,
         on_invalid=v.on_invalid(on_invalid),
         row_label=row_label,
     )
+
+
+def _is_arrow(values: object) -> bool:
+    return type(values).__module__.startswith("pyarrow")
+
+
+def _from_arrow(values: Any, *, role: str, tz: str | None = None) -> Any:  # noqa: ANN401
+    """An Arrow column as `build` takes it; any other column unchanged.
+
+    Text and dictionary columns become `Coded` (ids and attributes), times `Parsed`, and
+    everything else numpy. The order column is compared as values, so it is never coded.
+    """
+    if not _is_arrow(values):
+        return values
+    if role == "time":
+        if tz is not None:
+            _time.check_zone(tz)
+        return arrow.parse_times(values, tz=tz)
+    if role != "order" and arrow.is_text(values):
+        return arrow.code(values)
+    return arrow.numpy_values(values)
 
 
 def column_names(param: str, value: object) -> list[str] | None:
@@ -129,13 +157,13 @@ def build(
     row_label: Callable[[int], str],
 ) -> dict[str, Any]:
     """Validate, drop (if asked), factorize, sort; return the fields of the log."""
-    case_raw = _columns.as_1d(core["case"], name=names["case"])
-    act_raw = _columns.as_1d(core["activity"], name=names["activity"])
-    time_in = _columns.as_1d(core["time"], name=names["time"])
+    case_raw = _column(core["case"], names["case"])
+    act_raw = _column(core["activity"], names["activity"])
+    time_in = _column(core["time"], names["time"])
     n = case_raw.size
     extra = {**attributes, **case_attributes}
     lengths = {names["activity"]: act_raw.size, names["time"]: time_in.size}
-    lengths.update({k: _columns.as_1d(a, name=k).size for k, a in extra.items()})
+    lengths.update({k: _column(a, k).size for k, a in extra.items()})
     if order is not None:
         lengths["order"] = _columns.as_1d(order, name="order").size
     for col, size in lengths.items():
@@ -159,7 +187,7 @@ def build(
         )
 
     try:
-        ns = _time.parse_times(time_in, tz=tz)
+        ns = time_in.ns if isinstance(time_in, Parsed) else _time.parse_times(time_in, tz=tz)
     except ParameterError as err:
         if time_in.dtype.kind not in "iufb":
             raise
@@ -169,8 +197,8 @@ def build(
             "them to datetimes first, e.g. values.astype('datetime64[s]') for epoch seconds."
         ) from err
     bad_time = ns == _time.NAT
-    bad_case = _columns.null_mask(case_raw)
-    bad_act = _columns.null_mask(act_raw)
+    bad_case = _missing(case_raw)
+    bad_act = _missing(act_raw)
     bad = bad_time | bad_case | bad_act
     if bad.any():
         if on_invalid == "raise":
@@ -191,21 +219,23 @@ def build(
             stacklevel=v.caller_stacklevel(),
         )
         case_raw, act_raw, ns = case_raw[keep], act_raw[keep], ns[keep]
-        attributes = {k: np.asarray(a)[keep] for k, a in attributes.items()}
-        case_attributes = {k: np.asarray(a)[keep] for k, a in case_attributes.items()}
+        attributes = {k: _rows(a, keep) for k, a in attributes.items()}
+        case_attributes = {k: _rows(a, keep) for k, a in case_attributes.items()}
         order = np.asarray(order)[keep] if order is not None else None
         n = keep.size
 
     _time.check_span(ns, column=names["time"])
-    case_vals = _columns.homogeneous(case_raw, name=f"column {names['case']!r}")
-    act_vals = _columns.homogeneous(act_raw, name=f"column {names['activity']!r}")
-
     # One stable sort by (case, [order], time); string (or other object) ids are coded first
     # so the sort is over integers, numeric ids are sorted as they are.
-    if case_vals.dtype.kind in "OUS":
-        case_uniques, case_key = _columns.factorize(case_vals)
+    case_uniques: NDArray[Any] | None
+    if isinstance(case_raw, Coded):
+        case_uniques, case_key = case_raw.uniques, case_raw.codes
     else:
-        case_uniques, case_key = None, case_vals
+        case_vals = _columns.homogeneous(case_raw, name=f"column {names['case']!r}")
+        if case_vals.dtype.kind in "OUS":
+            case_uniques, case_key = _columns.factorize(case_vals)
+        else:
+            case_uniques, case_key = None, case_vals
     order_key = (
         None
         if order is None
@@ -240,13 +270,24 @@ def build(
         case_names = _columns.to_object(case_uniques[sorted_case[first_rows]])
     del sorted_case
 
-    act_uniques, act_codes = _columns.factorize(act_vals)
+    if isinstance(act_raw, Coded):
+        compact = act_raw.compact()
+        act_uniques, act_codes = compact.uniques, compact.codes
+    else:
+        act_vals = _columns.homogeneous(act_raw, name=f"column {names['activity']!r}")
+        act_uniques, act_codes = _columns.factorize(act_vals)
     act_sorted = take(act_codes)
     del act_codes
 
     event_attrs = {k: take(_attribute_array(a, k, row_label)) for k, a in attributes.items()}
     case_attrs: dict[str, NDArray[Any]] = {}
     for name, col in case_attributes.items():
+        if isinstance(col, Coded):
+            # Coded text: constancy is checked on the codes, one integer comparison per row.
+            col_codes = take(col.codes)
+            _check_constant(name, col_codes, codes, case_names, shown=col.uniques)
+            case_attrs[name] = Coded(col.uniques, col_codes[first_rows]).values()
+            continue
         values = take(_attribute_array(col, name, row_label))
         _check_constant(name, values, codes, case_names)
         case_attrs[name] = values[first_rows]
@@ -279,6 +320,26 @@ def _is_sorted(case: NDArray[Any], ns: NDArray[np.int64], order: NDArray[Any] | 
     return bool((up | (same & (ns[1:] > ns[:-1])) | (same & tie & o_ok)).all())
 
 
+def _column(values: Any, name: str) -> Any:  # noqa: ANN401
+    """A column as `build` handles it: `Coded` and `Parsed` as they are, anything else 1-d."""
+    if isinstance(values, (Coded, Parsed)):
+        return values
+    return _columns.as_1d(values, name=name)
+
+
+def _missing(values: Any) -> NDArray[np.bool_]:  # noqa: ANN401
+    """Missing ids: null, NaN, NaT or the empty string."""
+    if isinstance(values, Coded):
+        return values.missing(empty_text=True)
+    return _columns.null_mask(values)
+
+
+def _rows(values: Any, keep: NDArray[np.intp]) -> Any:  # noqa: ANN401
+    if isinstance(values, (Coded, Parsed)):
+        return values[keep]
+    return np.asarray(values)[keep]
+
+
 def _attribute_array(
     values: Any,  # noqa: ANN401
     name: str,
@@ -290,6 +351,10 @@ def _attribute_array(
         InvalidLogError: If a datetime lies outside what datetime64[ns] holds (a cast would
             wrap the year 3000 round to 1830).
     """
+    if isinstance(values, Coded):
+        return values.values()
+    if isinstance(values, Parsed):
+        return _time.to_datetime64(values.ns)
     arr = _columns.as_1d(values, name=name)
     if arr.dtype.kind == "M":
         ns = _time.to_datetime64(_time.datetime64_to_ns(arr))
@@ -310,9 +375,17 @@ def _attribute_array(
 
 
 def _check_constant(
-    name: str, values: NDArray[Any], codes: NDArray[np.int32], case_names: NDArray[Any]
+    name: str,
+    values: NDArray[Any],
+    codes: NDArray[np.int32],
+    case_names: NDArray[Any],
+    *,
+    shown: NDArray[Any] | None = None,
 ) -> None:
-    """Raise if a case attribute takes two values within one case."""
+    """Raise if a case attribute takes two values within one case.
+
+    With `shown`, `values` are codes into it (-1 missing) and the message quotes `shown`.
+    """
     if values.size < 2:  # noqa: PLR2004
         return
     same_case = codes[1:] == codes[:-1]
@@ -334,9 +407,13 @@ def _check_constant(
     if clash.size:
         i = int(clash[0])
         case = case_names[codes[i]]
+        first, then = values[i], values[i + 1]
+        if shown is not None:
+            first = None if first < 0 else shown[first]
+            then = None if then < 0 else shown[then]
         raise InvalidLogError(
             f"case attribute {name!r} is not constant within case {case!r}: "
-            f"{values[i]!r} then {values[i + 1]!r}. Pass it in attributes= instead, "
+            f"{first!r} then {then!r}. Pass it in attributes= instead, "
             "to keep it per event."
         )
 

@@ -1,0 +1,241 @@
+"""Columns from Apache Arrow without a Python object per row: coded text and parsed times.
+
+The readers and `EventLog.from_frame` hand Arrow arrays here. Text columns (and columns
+that arrive coded: Arrow dictionaries, pandas and polars categoricals) become a `Coded`
+column, sorted distinct values and one int32 code per row, found with Arrow's hash
+dictionary encoding rather than a sort of Python strings. Time columns become a `Parsed`
+column of UTC nanoseconds, parsed by Arrow's ISO 8601 parser when every value is in a form
+that parser and salesstd read the same way, and by salesstd's own parser otherwise, so
+the strict semantics (offsets applied exactly, naive times in `tz`, out-of-range and
+unparseable values refused by row) never depend on which path ran.
+
+`salesstd.log._build.build` takes `Coded` and `Parsed` columns where it takes arrays.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from salesstd._base import lazy
+from salesstd._base import timestamps as _time
+from salesstd._base.columns import objects
+
+if TYPE_CHECKING:
+    from numpy.typing import NDArray
+
+__all__ = ["Coded", "Parsed", "code", "is_text", "numpy_values", "parse_times"]
+
+
+class Coded:
+    """A coded column: sorted distinct values and one int32 code per row (-1: missing).
+
+    Attributes:
+        uniques: The distinct values, sorted as `numpy.unique` sorts them, as Python objects.
+        codes: One code per row into `uniques`; -1 where the value is missing (null).
+    """
+
+    __slots__ = ("codes", "uniques")
+
+    def __init__(self, uniques: NDArray[np.object_], codes: NDArray[np.int32]) -> None:
+        self.uniques = uniques
+        self.codes = codes
+
+    @property
+    def size(self) -> int:
+        return int(self.codes.size)
+
+    def __len__(self) -> int:
+        return self.size
+
+    def __getitem__(self, index: Any) -> Any:  # noqa: ANN401
+        """The value at row `index` (None if missing), or the rows `index` as a `Coded`."""
+        if isinstance(index, (int, np.integer)):
+            code = int(self.codes[index])
+            return None if code < 0 else self.uniques[code]
+        return Coded(self.uniques, self.codes[index])
+
+    def missing(self, *, empty_text: bool) -> NDArray[np.bool_]:
+        """True where the value is null, and (if `empty_text`) where it is the empty string."""
+        out = self.codes < 0
+        if empty_text:
+            hit = np.flatnonzero(self.uniques == "")
+            if hit.size:
+                out |= self.codes == hit[0]
+        return np.asarray(out, dtype=bool)
+
+    def compact(self) -> Coded:
+        """The same column without distinct values that no row uses."""
+        used = np.zeros(self.uniques.size + 1, dtype=bool)
+        used[self.codes] = True  # -1 marks the spare last slot
+        used = used[:-1]
+        if used.all():
+            return self
+        remap = np.full(self.uniques.size + 1, -1, dtype=np.int32)
+        remap[:-1][used] = np.arange(int(used.sum()), dtype=np.int32)
+        return Coded(self.uniques[used], remap[self.codes])
+
+    def values(self) -> NDArray[np.object_]:
+        """One Python object per row (None where missing)."""
+        table = np.empty(self.uniques.size + 1, dtype=object)
+        table[:-1] = self.uniques
+        return table[self.codes]
+
+
+class Parsed:
+    """A time column already parsed: UTC nanoseconds, `_time.NAT` where missing or bad.
+
+    `raw` keeps the input so that a refused value is quoted as it was written.
+    """
+
+    __slots__ = ("ns", "raw")
+
+    def __init__(self, ns: NDArray[np.int64], raw: Any) -> None:  # noqa: ANN401
+        self.ns = ns
+        self.raw = raw
+
+    @property
+    def size(self) -> int:
+        return int(self.ns.size)
+
+    def __len__(self) -> int:
+        return self.size
+
+    def __getitem__(self, index: Any) -> Any:  # noqa: ANN401
+        if isinstance(index, (int, np.integer)):
+            value = self.raw[int(index)]
+            return value.as_py() if hasattr(value, "as_py") else value
+        return Parsed(self.ns[index], _take(self.raw, index))
+
+
+def _take(raw: Any, index: Any) -> Any:  # noqa: ANN401
+    if hasattr(raw, "take"):
+        return raw.take(lazy.pa.array(np.asarray(index)))
+    return np.asarray(raw)[index]
+
+
+def _chunked(values: Any) -> Any:  # noqa: ANN401
+    pa = lazy.pa
+    if isinstance(values, pa.ChunkedArray):
+        return values
+    return pa.chunked_array([values])
+
+
+def is_text(values: Any) -> bool:  # noqa: ANN401
+    """True for an Arrow column of text, or of any dictionary (coded) type."""
+    pa = lazy.pa
+    kind = values.type
+    return bool(pa.types.is_dictionary(kind) or _is_string(kind))
+
+
+def _is_string(kind: Any) -> bool:  # noqa: ANN401
+    pa = lazy.pa
+    return bool(
+        pa.types.is_string(kind) or pa.types.is_large_string(kind) or pa.types.is_string_view(kind)
+    )
+
+
+def code(values: Any) -> Coded:  # noqa: ANN401
+    """Code an Arrow array (text, dictionary or any hashable type) by hash, then sort.
+
+    Dictionary columns keep their dictionary: only their indices are read. Other columns are
+    dictionary-encoded by hash (one pass, no sort of the rows); then only the distinct values
+    are sorted, and the codes remapped to sorted order.
+    """
+    pa, pc = lazy.pa, lazy.pc
+    chunked = _chunked(values)
+    if pa.types.is_string_view(chunked.type):
+        chunked = chunked.cast(pa.large_string())
+    if not pa.types.is_dictionary(chunked.type):
+        chunked = pc.dictionary_encode(chunked)
+    if chunked.num_chunks == 0:
+        return Coded(np.empty(0, dtype=object), np.empty(0, dtype=np.int32))
+    chunked = chunked.unify_dictionaries()
+    dictionary = chunked.chunk(0).dictionary
+    codes = np.empty(len(chunked), dtype=np.int32)
+    start = 0
+    for chunk in chunked.chunks:
+        stop = start + len(chunk)
+        indices = chunk.indices.cast(pa.int32()).fill_null(-1)
+        codes[start:stop] = indices.to_numpy(zero_copy_only=False)
+        start = stop
+    if dictionary.null_count:
+        # A null inside the dictionary is a missing value too.
+        null_entries = np.flatnonzero(dictionary.is_null().to_numpy(zero_copy_only=False))
+        codes[np.isin(codes, null_entries)] = -1
+    coded = Coded(objects(dictionary.to_pylist()), codes).compact()
+    order = pc.sort_indices(pa.array(coded.uniques.tolist(), type=dictionary.type)).to_numpy()
+    rank = np.empty(order.size + 1, dtype=np.int32)
+    rank[order] = np.arange(order.size, dtype=np.int32)
+    rank[-1] = -1
+    return Coded(coded.uniques[order], rank[coded.codes])
+
+
+def numpy_values(values: Any) -> NDArray[Any]:  # noqa: ANN401
+    """A non-text Arrow column as numpy: numbers without nulls zero-copy, else via objects.
+
+    Integer columns with nulls become Python ints with None (never floats, which would merge
+    ids above 2**53); floats keep NaN for nulls; timestamps become datetime64 in their unit.
+    """
+    pa = lazy.pa
+    chunked = _chunked(values)
+    kind = chunked.type
+    if pa.types.is_integer(kind) and chunked.null_count:
+        return objects(chunked.to_pylist())
+    if pa.types.is_floating(kind):
+        return np.asarray(chunked.to_numpy(), dtype=np.float64)
+    if pa.types.is_timestamp(kind):
+        unit = kind.unit
+        raw = chunked.cast(pa.int64()).fill_null(_time.NAT).to_numpy()
+        return np.asarray(raw).view(f"datetime64[{unit}]")
+    if _is_string(kind):
+        return objects(chunked.to_pylist())
+    return np.asarray(chunked.to_numpy())
+
+
+def parse_times(values: Any, *, tz: str | None) -> Parsed:  # noqa: ANN401
+    """Parse an Arrow column of times to UTC nanoseconds with salesstd's semantics.
+
+    Timestamps with a zone are UTC already; naive ones are read in `tz` (UTC by default).
+    Text is cast by Arrow's ISO 8601 parser when the whole column parses one way (every value
+    with an offset, or every value without), which is the usual export. Anything else (mixed
+    forms, lowercase separators, spaces, out-of-range years, broken values) goes through
+    `salesstd._base.timestamps.parse_times`, which marks bad values NaT for the caller to
+    report by row.
+    """
+    pa, pc = lazy.pa, lazy.pc
+    if tz is not None:
+        _time.check_zone(tz)
+    chunked = _chunked(values)
+    kind = chunked.type
+    if pa.types.is_dictionary(kind):
+        chunked = chunked.cast(kind.value_type)
+        kind = chunked.type
+    if pa.types.is_string_view(kind):
+        chunked = chunked.cast(pa.large_string())
+        kind = chunked.type
+    if pa.types.is_timestamp(kind) or pa.types.is_date(kind):
+        naive = pa.types.is_date(kind) or kind.tz is None
+        as_ts = chunked.cast(pa.timestamp(kind.unit if not pa.types.is_date(kind) else "s"))
+        raw = np.asarray(as_ts.cast(pa.int64()).fill_null(_time.NAT).to_numpy())
+        stamps = raw.view(f"datetime64[{as_ts.type.unit}]")
+        ns = _time.datetime64_to_ns(stamps)
+        if naive:
+            ns = _time.localize(ns, tz)
+        return Parsed(ns, stamps)
+    if not _is_string(kind):
+        return Parsed(_time.parse_times(numpy_values(chunked), tz=tz), chunked)
+    for target, naive in ((pa.timestamp("ns", tz="UTC"), False), (pa.timestamp("ns"), True)):
+        try:
+            cast = pc.cast(chunked, target)
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+            continue
+        ns = np.asarray(cast.cast(pa.int64()).fill_null(_time.NAT).to_numpy(), dtype=np.int64)
+        if naive:
+            ns = _time.localize(ns, tz)
+        # Arrow reads an empty string as an error (so it never gets here), salesstd as
+        # missing: both agree that nulls are missing.
+        return Parsed(ns, chunked)
+    text = objects(chunked.to_pylist())
+    return Parsed(_time.parse_times(text, tz=tz), text)
