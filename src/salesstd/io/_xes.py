@@ -325,11 +325,12 @@ def _read_log(stream: io.BufferedIOBase, path: str, wanted: frozenset[str] | Non
     n_traces = 0
     trace_index = -1
     event_index = -1  # position of the event being read in its trace, kept or not
-    in_trace = in_event = False
+    in_trace = False
+    attribute_depth = 0  # depth of the open event's attributes (4), or 0 between events
     orphans = 0
 
     def where() -> str:
-        return _where(trace_index, event_index if in_event else None)
+        return _where(trace_index, event_index if attribute_depth else None)
 
     def attribute(
         name: str, attrs: list[str], columns: dict[str, list[object]], row: int, new: list[str]
@@ -366,8 +367,8 @@ def _read_log(stream: io.BufferedIOBase, path: str, wanted: frozenset[str] | Non
         _store(columns, key, value, row, new)
 
     def close_event() -> None:
-        nonlocal n_kept, in_event
-        in_event = False
+        nonlocal n_kept, attribute_depth
+        attribute_depth = 0
         if wanted is None:
             n_kept += 1
             return
@@ -386,33 +387,42 @@ def _read_log(stream: io.BufferedIOBase, path: str, wanted: frozenset[str] | Non
         fresh.clear()
 
     def start(name: str, attrs: list[str]) -> None:
-        nonlocal starts, n_traces, trace_index, event_index, in_trace, in_event, orphans
+        nonlocal starts
         starts += 1
-        depth = starts - len(ends)
-        if depth == 4:  # noqa: PLR2004 - a child of an event (the hot path) or of another child of a trace
-            if not in_event:
-                return
-            if len(attrs) == 4 and attrs[0] == "key" and attrs[2] == "value":  # noqa: PLR2004
-                column = event_columns_get(attrs[1])
-                if column is not None and len(column) == n_kept:
-                    role = roles_get(name)
-                    if role is _SHARED:
-                        text = attrs[3]
-                        column.append(shared_setdefault(text, text))
-                        return
-                    if role is _KEEP:
-                        column.append(attrs[3])
-                        return
+        if starts - len(ends) != attribute_depth:
+            structure(name, attrs, starts - len(ends))
+            return
+        # A child of the open event: the hot path, for ``<string key="k" value="v"/>``.
+        try:
+            key_name, key, value_name, text = attrs
+        except ValueError:  # not exactly two XML attributes
             attribute(name, attrs, event_columns, n_kept, fresh)
             return
-        if depth > 4:  # noqa: PLR2004 - nested attributes are ignored
+        if key_name == "key" and value_name == "value":
+            column = event_columns_get(key)
+            if column is not None and len(column) == n_kept:
+                role = roles_get(name)
+                if role is _SHARED:
+                    column.append(shared_setdefault(text, text))
+                    return
+                if role is _KEEP:
+                    column.append(text)
+                    return
+        attribute(name, attrs, event_columns, n_kept, fresh)
+
+    def structure(name: str, attrs: list[str], depth: int) -> None:
+        """Any element but a child of an open event: log, trace, event, trace attribute."""
+        nonlocal starts, n_traces, trace_index, event_index, in_trace, attribute_depth, orphans
+        if depth > 3:  # noqa: PLR2004 - nested attributes are ignored
             return
-        if in_event:  # an element at depth 3 or above starts: the event before it is complete
+        if (
+            attribute_depth
+        ):  # an element at depth 3 or above starts: the event before it is complete
             close_event()
         if depth == 3:  # noqa: PLR2004 - a child of a trace
             if in_trace:
                 if (roles_get(name) or _role(name, roles)) is _EVENT:
-                    in_event = True
+                    attribute_depth = depth + 1
                     event_index += 1
                     if fresh:
                         fresh.clear()
@@ -449,7 +459,7 @@ def _read_log(stream: io.BufferedIOBase, path: str, wanted: frozenset[str] | Non
     while chunk := read(_READ_SIZE):
         parser.Parse(chunk, False)  # noqa: FBT003 - expat's signature
     parser.Parse(b"", True)  # noqa: FBT003
-    if in_event:
+    if attribute_depth:
         close_event()
     if in_trace:
         trace_ends.append(n_kept)
