@@ -487,9 +487,10 @@ def parse_xes(
     Events come out in file order, trace by trace. Each typed XES attribute element becomes a
     value: ``string`` and ``id`` give `str`, ``int`` gives `int`, ``float`` gives `float`,
     ``boolean`` gives `bool`, and ``date`` gives the raw ISO 8601 string as written (not
-    parsed). Children of nested attributes and of ``list``/``container`` elements are ignored;
-    global defaults and log-level attributes are ignored. Gzip is detected by its magic bytes,
-    not by the file extension, and XML namespaces are stripped from tag names.
+    parsed); equal ``string`` values are mostly one shared `str` object. Children of nested
+    attributes and of ``list``/``container`` elements are ignored; global defaults and
+    log-level attributes are ignored. Gzip is detected by its magic bytes, not by the file
+    extension, and XML namespaces are stripped from tag names.
 
     Args:
         path: The ``.xes`` or ``.xes.gz`` file.
@@ -503,9 +504,11 @@ def parse_xes(
 
     Raises:
         InvalidLogError: The file does not exist or cannot be read, is a truncated or corrupt
-            gzip file, is not well-formed XML, declares UTF-8 but is not UTF-8, has no ``<log>``
-            root or no traces, has a trace or event attribute element without a key, or has an
-            ``int``/``float``/``boolean`` value that does not parse.
+            gzip file, is not well-formed XML, declares UTF-8 but is not UTF-8, contains a
+            document type declaration (``<!DOCTYPE ...>``: refused, so that no entity can be
+            expanded or fetched), has no ``<log>`` root or no traces, has a trace or event
+            attribute element without a key, or has an ``int``/``float``/``boolean`` value that
+            does not parse.
         ParameterError: ``lifecycle`` is an empty sequence or holds something other than strings.
 
     Examples:
