@@ -6,12 +6,18 @@ import csv
 import datetime as dt
 import gzip
 import json
+import tempfile
+import xml.etree.ElementTree as ET
 from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
+from xml.sax.saxutils import quoteattr
 
 import attrs
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from salesstd.errors import InvalidLogError, ParameterError
 from salesstd.io._xes import XesColumns, parse_xes
@@ -781,3 +787,307 @@ def test_a_log_without_stray_events_counts_none(tmp_path: Path) -> None:
         encoding="utf-8",
     )
     assert parse_xes(path).orphan_events == 0
+
+
+# --------------------------------------------------------------------------------------------
+# Hostile XML: no document type declaration, hence no entity is ever declared or expanded
+
+BILLION_LAUGHS = """<?xml version="1.0" encoding="UTF-8"?>
+<!DOCTYPE log [
+  <!ENTITY lol "lol">
+  <!ENTITY lol1 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">
+  <!ENTITY lol2 "&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;">
+  <!ENTITY lol3 "&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;">
+]>
+<log><trace><string key="concept:name" value="&lol3;"/>
+  <event><string key="concept:name" value="&lol3;"/></event></trace></log>
+"""
+
+
+def test_entity_expansion_is_refused(tmp_path: Path) -> None:
+    # Before: ElementTree expanded the entities (3000 "lol"s per value; a deeper nesting
+    # grows exponentially). Now the declaration is refused before any entity exists.
+    with pytest.raises(
+        InvalidLogError, match=r"document type declaration <!DOCTYPE \.\.\.> \(line 2\)"
+    ):
+        parse_xes(_write(tmp_path, BILLION_LAUGHS))
+
+
+@pytest.mark.parametrize("name", ["log.xes", "log.xes.gz"])
+def test_external_entity_is_refused_and_not_read(tmp_path: Path, name: str) -> None:
+    secret = tmp_path / "secret.txt"
+    secret.write_text("TOP-SECRET", encoding="utf-8")
+    text = (
+        f'<?xml version="1.0"?>\n<!DOCTYPE log [<!ENTITY xxe SYSTEM "{secret.as_uri()}">]>\n'
+        '<log><trace><string key="concept:name" value="c"/>'
+        "<event><string key='concept:name' value='a'/>&xxe;</event></trace></log>"
+    )
+    with pytest.raises(InvalidLogError, match="Remove the <!DOCTYPE") as info:
+        parse_xes(_write(tmp_path, text, name, compress=name.endswith(".gz")))
+    assert "TOP-SECRET" not in str(info.value)
+
+
+@pytest.mark.parametrize(
+    "doctype",
+    [
+        '<!DOCTYPE log [<!ENTITY % remote SYSTEM "http://127.0.0.1:9/x.dtd"> %remote;]>',
+        '<!DOCTYPE log SYSTEM "http://127.0.0.1:9/log.dtd">',
+        "<!DOCTYPE log>",
+    ],
+)
+def test_any_doctype_is_refused(tmp_path: Path, doctype: str) -> None:
+    text = (
+        f'<?xml version="1.0"?>\n{doctype}\n<log><trace><string key="k" value="v"/></trace></log>'
+    )
+    with pytest.raises(InvalidLogError, match=r"log\.xes' contains a document type declaration"):
+        parse_xes(_write(tmp_path, text))
+
+
+def test_predefined_and_character_entities_are_still_decoded(tmp_path: Path) -> None:
+    text = """<log><trace><string key="concept:name" value="&quot;q&apos; &#x41;&#66;"/>
+      <event><string key="concept:name" value="a &amp; b &lt;c&gt;"/></event></trace></log>"""
+    columns = parse_xes(_write(tmp_path, text))
+    assert columns.trace_columns == {"concept:name": ["\"q' AB"]}
+    assert columns.event_columns == {"concept:name": ["a & b <c>"]}
+
+
+def test_undefined_entity_is_malformed_xml(tmp_path: Path) -> None:
+    text = '<log><trace><string key="concept:name" value="&nope;"/></trace></log>'
+    with pytest.raises(InvalidLogError, match=r"undefined entity at line 1, column 12"):
+        parse_xes(_write(tmp_path, text))
+
+
+# --------------------------------------------------------------------------------------------
+# The streaming column builder
+
+
+def test_string_values_share_one_object_per_distinct_value(tmp_path: Path) -> None:
+    text = """<log><trace><string key="concept:name" value="c"/>
+      <event><string key="concept:name" value="lead"/><date key="t" value="2024-01-01"/></event>
+      <event><string key="concept:name" value="won"/><date key="t" value="2024-01-01"/></event>
+      <event><string key="concept:name" value="lead"/></event></trace></log>"""
+    names = parse_xes(_write(tmp_path, text)).event_columns["concept:name"]
+    assert names == ["lead", "won", "lead"]
+    # One object per distinct string: less memory, and the log builder deduplicates by identity.
+    assert names[0] is names[2]
+
+
+def test_string_memo_reset_keeps_values(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("salesstd.io._xes._SHARED_MAX", 2)
+    parts = ["<log>"]
+    for trace in range(20):
+        parts.append(f'<trace><string key="concept:name" value="c{trace}"/>')
+        parts.extend(
+            f'<event><string key="a" value="v{(trace * 3 + event) % 7}"/></event>'
+            for event in range(3)
+        )
+        parts.append("</trace>")
+    columns = parse_xes(_write(tmp_path, "".join([*parts, "</log>"])))
+    assert columns.event_columns["a"] == [f"v{k % 7}" for k in range(60)]
+    assert columns.trace_columns["concept:name"] == [f"c{k}" for k in range(20)]
+
+
+def test_dropped_events_leave_no_column_and_no_value(tmp_path: Path) -> None:
+    text = """<log><trace><string key="concept:name" value="c"/>
+      <event><string key="only-in-start" value="1"/><string key="x" value="s"/>
+        <string key="lifecycle:transition" value="start"/></event>
+      <event><string key="y" value="2"/><string key="x" value="3"/></event>
+      <event><string key="x" value="4"/><string key="lifecycle:transition" value="START"/>
+        <string key="z" value="dropped"/></event>
+      <event><string key="lifecycle:transition" value="Complete"/></event>
+      <event><int key="lifecycle:transition" value="7"/><string key="y" value="5"/></event>
+    </trace></log>"""
+    columns = parse_xes(_write(tmp_path, text), lifecycle="complete")
+    # Keys are ordered by their first kept event; keys of dropped events only are absent.
+    assert columns.event_columns == {
+        "y": ["2", None],
+        "x": ["3", None],
+        "lifecycle:transition": [None, "Complete"],
+    }
+    assert columns.event_trace.tolist() == [0, 0]
+    assert list(parse_xes(_write(tmp_path, text), lifecycle="7").event_columns) == [
+        "lifecycle:transition",
+        "y",
+    ]
+
+
+def test_attribute_elements_in_any_layout(tmp_path: Path) -> None:
+    text = """<log xmlns:x="urn:x"><trace><string value="c" key="concept:name"/>
+      <event>
+        <string value="v-first" key="a"/>
+        <string key='b' extra="ignored" value='with extra'/>
+        <x:string key="c" value="prefixed"/>
+        <string key="d" value="nested"><string key="e" value="ignored"/></string>
+        <!-- <string key="f" value="a comment"/> -->
+        <string key="g"
+                value="multi-line tag"/>
+        <float key="h" value=" 2.5 "/>
+        <int key="i" value="+3"/>
+      </event>
+      <event><string key="a" value="second"/><int key="a" value="9"/></event>
+    </trace></log>"""
+    columns = parse_xes(_write(tmp_path, text))
+    assert columns.event_columns == {
+        "a": ["v-first", 9],
+        "b": ["with extra", None],
+        "c": ["prefixed", None],
+        "d": ["nested", None],
+        "g": ["multi-line tag", None],
+        "h": [2.5, None],
+        "i": [3, None],
+    }
+    assert columns.trace_columns == {"concept:name": ["c"]}
+
+
+# --------------------------------------------------------------------------------------------
+# Differential test: the streaming parser against a plain reading of the documented semantics
+
+_KINDS = ("string", "id", "date", "int", "float", "boolean", "list", "container", "unknown")
+_KEYS = ("concept:name", "lifecycle:transition", "org:resource", "x", "y")
+_TEXTS = ("a", "A b", "complete", "COMPLETE", "Start", "schedule", "é & <ü>", ' "q" ', "")
+
+
+def _reference(data: bytes, wanted: frozenset[str] | None) -> XesColumns:
+    """What parse_xes documents, computed from a whole ElementTree (test documents only)."""
+    convert: dict[str, Callable[[str], object]] = {
+        "int": int,
+        "float": float,
+        "boolean": lambda text: text.strip().lower() in {"true", "1"},
+    }
+
+    def local(tag: str) -> str:
+        return tag.rsplit("}", 1)[-1]
+
+    def read(element: ET.Element) -> dict[str, object]:
+        out: dict[str, object] = {}
+        for child in element:
+            kind = local(child.tag)
+            if kind not in _KINDS or kind == "unknown":
+                continue
+            key, text = child.get("key"), child.get("value")
+            assert key is not None
+            if text is None:
+                if kind not in {"list", "container"}:
+                    out[key] = None
+                continue
+            out[key] = convert[kind](text) if kind in convert else text
+        return out
+
+    def columns(rows: list[dict[str, object]]) -> dict[str, list[object]]:
+        keys = dict.fromkeys(key for row in rows for key in row)
+        return {key: [row.get(key) for row in rows] for key in keys}
+
+    root = ET.fromstring(data)  # noqa: S314 - documents made by the test
+    traces: list[dict[str, object]] = []
+    events: list[dict[str, object]] = []
+    event_trace: list[int] = []
+    orphans = 0
+    for element in root:
+        if local(element.tag) == "event":
+            orphans += 1
+        if local(element.tag) != "trace":
+            continue
+        traces.append(read(element))
+        for event in element:
+            if local(event.tag) != "event":
+                continue
+            values = read(event)
+            transition = values.get("lifecycle:transition")
+            transition = "complete" if transition is None else transition
+            if wanted is None or str(transition).lower() in wanted:
+                events.append(values)
+                event_trace.append(len(traces) - 1)
+    return XesColumns(
+        columns(events), columns(traces), np.asarray(event_trace, dtype=np.int64), orphans
+    )
+
+
+@st.composite
+def _attribute_xml(draw: st.DrawFn, prefix: str) -> str:
+    kind = draw(st.sampled_from(_KINDS))
+    key = draw(st.sampled_from(_KEYS))
+    value: str | None
+    if kind == "int":
+        value = str(draw(st.integers(-(2**70), 2**70)))
+    elif kind == "float":
+        value = repr(draw(st.floats(allow_nan=False)))
+    elif kind == "boolean":
+        value = draw(st.sampled_from(["true", "FALSE", "1", "0"]))
+    else:
+        value = draw(st.sampled_from(_TEXTS))
+    if draw(st.integers(0, 5)) == 0:
+        value = None
+    parts = [f"key={quoteattr(key)}"] + ([f"value={quoteattr(value)}"] if value is not None else [])
+    if draw(st.booleans()):
+        parts.reverse()
+    if draw(st.integers(0, 5)) == 0:
+        parts.append('extra="e"')
+    tag = prefix + kind
+    if draw(st.integers(0, 4)) == 0:  # nested children are ignored, with or without a key
+        return f'<{tag} {" ".join(parts)}><string key="n" value="v"/><int value="x"/></{tag}>'
+    return f"<{tag} {' '.join(parts)}/>"
+
+
+@st.composite
+def _xes_documents(draw: st.DrawFn) -> str:
+    style = draw(st.sampled_from(["plain", "default", "prefixed"]))
+    prefix = "xes:" if style == "prefixed" else ""
+    xmlns = {
+        "plain": "",
+        "default": ' xmlns="http://www.xes-standard.org/"',
+        "prefixed": ' xmlns:xes="http://www.xes-standard.org/"',
+    }[style]
+    attribute = _attribute_xml(prefix)
+    out = [
+        f"<{prefix}log{xmlns}>",
+        f'<{prefix}global scope="event">{draw(attribute)}</{prefix}global>',
+    ]
+    for _ in range(draw(st.integers(1, 4))):
+        if draw(st.integers(0, 6)) == 0:
+            out.append(f"<{prefix}event>{draw(attribute)}</{prefix}event>")  # outside any trace
+        out.append(f"<{prefix}trace>")
+        for _ in range(draw(st.integers(0, 5))):
+            if draw(st.booleans()):
+                out.append(draw(attribute))
+            else:
+                body = draw(st.lists(attribute, max_size=5))
+                if draw(st.integers(0, 5)) == 0:
+                    body.insert(0, "<!-- a comment -->")
+                out.append(f"<{prefix}event>{''.join(body)}</{prefix}event>")
+        out.append(f"</{prefix}trace>")
+    out.append(f"</{prefix}log>")
+    return "\n".join(out)
+
+
+def _same_columns(got: XesColumns, expected: XesColumns) -> None:
+    for mine, theirs in (
+        (got.event_columns, expected.event_columns),
+        (got.trace_columns, expected.trace_columns),
+    ):
+        assert list(mine) == list(theirs)  # same keys in the same order
+        for key in theirs:
+            assert [(type(v), v) for v in mine[key]] == [(type(v), v) for v in theirs[key]]
+    assert got.event_trace.tolist() == expected.event_trace.tolist()
+    assert got.event_trace.dtype == np.int64
+    assert got.orphan_events == expected.orphan_events
+
+
+@settings(deadline=None, max_examples=150)
+@given(
+    text=_xes_documents(),
+    lifecycle=st.sampled_from([None, "complete", ("start", "COMPLETE"), "schedule"]),
+)
+def test_matches_a_whole_tree_reading(text: str, lifecycle: str | tuple[str, ...] | None) -> None:
+    wanted = (
+        None
+        if lifecycle is None
+        else frozenset(
+            [lifecycle.lower()] if isinstance(lifecycle, str) else [v.lower() for v in lifecycle]
+        )
+    )
+    data = text.encode("utf-8")
+    expected = _reference(data, wanted)
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "log.xes"
+        path.write_bytes(data)
+        _same_columns(parse_xes(path, lifecycle=lifecycle), expected)

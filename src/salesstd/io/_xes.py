@@ -1,9 +1,15 @@
 """Streaming reader of XES event logs (IEEE 1849) into plain columns.
 
-`parse_xes` reads a ``.xes`` file, gzip-compressed or not, with the standard library's
-`xml.etree.ElementTree.iterparse` and returns one Python list per attribute key, ready to be
-turned into a data frame by the caller. Memory stays flat: every trace is dropped from the
-XML tree as soon as its events have been copied into the columns.
+`parse_xes` reads a ``.xes`` file, gzip-compressed or not, with the standard library's expat
+parser (`xml.parsers.expat`) and returns one Python list per attribute key, ready to be turned
+into a data frame by the caller. No element tree is built: expat's start and end handlers
+append each attribute value to its column as the file streams through, so memory holds only
+the columns and a 1 MiB read buffer.
+
+The reader is safe against hostile XML: a document type declaration (``<!DOCTYPE ...>``, the
+only place where entities can be declared) is refused before any entity in it could be
+expanded, so neither entity expansion ("billion laughs") nor external entities (local files,
+URLs) can happen; only the five predefined entities and character references are decoded.
 
 Values are typed by their XES element (``string``/``id`` give `str`, ``int`` gives `int`,
 ``float`` gives `float`, ``boolean`` gives `bool`); ``date`` values are kept as the raw ISO 8601
@@ -19,11 +25,10 @@ import codecs
 import gzip
 import os
 import re
-import xml.etree.ElementTree as ET
 import zlib
 from collections.abc import Iterable, Mapping
 from contextlib import ExitStack
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Final, NoReturn
 from xml.parsers import expat
 
 import attrs
@@ -33,7 +38,7 @@ from salesstd.errors import InvalidLogError, ParameterError
 
 if TYPE_CHECKING:
     import io
-    from collections.abc import Callable, Sequence
+    from collections.abc import Sequence
 
     from numpy.typing import NDArray
 
@@ -44,6 +49,8 @@ _GZIP_MAGIC = b"\x1f\x8b"
 _LIFECYCLE_KEY = "lifecycle:transition"
 _DEFAULT_LIFECYCLE = "complete"
 _CHUNK = 1 << 16
+_READ_SIZE = 1 << 20  # bytes handed to expat at a time
+_SHARED_MAX = 1 << 16  # distinct string values remembered before the memo starts afresh
 _DECLARED_ENCODING = re.compile(rb"""<\?xml[^>]*?encoding\s*=\s*["']([A-Za-z0-9._-]+)["']""")
 _UTF8_NAMES = frozenset({"utf-8", "utf8"})
 _HEAD_BYTES = 1024
@@ -72,15 +79,7 @@ class XesColumns:
     orphan_events: int = 0
 
 
-def _parse_int(text: str) -> object:
-    return int(text)
-
-
-def _parse_float(text: str) -> object:
-    return float(text)
-
-
-def _parse_bool(text: str) -> object:
+def _parse_bool(text: str) -> bool:
     lowered = text.strip().lower()
     if lowered in {"true", "1"}:
         return True
@@ -89,51 +88,27 @@ def _parse_bool(text: str) -> object:
     raise ValueError(text)
 
 
-def _keep_text(text: str) -> object:
-    return text
-
-
-# Typed XES attribute elements and how their ``value`` is converted.
-_CONVERTERS: dict[str, Callable[[str], object]] = {
-    "string": _keep_text,
-    "id": _keep_text,
-    "date": _keep_text,
-    "int": _parse_int,
-    "float": _parse_float,
+# What an element is to the reader, by its local name. A typed attribute element maps to the
+# function converting its ``value``, or to ``_SHARED`` (``string``: the text, one `str` object
+# per distinct value, see `_read_log`) or ``_KEEP`` (``id``, ``date``: the text as is, as these
+# rarely repeat); ``list``/``container`` map to ``_COMPOSITE`` (their children are ignored, a
+# ``value`` of their own is kept as text); anything else is ``_IGNORED``.
+_SHARED: Final = object()
+_KEEP: Final = object()
+_COMPOSITE: Final = object()
+_EVENT: Final = object()
+_IGNORED: Final = object()
+_ROLES: dict[str, object] = {
+    "string": _SHARED,
+    "id": _KEEP,
+    "date": _KEEP,
+    "int": int,
+    "float": float,
     "boolean": _parse_bool,
+    "list": _COMPOSITE,
+    "container": _COMPOSITE,
+    "event": _EVENT,
 }
-# Composite attribute elements: their children are ignored, a ``value`` (if any) is kept.
-_COMPOSITES = frozenset({"list", "container"})
-
-
-class _Columns:
-    """Column builder that pads with None for rows lacking a key."""
-
-    __slots__ = ("columns", "n_rows")
-
-    def __init__(self) -> None:
-        self.columns: dict[str, list[object]] = {}
-        self.n_rows = 0
-
-    def append(self, row: dict[str, object]) -> None:
-        n = self.n_rows
-        columns = self.columns
-        for key, value in row.items():
-            column = columns.get(key)
-            if column is None:
-                column = [None] * n
-                columns[key] = column
-            elif len(column) < n:
-                column.extend([None] * (n - len(column)))
-            column.append(value)
-        self.n_rows = n + 1
-
-    def finish(self) -> dict[str, list[object]]:
-        n = self.n_rows
-        for column in self.columns.values():
-            if len(column) < n:
-                column.extend([None] * (n - len(column)))
-        return self.columns
 
 
 def _lifecycle_filter(lifecycle: str | Sequence[str] | None) -> frozenset[str] | None:
@@ -222,7 +197,7 @@ def _declares_utf8_but_is_not(path: str) -> int | None:
 
 def _translate_error(path: str, err: Exception, *, is_gzip: bool) -> InvalidLogError:
     """Turn an error raised while reading or parsing ``path`` into an InvalidLogError."""
-    if isinstance(err, ET.ParseError):
+    if isinstance(err, expat.ExpatError):
         bad_line = _declares_utf8_but_is_not(path)
         if bad_line is not None:
             return InvalidLogError(
@@ -230,7 +205,7 @@ def _translate_error(path: str, err: Exception, *, is_gzip: bool) -> InvalidLogE
                 f"line {bad_line}); re-save it as UTF-8 or declare its real encoding in the "
                 "<?xml ... encoding=...?> header."
             )
-        line, column = err.position
+        line, column = err.lineno, err.offset
         return InvalidLogError(
             f"XES file '{path}' is not well-formed XML ({expat.ErrorString(err.code)} at "
             f"line {line}, column {column}); check that it is a complete XES file."
@@ -242,120 +217,264 @@ def _translate_error(path: str, err: Exception, *, is_gzip: bool) -> InvalidLogE
     )
 
 
-def _local_name(tag: str, cache: dict[str, str]) -> str:
-    """Return ``tag`` without its ``{namespace}`` prefix, memoised in ``cache``."""
-    name = cache.get(tag)
-    if name is None:
-        name = tag.rsplit("}", 1)[-1] if tag.startswith("{") else tag
-        cache[tag] = name
-    return name
-
-
 def _where(trace_index: int, event_index: int | None) -> str:
     if event_index is None:
         return f"trace {trace_index} (0-based)"
     return f"event {event_index} of trace {trace_index} (both 0-based)"
 
 
-def _read_attributes(
-    element: ET.Element,
-    names: dict[str, str],
-    path: str,
-    trace_index: int,
-    event_index: int | None,
-) -> tuple[dict[str, object], list[ET.Element]]:
-    """Read the top-level attributes of a trace or event; return them and the child events."""
-    values: dict[str, object] = {}
-    events: list[ET.Element] = []
-    converters = _CONVERTERS
-    for child in element:
-        tag = child.tag
-        kind = names.get(tag)
-        if kind is None:
-            kind = _local_name(tag, names)
-        convert = converters.get(kind)
-        if convert is None:
-            if kind == "event":
-                events.append(child)
-                continue
-            if kind not in _COMPOSITES:
-                continue
-        attrib = child.attrib
-        key = attrib.get("key")
-        if key is None:
-            raise InvalidLogError(
-                f"XES file '{path}' has a <{kind}> attribute without a key in "
-                f"{_where(trace_index, event_index)}; give every attribute element a "
-                'key="..." attribute.'
-            )
-        text = attrib.get("value")
-        if text is None:
-            if convert is not None:  # a list/container without a value of its own is skipped
-                values[key] = None
-        elif convert is None or convert is _keep_text:
-            values[key] = text
-        else:
-            try:
-                values[key] = convert(text)
-            except ValueError as err:
-                raise InvalidLogError(
-                    f"XES file '{path}' has a <{kind}> attribute {key!r} with value {text!r} "
-                    f"in {_where(trace_index, event_index)} that is not a valid {kind}; fix the "
-                    "value or declare the attribute as <string>."
-                ) from err
-    return values, events
+def _local_name(name: str) -> str:
+    """``name`` without the ``namespace-uri}`` prefix expat puts before namespaced names."""
+    return name.rpartition("}")[2]
+
+
+def _role(name: str, roles: dict[str, object]) -> object:
+    """What element ``name`` is to the reader (see `_ROLES`), memoised in ``roles``."""
+    role = _ROLES.get(_local_name(name), _IGNORED)
+    roles[name] = role
+    return role
+
+
+def _key_and_value(attrs: list[str]) -> tuple[str | None, str | None]:
+    """The ``key`` and ``value`` XML attributes of an element, from expat's ordered list."""
+    key = value = None
+    for i in range(0, len(attrs), 2):
+        if attrs[i] == "key":
+            key = attrs[i + 1]
+        elif attrs[i] == "value":
+            value = attrs[i + 1]
+    return key, value
+
+
+def _store(
+    columns: dict[str, list[object]],
+    key: str,
+    value: object,
+    row: int,
+    fresh: list[str],
+) -> None:
+    """Put ``value`` in row ``row`` of column ``key``, padding with None; note new columns."""
+    column = columns.get(key)
+    if column is None:
+        column = [None] * row
+        columns[key] = column
+        fresh.append(key)
+    elif len(column) > row:  # the key is repeated in one trace or event: the last one wins
+        column[row] = value
+        return
+    elif len(column) < row:
+        column.extend([None] * (row - len(column)))
+    column.append(value)
+
+
+def _finish(columns: dict[str, list[object]], n_rows: int) -> dict[str, list[object]]:
+    for column in columns.values():
+        if len(column) < n_rows:
+            column.extend([None] * (n_rows - len(column)))
+    return columns
+
+
+def _refuse_dtd(path: str, parser: expat.XMLParserType, what: str) -> NoReturn:
+    raise InvalidLogError(
+        f"XES file '{path}' contains {what} (line {parser.CurrentLineNumber}); XES logs need "
+        "none, and salesstd refuses document type declarations so that no entity is expanded "
+        "or fetched from outside the file. Remove the <!DOCTYPE ...> declaration."
+    )
 
 
 def _read_log(stream: io.BufferedIOBase, path: str, wanted: frozenset[str] | None) -> XesColumns:
-    """Stream ``stream`` through iterparse and collect the columns (errors propagate raw)."""
-    names: dict[str, str] = {}
-    events = _Columns()
-    traces = _Columns()
-    event_trace: list[int] = []
+    """Stream ``stream`` through an expat parser whose handlers fill the columns directly.
+
+    No element tree is built: the start handler appends each attribute value to its column as
+    soon as expat reports the element. The end handler is ``list.append`` (a C call, no Python
+    frame): the depth of an element is the number of starts minus the number of ends, and an
+    event or trace is finished when the next element at its level or above starts, or at the
+    end of the file. Events that the lifecycle filter drops are then taken back out of the
+    columns. Errors raised by expat, by the stream or by the handlers propagate raw.
+    """
+    parser = expat.ParserCreate(namespace_separator="}")
+    parser.ordered_attributes = True  # attributes as [name, value, ...]: cheaper than a dict
+    parser.SetParamEntityParsing(expat.XML_PARAM_ENTITY_PARSING_NEVER)
+
+    def refuse_doctype(*_: object) -> None:
+        _refuse_dtd(path, parser, "a document type declaration <!DOCTYPE ...>")
+
+    def refuse_entity(*_: object) -> None:
+        _refuse_dtd(path, parser, "an entity declaration <!ENTITY ...>")
+
+    def refuse_external(*_: object) -> int:
+        _refuse_dtd(path, parser, "a reference to an external entity")
+
+    parser.StartDoctypeDeclHandler = refuse_doctype
+    parser.EntityDeclHandler = refuse_entity
+    parser.UnparsedEntityDeclHandler = refuse_entity
+    parser.ExternalEntityRefHandler = refuse_external
+
+    roles: dict[str, object] = {}  # element name -> role, see _ROLES
+    roles_get = roles.get
+    event_columns: dict[str, list[object]] = {}
+    event_columns_get = event_columns.get
+    trace_columns: dict[str, list[object]] = {}
+    # ``string`` values repeat (activities, resources, lifecycle transitions): one str object
+    # per distinct value saves memory and lets the caller deduplicate by object identity.
+    shared: dict[str, str] = {}
+    shared_setdefault = shared.setdefault
+    fresh: list[str] = []  # event columns created by the event being read
+    trace_ends: list[int] = []  # number of kept events when each trace closed
+    ends: list[str] = []  # one entry per closed element since the last trace started
+    starts = 0  # elements started since the last trace started, plus that trace's depth
+    n_kept = 0  # kept events so far: the row of the event being read
+    n_traces = 0
+    trace_index = -1
+    event_index = -1  # position of the event being read in its trace, kept or not
+    in_trace = False
+    attribute_depth = 0  # depth of the open event's attributes (4), or 0 between events
     orphans = 0
-    root: ET.Element | None = None
-    depth = 0
-    for kind, element in ET.iterparse(stream, events=("start", "end")):  # noqa: S314
-        if kind == "start":
-            depth += 1
-            if root is None:
-                root = element
-                root_name = _local_name(element.tag, names)
-                if root_name != "log":
-                    raise InvalidLogError(
-                        f"XES file '{path}' contains no traces (its root element is "
-                        f"<{root_name}>, not <log>); pass an XES event log."
-                    )
-            continue
-        if depth == 2 and root is not None and _local_name(element.tag, names) == "trace":  # noqa: PLR2004
-            trace_index = traces.n_rows
-            trace_values, trace_events = _read_attributes(element, names, path, trace_index, None)
-            traces.append(trace_values)
-            for event_index, event in enumerate(trace_events):
-                event_values, _ = _read_attributes(event, names, path, trace_index, event_index)
-                if wanted is not None:
-                    transition = event_values.get(_LIFECYCLE_KEY)
-                    if transition is None:
-                        transition = _DEFAULT_LIFECYCLE
-                    if str(transition).lower() not in wanted:
-                        continue
-                events.append(event_values)
-                event_trace.append(trace_index)
-            # Drop the finished trace (and any log-level element before it) from the tree.
-            element.clear()
-            root.clear()
-        elif depth == 2 and root is not None and _local_name(element.tag, names) == "event":  # noqa: PLR2004
-            orphans += 1
-            element.clear()
-        depth -= 1
-    if traces.n_rows == 0:
+
+    def where() -> str:
+        return _where(trace_index, event_index if attribute_depth else None)
+
+    def attribute(
+        name: str, attrs: list[str], columns: dict[str, list[object]], row: int, new: list[str]
+    ) -> None:
+        """Read the attribute element ``name`` into row ``row`` of ``columns`` (any case)."""
+        role = roles_get(name) or _role(name, roles)
+        if role is _IGNORED or role is _EVENT:
+            return
+        key, text = _key_and_value(attrs)
+        if key is None:
+            raise InvalidLogError(
+                f"XES file '{path}' has a <{_local_name(name)}> attribute without a key in "
+                f'{where()}; give every attribute element a key="..." attribute.'
+            )
+        value: object
+        if text is None:
+            if role is _COMPOSITE:  # a list/container without a value of its own is skipped
+                return
+            value = None
+        elif role is _SHARED:
+            value = shared_setdefault(text, text)
+        elif role is _KEEP or role is _COMPOSITE:
+            value = text
+        else:
+            try:
+                value = role(text)  # type: ignore[operator]
+            except ValueError as err:
+                kind = _local_name(name)
+                raise InvalidLogError(
+                    f"XES file '{path}' has a <{kind}> attribute {key!r} with value {text!r} "
+                    f"in {where()} that is not a valid {kind}; fix the value or declare the "
+                    "attribute as <string>."
+                ) from err
+        _store(columns, key, value, row, new)
+
+    def close_event() -> None:
+        nonlocal n_kept, attribute_depth
+        attribute_depth = 0
+        if wanted is None:
+            n_kept += 1
+            return
+        column = event_columns_get(_LIFECYCLE_KEY)
+        transition = column[n_kept] if column is not None and len(column) > n_kept else None
+        if transition is None:
+            transition = _DEFAULT_LIFECYCLE
+        if str(transition).lower() in wanted:
+            n_kept += 1
+            return
+        for column in event_columns.values():  # take the event back out
+            if len(column) > n_kept:
+                del column[n_kept:]
+        for key in fresh:
+            del event_columns[key]
+        fresh.clear()
+
+    def start(name: str, attrs: list[str]) -> None:
+        nonlocal starts
+        starts += 1
+        if starts - len(ends) != attribute_depth:
+            structure(name, attrs, starts - len(ends))
+            return
+        # A child of the open event: the hot path, for ``<string key="k" value="v"/>``.
+        try:
+            key_name, key, value_name, text = attrs
+        except ValueError:  # not exactly two XML attributes
+            attribute(name, attrs, event_columns, n_kept, fresh)
+            return
+        if key_name == "key" and value_name == "value":
+            column = event_columns_get(key)
+            if column is not None and len(column) == n_kept:
+                role = roles_get(name)
+                if role is _SHARED:
+                    column.append(shared_setdefault(text, text))
+                    return
+                if role is _KEEP:
+                    column.append(text)
+                    return
+        attribute(name, attrs, event_columns, n_kept, fresh)
+
+    def structure(name: str, attrs: list[str], depth: int) -> None:
+        """Any element but a child of an open event: log, trace, event, trace attribute."""
+        nonlocal starts, n_traces, trace_index, event_index, in_trace, attribute_depth, orphans
+        if depth > 3:  # noqa: PLR2004 - nested attributes are ignored
+            return
+        if (
+            attribute_depth
+        ):  # an element at depth 3 or above starts: the event before it is complete
+            close_event()
+        if depth == 3:  # noqa: PLR2004 - a child of a trace
+            if in_trace:
+                if (roles_get(name) or _role(name, roles)) is _EVENT:
+                    attribute_depth = depth + 1
+                    event_index += 1
+                    if fresh:
+                        fresh.clear()
+                else:
+                    attribute(name, attrs, trace_columns, trace_index, [])
+            return
+        if in_trace:
+            in_trace = False
+            trace_ends.append(n_kept)
+        if depth == 2:  # noqa: PLR2004 - a child of the log
+            local = _local_name(name)
+            if local == "trace":
+                in_trace = True
+                trace_index = n_traces
+                n_traces += 1
+                event_index = -1
+                starts -= len(ends)  # keep `ends` short
+                ends.clear()
+                if len(shared) > _SHARED_MAX:  # values rarely repeat: bound the memo's memory
+                    shared.clear()
+            elif local == "event":
+                orphans += 1
+        else:
+            local = _local_name(name)
+            if local != "log":
+                raise InvalidLogError(
+                    f"XES file '{path}' contains no traces (its root element is <{local}>, "
+                    "not <log>); pass an XES event log."
+                )
+
+    parser.StartElementHandler = start
+    parser.EndElementHandler = ends.append
+    read = stream.read
+    while chunk := read(_READ_SIZE):
+        parser.Parse(chunk, False)  # noqa: FBT003 - expat's signature
+    parser.Parse(b"", True)  # noqa: FBT003
+    if attribute_depth:
+        close_event()
+    if in_trace:
+        trace_ends.append(n_kept)
+    if n_traces == 0:
         raise InvalidLogError(
             f"XES file '{path}' contains no traces; pass an XES log with at least one <trace>."
         )
+    per_trace = np.asarray(trace_ends, dtype=np.int64)  # kept events of each trace
+    per_trace[1:] -= per_trace[:-1].copy()
     return XesColumns(
-        event_columns=events.finish(),
-        trace_columns=traces.finish(),
-        event_trace=np.asarray(event_trace, dtype=np.int64),
+        event_columns=_finish(event_columns, n_kept),
+        trace_columns=_finish(trace_columns, n_traces),
+        event_trace=np.repeat(np.arange(n_traces, dtype=np.int64), per_trace),
         orphan_events=orphans,
     )
 
@@ -370,9 +489,10 @@ def parse_xes(
     Events come out in file order, trace by trace. Each typed XES attribute element becomes a
     value: ``string`` and ``id`` give `str`, ``int`` gives `int`, ``float`` gives `float`,
     ``boolean`` gives `bool`, and ``date`` gives the raw ISO 8601 string as written (not
-    parsed). Children of nested attributes and of ``list``/``container`` elements are ignored;
-    global defaults and log-level attributes are ignored. Gzip is detected by its magic bytes,
-    not by the file extension, and XML namespaces are stripped from tag names.
+    parsed); equal ``string`` values are mostly one shared `str` object. Children of nested
+    attributes and of ``list``/``container`` elements are ignored; global defaults and
+    log-level attributes are ignored. Gzip is detected by its magic bytes, not by the file
+    extension, and XML namespaces are stripped from tag names.
 
     Args:
         path: The ``.xes`` or ``.xes.gz`` file.
@@ -386,9 +506,11 @@ def parse_xes(
 
     Raises:
         InvalidLogError: The file does not exist or cannot be read, is a truncated or corrupt
-            gzip file, is not well-formed XML, declares UTF-8 but is not UTF-8, has no ``<log>``
-            root or no traces, has a trace or event attribute element without a key, or has an
-            ``int``/``float``/``boolean`` value that does not parse.
+            gzip file, is not well-formed XML, declares UTF-8 but is not UTF-8, contains a
+            document type declaration (``<!DOCTYPE ...>``: refused, so that no entity can be
+            expanded or fetched), has no ``<log>`` root or no traces, has a trace or event
+            attribute element without a key, or has an ``int``/``float``/``boolean`` value that
+            does not parse.
         ParameterError: ``lifecycle`` is an empty sequence or holds something other than strings.
 
     Examples:
@@ -414,7 +536,7 @@ def parse_xes(
         stream, is_gzip = _open_binary(file, stack)
         try:
             return _read_log(stream, file, wanted)
-        except (ET.ParseError, EOFError, zlib.error, OSError) as err:
+        except (expat.ExpatError, EOFError, zlib.error, OSError) as err:
             raise _translate_error(file, err, is_gzip=is_gzip) from err
         except LookupError as err:  # the <?xml encoding=...?> names no codec Python knows
             raise InvalidLogError(
