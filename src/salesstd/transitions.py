@@ -302,19 +302,17 @@ def transitions(log: EventLog) -> TransitionsResult:
     dur_ns -= t[src_idx]
     del src_idx
 
-    # One sort by (pair, duration): groups are runs; min, max and median are read by position.
+    # Group the moves by pair with one stable sort of the pair codes (an O(n) radix sort when
+    # they fit in int16). Sums, min and max are per-run reductions; each pair's median is
+    # read with np.partition on its run: a loop over pairs, never over events. With very
+    # many distinct pairs one sort by (pair, duration) does it instead.
     if n_act * n_act <= np.iinfo(np.int16).max:
-        # Sort by duration, then a stable sort of the int16 pair codes, which numpy does as
-        # an O(n) radix sort; equal durations are equal values, so the first sort need not
-        # be stable.
-        order = np.argsort(dur_ns)
-        order = order[np.argsort(pair[order].astype(np.int16), kind="stable")]
+        order = np.argsort(pair.astype(np.int16), kind="stable")
     else:
-        order = np.lexsort((dur_ns, pair))
+        order = np.argsort(pair, kind="stable")
     pair_sorted = pair[order]
     del pair
-    dur_sorted = dur_ns[order].astype(np.float64)
-    dur_sorted /= _NS
+    ns_sorted = dur_ns[order]
     del order, dur_ns
     if pair_sorted.size:
         boundary = np.empty(pair_sorted.size, dtype=bool)
@@ -329,6 +327,13 @@ def transitions(log: EventLog) -> TransitionsResult:
     codes = pair_sorted[starts].astype(np.int64)
     del pair_sorted
     if count.size:
+        median_ns = _run_medians(ns_sorted, starts, ends)
+        mins = np.minimum.reduceat(ns_sorted, starts) / _NS
+        maxs = np.maximum.reduceat(ns_sorted, starts) / _NS
+        median = median_ns / _NS
+        dur_sorted = ns_sorted.astype(np.float64)
+        del ns_sorted
+        dur_sorted /= _NS
         total = np.add.reduceat(dur_sorted, starts)
         mean = total / count
         # Two-pass variance: squared deviations from each pair's own mean, summed per pair.
@@ -337,13 +342,9 @@ def transitions(log: EventLog) -> TransitionsResult:
         np.square(deviation, out=deviation)
         sq = np.add.reduceat(deviation, starts)
         del deviation
-        mins = dur_sorted[starts]
-        maxs = dur_sorted[ends - 1]
-        lo = starts + (count - 1) // 2
-        hi = starts + count // 2
-        median = (dur_sorted[lo] + dur_sorted[hi]) / 2.0
     else:
         total = mean = sq = mins = maxs = median = np.empty(0)
+        dur_sorted = np.empty(0)
     del dur_sorted
     with np.errstate(invalid="ignore", divide="ignore"):
         std = np.where(count > 1, np.sqrt(sq / np.maximum(count - 1, 1)), np.nan)
@@ -436,3 +437,26 @@ def _variants(log: EventLog) -> tuple[tuple[tuple[str, ...], ...], NDArray[np.in
         lo, hi = int(log.offsets[c]), int(log.offsets[c + 1])
         seqs.append(tuple(str(a) for a in names[log.activity[lo:hi]]))
     return tuple(seqs), counts[order].astype(np.int64)
+
+
+# Above this many distinct pairs, one sort by (pair, duration) beats a partition per pair.
+_MAX_PARTITIONED_PAIRS = 4096
+
+
+def _run_medians(
+    ns: NDArray[np.int64], starts: NDArray[np.intp], ends: NDArray[np.intp]
+) -> NDArray[np.float64]:
+    """Median of each run ``ns[starts[g]:ends[g]]`` (mean of the two middle values)."""
+    count = ends - starts
+    lo = (count - 1) // 2
+    hi = count // 2
+    if starts.size > _MAX_PARTITIONED_PAIRS:
+        run = np.repeat(np.arange(starts.size), count)
+        order = np.lexsort((ns, run))
+        by_run = ns[order]
+        return (by_run[starts + lo].astype(np.float64) + by_run[starts + hi]) / 2.0
+    out = np.empty(starts.size, dtype=np.float64)
+    for g, (a, b) in enumerate(zip(starts.tolist(), ends.tolist(), strict=True)):
+        part = np.partition(ns[a:b], (int(lo[g]), int(hi[g])))
+        out[g] = (float(part[lo[g]]) + float(part[hi[g]])) / 2.0
+    return out

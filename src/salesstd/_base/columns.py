@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from numpy.typing import NDArray
 
+from salesstd._base import lazy
 from salesstd.errors import InvalidLogError
 
 if TYPE_CHECKING:
@@ -223,23 +224,30 @@ def case_time_order(
 ) -> NDArray[np.intp]:
     """Permutation that sorts events by (case, [order], time), stable on ties.
 
-    Time (and the order column) is ranked with one stable sort; the rank then breaks ties in a
-    single sort of the composite integer key ``case * n + rank``, which is unique, so an
-    unstable (faster) sort gives the stable result. Falls back to `np.lexsort` when the key
-    would not fit in 64 bits or the case key is not an integer.
+    Events are first put in time order with one stable sort (nearly free when the export is
+    already in time order, as CRM exports usually are); then a stable sort by case keeps
+    that order within each case. Integer case keys spanning less than 2**32 are sorted by
+    LSD radix, two 16-bit passes of numpy's radix sort, in linear time; other keys fall
+    back to `np.lexsort`.
     """
-    n = ns.size
     by_time = np.argsort(ns, kind="stable") if order is None else np.lexsort((order, ns))
-    if case_key.dtype.kind not in "iu":
+    if case_key.dtype.kind not in "iu" or case_key.size == 0:
         return np.lexsort((_rank(by_time), case_key))
     low, high = int(case_key.min()), int(case_key.max())
-    if high - low + 1 > (np.iinfo(np.int64).max // max(n, 1)) - 1:
+    if high - low >= 2**32:
         return np.lexsort((_rank(by_time), case_key))
-    key = _rank(by_time)
-    del by_time
-    # Subtract in the key's own dtype (uint64 above 2**63 does not fit int64), then widen.
-    key += (case_key - case_key.dtype.type(low)).astype(np.int64) * n
-    return np.argsort(key)
+    # Subtract in the key's own dtype (uint64 above 2**63 does not fit int64), then narrow.
+    key = (case_key[by_time] - case_key.dtype.type(low)).astype(np.uint32)
+    return by_time[_radix_order(key)]
+
+
+def _radix_order(key: NDArray[np.uint32]) -> NDArray[np.intp]:
+    """Stable argsort of 32-bit keys: a 16-bit radix pass on the low half, then the high."""
+    perm = np.argsort((key & 0xFFFF).astype(np.uint16), kind="stable")
+    high = (key[perm] >> 16).astype(np.uint16)
+    if not high.any():
+        return perm
+    return perm[np.argsort(high, kind="stable")]
 
 
 def _rank(perm: NDArray[np.intp]) -> NDArray[np.int64]:
@@ -261,3 +269,79 @@ def to_object(values: NDArray[Any]) -> NDArray[np.object_]:
     else:
         out[:] = values.tolist()
     return out
+
+
+class Coded:
+    """A coded column: sorted distinct values and one int32 code per row (-1: missing).
+
+    Attributes:
+        uniques: The distinct values, sorted as `numpy.unique` sorts them, as Python objects.
+        codes: One code per row into `uniques`; -1 where the value is missing (null).
+    """
+
+    __slots__ = ("codes", "uniques")
+
+    def __init__(self, uniques: NDArray[np.object_], codes: NDArray[np.int32]) -> None:
+        self.uniques = uniques
+        self.codes = codes
+
+    @property
+    def size(self) -> int:
+        return int(self.codes.size)
+
+    def __len__(self) -> int:
+        return self.size
+
+    def __array__(self, *_args: object, **_kwargs: object) -> NDArray[Any]:
+        raise TypeError("a Coded column is not an array; use .codes or .values()")
+
+    def __getitem__(self, index: Any) -> Any:  # noqa: ANN401
+        """The value at row `index` (None if missing), or the rows `index` as a `Coded`."""
+        if isinstance(index, (int, np.integer)):
+            code = int(self.codes[index])
+            return None if code < 0 else self.uniques[code]
+        return Coded(self.uniques, self.codes[index])
+
+    def missing(self, *, empty_text: bool) -> NDArray[np.bool_]:
+        """True where the value is null, and (if `empty_text`) where it is the empty string."""
+        out = self.codes < 0
+        if empty_text:
+            hit = np.flatnonzero(self.uniques == "")
+            if hit.size:
+                out |= self.codes == hit[0]
+        return np.asarray(out, dtype=bool)
+
+    def compact(self) -> Coded:
+        """The same column without distinct values that no row uses."""
+        used = np.zeros(self.uniques.size + 1, dtype=bool)
+        used[self.codes] = True  # -1 marks the spare last slot
+        used = used[:-1]
+        if used.all():
+            return self
+        remap = np.full(self.uniques.size + 1, -1, dtype=np.int32)
+        remap[:-1][used] = np.arange(int(used.sum()), dtype=np.int32)
+        return Coded(self.uniques[used], remap[self.codes])
+
+    def values(self) -> NDArray[np.object_]:
+        """One Python object per row (None where missing)."""
+        table = np.empty(self.uniques.size + 1, dtype=object)
+        table[:-1] = self.uniques
+        return table[self.codes]
+
+
+def sorted_coded(uniques: NDArray[np.object_], codes: NDArray[np.int32]) -> Coded:
+    """A `Coded` column from distinct values in any order: unused ones dropped, rest sorted.
+
+    Only the distinct values are sorted (by Arrow, in code-point order, as `numpy.unique`
+    sorts text), and the codes are remapped to that order; -1 (missing) stays -1.
+    """
+    coded = Coded(uniques, codes).compact()
+    values = coded.uniques
+    try:
+        order = lazy.pc.sort_indices(lazy.pa.array(values.tolist())).to_numpy()
+    except (lazy.pa.ArrowException, TypeError, ValueError, UnicodeEncodeError):
+        order = np.asarray(sorted(range(values.size), key=values.__getitem__), dtype=np.intp)
+    rank = np.empty(order.size + 1, dtype=np.int32)
+    rank[order] = np.arange(order.size, dtype=np.int32)
+    rank[-1] = -1
+    return Coded(values[order], rank[coded.codes])

@@ -16,6 +16,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from salesstd._base import lazy
+from salesstd._base.columns import Coded, sorted_coded
 from salesstd.errors import InvalidLogError, MissingDependencyError, ParameterError
 
 FrameBackend = Literal["pandas", "polars"]
@@ -105,11 +106,31 @@ def _convert(series: Any) -> Any:  # noqa: ANN401
         values = np.asarray(series.fill_null(0).to_numpy()).astype(object)
         values[missing] = None
         return values
+    if isinstance(dtype, nw.Object):
+        coded = _pandas_text(series.to_native())
+        if coded is not None:
+            return coded
     if isinstance(dtype, (nw.String, nw.Categorical, nw.Enum, nw.Object)):
         text = _arrow_text(series)
         if text is not None:
             return text
     return np.asarray(series.to_numpy())
+
+
+def _pandas_text(native: Any) -> Coded | None:  # noqa: ANN401
+    """A pandas object column of text, hash-coded by `pandas.factorize`; else None.
+
+    pandas hashes the Python strings it already holds (their hashes are cached), which is
+    faster than copying them into Arrow first. Columns with other values (ints, mixed
+    types) return None and take the general path, which refuses mixed ids.
+    """
+    if not type(native).__module__.startswith("pandas"):
+        return None
+    pd = require("pandas")
+    if pd.api.types.infer_dtype(native, skipna=True) != "string":
+        return None
+    codes, uniques = pd.factorize(native.to_numpy(), use_na_sentinel=True)
+    return sorted_coded(np.asarray(uniques, dtype=object), np.asarray(codes, dtype=np.int32))
 
 
 def _arrow_text(series: Any) -> Any:  # noqa: ANN401

@@ -20,67 +20,12 @@ import numpy as np
 
 from salesstd._base import lazy
 from salesstd._base import timestamps as _time
-from salesstd._base.columns import objects
+from salesstd._base.columns import Coded, objects, sorted_coded
 
 if TYPE_CHECKING:
     from numpy.typing import NDArray
 
 __all__ = ["Coded", "Parsed", "code", "is_text", "numpy_values", "parse_times"]
-
-
-class Coded:
-    """A coded column: sorted distinct values and one int32 code per row (-1: missing).
-
-    Attributes:
-        uniques: The distinct values, sorted as `numpy.unique` sorts them, as Python objects.
-        codes: One code per row into `uniques`; -1 where the value is missing (null).
-    """
-
-    __slots__ = ("codes", "uniques")
-
-    def __init__(self, uniques: NDArray[np.object_], codes: NDArray[np.int32]) -> None:
-        self.uniques = uniques
-        self.codes = codes
-
-    @property
-    def size(self) -> int:
-        return int(self.codes.size)
-
-    def __len__(self) -> int:
-        return self.size
-
-    def __getitem__(self, index: Any) -> Any:  # noqa: ANN401
-        """The value at row `index` (None if missing), or the rows `index` as a `Coded`."""
-        if isinstance(index, (int, np.integer)):
-            code = int(self.codes[index])
-            return None if code < 0 else self.uniques[code]
-        return Coded(self.uniques, self.codes[index])
-
-    def missing(self, *, empty_text: bool) -> NDArray[np.bool_]:
-        """True where the value is null, and (if `empty_text`) where it is the empty string."""
-        out = self.codes < 0
-        if empty_text:
-            hit = np.flatnonzero(self.uniques == "")
-            if hit.size:
-                out |= self.codes == hit[0]
-        return np.asarray(out, dtype=bool)
-
-    def compact(self) -> Coded:
-        """The same column without distinct values that no row uses."""
-        used = np.zeros(self.uniques.size + 1, dtype=bool)
-        used[self.codes] = True  # -1 marks the spare last slot
-        used = used[:-1]
-        if used.all():
-            return self
-        remap = np.full(self.uniques.size + 1, -1, dtype=np.int32)
-        remap[:-1][used] = np.arange(int(used.sum()), dtype=np.int32)
-        return Coded(self.uniques[used], remap[self.codes])
-
-    def values(self) -> NDArray[np.object_]:
-        """One Python object per row (None where missing)."""
-        table = np.empty(self.uniques.size + 1, dtype=object)
-        table[:-1] = self.uniques
-        return table[self.codes]
 
 
 class Parsed:
@@ -164,12 +109,7 @@ def code(values: Any) -> Coded:  # noqa: ANN401
         # A null inside the dictionary is a missing value too.
         null_entries = np.flatnonzero(dictionary.is_null().to_numpy(zero_copy_only=False))
         codes[np.isin(codes, null_entries)] = -1
-    coded = Coded(objects(dictionary.to_pylist()), codes).compact()
-    order = pc.sort_indices(pa.array(coded.uniques.tolist(), type=dictionary.type)).to_numpy()
-    rank = np.empty(order.size + 1, dtype=np.int32)
-    rank[order] = np.arange(order.size, dtype=np.int32)
-    rank[-1] = -1
-    return Coded(coded.uniques[order], rank[coded.codes])
+    return sorted_coded(objects(dictionary.to_pylist()), codes)
 
 
 def numpy_values(values: Any) -> NDArray[Any]:  # noqa: ANN401

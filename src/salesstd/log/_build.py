@@ -102,11 +102,17 @@ def _is_arrow(values: object) -> bool:
 
 
 def _from_arrow(values: Any, *, role: str, tz: str | None = None) -> Any:  # noqa: ANN401
-    """An Arrow column as `build` takes it; any other column unchanged.
+    """An Arrow or `Coded` column as `build` takes it; any other column unchanged.
 
     Text and dictionary columns become `Coded` (ids and attributes), times `Parsed`, and
     everything else numpy. The order column is compared as values, so it is never coded.
     """
+    if isinstance(values, Coded):
+        if role == "time":
+            # Each distinct text is parsed once; rows take their value by code.
+            table = np.append(_time.parse_times(values.uniques, tz=tz), _time.NAT)
+            return Parsed(table[values.codes], values)
+        return values.values() if role == "order" else values
     if not _is_arrow(values):
         return values
     if role == "time":
@@ -279,7 +285,14 @@ def build(
     act_sorted = take(act_codes)
     del act_codes
 
-    event_attrs = {k: take(_attribute_array(a, k, row_label)) for k, a in attributes.items()}
+    # A coded attribute is reordered as codes (an int32 gather) and only then expanded to
+    # objects, from a small table of distinct values rather than a scattered object column.
+    event_attrs = {
+        k: Coded(a.uniques, take(a.codes)).values()
+        if isinstance(a, Coded)
+        else take(_attribute_array(a, k, row_label))
+        for k, a in attributes.items()
+    }
     case_attrs: dict[str, NDArray[Any]] = {}
     for name, col in case_attributes.items():
         if isinstance(col, Coded):

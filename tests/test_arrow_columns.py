@@ -1,0 +1,196 @@
+"""Columns that arrive as Arrow, categoricals or plain text all give the same log.
+
+Issue 12: text is hash-coded (Arrow dictionary encoding, pandas.factorize) instead of sorted
+as Python strings, coded columns (pandas and polars categoricals, Arrow dictionaries) are
+used as codes, and times are parsed by Arrow where its ISO 8601 reading equals salesstd's.
+The reference in every test is a log built from plain Python rows.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import polars as pl
+import pyarrow as pa
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import salesstd as ss
+from salesstd._base.columns import Coded, case_time_order, sorted_coded
+from salesstd.log._arrow import code, parse_times
+
+ROWS = [
+    ("d2", "lead", "2024-03-01T09:00:00+01:00", "ann"),
+    ("d1", "lead", "2024-03-01T08:00:00+01:00", "bob"),
+    ("d1", "offer", "2024-03-04T10:30:00+01:00", "bob"),
+    ("d2", "lost", "2024-03-05T12:00:00+01:00", "ann"),
+    ("d1", "won", "2024-03-09T16:00:00+01:00", "bob"),
+    ("d3", "lead", "2024-03-02T11:15:00+01:00", "ann"),
+]
+COLUMNS = ["deal", "stage", "at", "rep"]
+KW = {"case": "deal", "activity": "stage", "time": "at", "case_attributes": ["rep"]}
+
+
+def _reference() -> ss.EventLog:
+    frame = pd.DataFrame(ROWS, columns=COLUMNS)
+    return ss.EventLog.from_arrays(
+        case=frame["deal"].tolist(),
+        activity=frame["stage"].tolist(),
+        time=frame["at"].tolist(),
+        case_attributes={"rep": frame["rep"].tolist()},
+    )
+
+
+def _frames() -> dict[str, object]:
+    base = pd.DataFrame(ROWS, columns=COLUMNS)
+    text = ["deal", "stage", "rep"]
+    arrow = pa.Table.from_pandas(base, preserve_index=False)
+    coded = arrow
+    for name in text:
+        i = coded.schema.get_field_index(name)
+        coded = coded.set_column(i, name, coded[name].dictionary_encode())
+    return {
+        "pandas object": base,
+        "pandas category": base.astype(dict.fromkeys(text, "category")),
+        "pandas category with unused categories": base.astype(
+            {"stage": pd.CategoricalDtype(["call", "lead", "lost", "offer", "won", "zzz"])}
+        ),
+        "pandas string[pyarrow]": base.astype(dict.fromkeys([*text, "at"], "string[pyarrow]")),
+        "polars": pl.from_pandas(base),
+        "polars categorical": pl.from_pandas(base).with_columns(
+            pl.col("deal").cast(pl.Categorical), pl.col("stage").cast(pl.Categorical)
+        ),
+        "polars enum": pl.from_pandas(base).with_columns(
+            pl.col("stage").cast(pl.Enum(["won", "lost", "offer", "lead"]))
+        ),
+        "arrow": arrow,
+        "arrow dictionary": coded,
+    }
+
+
+@pytest.mark.parametrize("kind", list(_frames()))
+def test_every_frame_kind_gives_the_log_of_the_plain_rows(kind: str) -> None:
+    log = ss.EventLog.from_frame(_frames()[kind], **KW)  # type: ignore[arg-type]
+    assert log == _reference()
+    assert log.activities == ("lead", "lost", "offer", "won")  # unused categories dropped
+    assert log.case_names.tolist() == ["d1", "d2", "d3"]
+    assert log.case_attributes["rep"].tolist() == ["bob", "ann", "ann"]
+    assert all(type(x) is str for x in log.case_names)
+
+
+def test_a_missing_id_in_a_categorical_is_named_by_row() -> None:
+    frame = pd.DataFrame(ROWS, columns=COLUMNS).astype({"deal": "category"})
+    frame.loc[3, "deal"] = None
+    with pytest.raises(ss.InvalidLogError, match=r"column 'deal' has a missing value at row 3"):
+        ss.EventLog.from_frame(frame, **KW)
+
+
+def test_an_empty_string_id_is_missing_whatever_the_dtype() -> None:
+    rows = [(d, "" if s == "offer" else s, t, r) for d, s, t, r in ROWS]
+    for dtype in ("object", "category", "string[pyarrow]"):
+        frame = pd.DataFrame(rows, columns=COLUMNS).astype({"stage": dtype})
+        with pytest.raises(ss.InvalidLogError, match=r"'stage' has a missing value at row 2"):
+            ss.EventLog.from_frame(frame, **KW)
+
+
+def test_a_bad_time_in_text_is_quoted_as_written() -> None:
+    frame = pd.DataFrame(ROWS, columns=COLUMNS)
+    frame.loc[4, "at"] = "2024-03-09T25:00:00+01:00"
+    for kind in (frame, pa.Table.from_pandas(frame, preserve_index=False)):
+        with pytest.raises(ss.InvalidLogError, match=r"row 4: '2024-03-09T25:00:00\+01:00'"):
+            ss.EventLog.from_frame(kind, **KW)
+
+
+def test_case_attribute_not_constant_is_refused_on_codes() -> None:
+    frame = pd.DataFrame(ROWS, columns=COLUMNS).astype({"rep": "category"})
+    frame.loc[2, "rep"] = "ann"
+    with pytest.raises(ss.InvalidLogError, match="'rep' is not constant within case 'd1'"):
+        ss.EventLog.from_frame(frame, **KW)
+
+
+def test_code_sorts_distinct_values_and_keeps_nulls_missing() -> None:
+    coded = code(pa.chunked_array([["b", None, "a"], ["c", "a", "b"]]))
+    assert coded.uniques.tolist() == ["a", "b", "c"]
+    assert coded.codes.tolist() == [1, -1, 0, 2, 0, 1]
+    assert coded.values().tolist() == ["b", None, "a", "c", "a", "b"]
+
+
+def test_code_merges_chunks_whose_dictionaries_differ() -> None:
+    left = pa.array(["x", "y"]).dictionary_encode()
+    right = pa.array(["z", "x"]).dictionary_encode()
+    coded = code(pa.chunked_array([left, right]))
+    assert coded.values().tolist() == ["x", "y", "z", "x"]
+    assert coded.uniques.tolist() == ["x", "y", "z"]
+
+
+def test_sorted_coded_drops_unused_values() -> None:
+    coded = sorted_coded(np.array(["q", "p", "unused"], dtype=object), np.array([0, 1, -1, 0]))
+    assert isinstance(coded, Coded)
+    assert coded.uniques.tolist() == ["p", "q"]
+    assert coded.codes.tolist() == [1, 0, -1, 1]
+
+
+@pytest.mark.parametrize(
+    ("values", "tz", "expected"),
+    [
+        (["2024-01-05T10:00:00+02:00", "2024-01-05T10:00:00Z"], None, ["08:00", "10:00"]),
+        (["2024-01-05T10:00:00", "2024-01-05 11:30"], None, ["10:00", "11:30"]),
+        (["2024-07-01T10:00:00", "2024-01-05T10:00:00"], "Europe/Berlin", ["08:00", "09:00"]),
+        # mixed offsets and naive: not one Arrow cast, salesstd's own parser
+        (["2024-01-05T10:00:00+01:00", "2024-01-05T10:00:00"], None, ["09:00", "10:00"]),
+    ],
+)
+def test_parse_times_follows_salesstd_semantics(
+    values: list[str], tz: str | None, expected: list[str]
+) -> None:
+    parsed = parse_times(pa.array(values), tz=tz)
+    got = [str(x)[11:16] for x in parsed.ns.view("datetime64[ns]")]
+    assert got == expected
+
+
+def test_parse_times_marks_what_it_cannot_read_as_missing() -> None:
+    parsed = parse_times(pa.array(["2024-01-05T10:00:00Z", "3000-01-01T00:00:00Z", None]), tz=None)
+    assert parsed.ns[0] != np.iinfo(np.int64).min
+    assert parsed.ns[1:].tolist() == [np.iinfo(np.int64).min] * 2
+    assert parsed[1] == "3000-01-01T00:00:00Z"
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(st.integers(0, 2**20), min_size=1, max_size=300),
+    st.lists(st.integers(-(10**12), 10**12), min_size=300, max_size=300),
+    st.integers(0, 2**31),
+)
+def test_case_time_order_equals_lexsort(cases: list[int], times: list[int], shift: int) -> None:
+    key = np.asarray(cases, dtype=np.int64) + shift
+    ns = np.asarray(times[: key.size], dtype=np.int64)
+    expected = np.lexsort((ns, key))
+    assert case_time_order(key, ns, None).tolist() == expected.tolist()
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(
+        st.tuples(st.integers(0, 30), st.sampled_from("abcd"), st.integers(0, 10**6)),
+        min_size=2,
+        max_size=200,
+    )
+)
+def test_transition_medians_equal_numpy_medians(rows: list[tuple[int, str, int]]) -> None:
+    log = ss.EventLog.from_arrays(
+        case=[f"c{c}" for c, _, _ in rows],
+        activity=[a for _, a, _ in rows],
+        time=np.asarray([t for _, _, t in rows], dtype="datetime64[s]"),
+    )
+    result = ss.transitions(log)
+    t = log.time.view(np.int64)
+    same = np.flatnonzero(log.case[1:] == log.case[:-1])
+    names = log.activity_names
+    for src, tgt, median, low, high in zip(
+        result.source, result.target, result.median, result.min, result.max, strict=True
+    ):
+        hit = same[(names[log.activity[same]] == src) & (names[log.activity[same + 1]] == tgt)]
+        durations = (t[hit + 1] - t[hit]) / 1e9
+        assert median == pytest.approx(float(np.median(durations)), abs=1e-9)
+        assert (low, high) == (durations.min(), durations.max())
