@@ -263,6 +263,8 @@ def objects(values: Iterable[object]) -> NDArray[np.object_]:
 
 def to_object(values: NDArray[Any]) -> NDArray[np.object_]:
     """Python objects (str, int, float) for names handed back to the caller."""
+    if values.dtype.kind == "O" and all_str(values):
+        return np.array(values, dtype=object, copy=True)
     out = np.empty(values.size, dtype=object)
     if values.dtype.kind in "Mm":
         out[:] = list(values)  # tolist() would give bare ints for nanoseconds
@@ -329,19 +331,64 @@ class Coded:
         return table[self.codes]
 
 
-def sorted_coded(uniques: NDArray[np.object_], codes: NDArray[np.int32]) -> Coded:
+def sorted_coded(uniques: Any, codes: NDArray[np.int32]) -> Coded:  # noqa: ANN401
     """A `Coded` column from distinct values in any order: unused ones dropped, rest sorted.
 
-    Only the distinct values are sorted (by Arrow, in code-point order, as `numpy.unique`
-    sorts text), and the codes are remapped to that order; -1 (missing) stays -1.
+    `uniques` is an object array or an Arrow array. Only the distinct values are sorted (by
+    Arrow, in code-point order, as `numpy.unique` sorts text), and the codes are remapped
+    to that order; -1 (missing) stays -1. Values are turned into Python objects once, at
+    the end.
     """
-    coded = Coded(uniques, codes).compact()
-    values = coded.uniques
+    pa, pc = lazy.pa, lazy.pc
+    used = np.zeros(len(uniques) + 1, dtype=bool)
+    used[codes] = True  # -1 marks the spare last slot
+    used = used[:-1]
+    keep = None if used.all() else np.flatnonzero(used)
+    if isinstance(uniques, np.ndarray):
+        values = uniques if keep is None else uniques[keep]
+        if _is_sorted_text(values):  # e.g. pandas categories, usually sorted already
+            return Coded(values, _remap(codes, keep, None, len(uniques)))
+        try:
+            arrow = pa.array(values.tolist())
+        except (pa.ArrowException, TypeError, ValueError, OverflowError):
+            order = np.asarray(sorted(range(values.size), key=values.__getitem__), dtype=np.intp)
+            return Coded(values[order], _remap(codes, keep, order, len(uniques)))
+        order = pc.sort_indices(arrow).to_numpy()
+        return Coded(values[order], _remap(codes, keep, order, len(uniques)))
+    arrow = uniques if keep is None else uniques.take(pa.array(keep))
+    order = pc.sort_indices(arrow).to_numpy()
+    return Coded(
+        objects(arrow.take(pa.array(order)).to_pylist()),
+        _remap(codes, keep, order, len(uniques)),
+    )
+
+
+def _remap(
+    codes: NDArray[np.int32], keep: NDArray[np.intp] | None, order: NDArray[Any] | None, n: int
+) -> NDArray[np.int32]:
+    """Codes into `n` values, after keeping `keep` (None: all) and reordering by `order`."""
+    if keep is None and order is None:
+        return codes
+    rank = np.full(n + 1, -1, dtype=np.int32)
+    kept = np.arange(n, dtype=np.intp) if keep is None else keep
+    position = np.arange(kept.size, dtype=np.int32)
+    if order is not None:
+        position[order] = np.arange(order.size, dtype=np.int32)
+    rank[kept] = position
+    return rank[codes]
+
+
+def _is_sorted_text(values: NDArray[np.object_]) -> bool:
+    """True if `values` are all str and strictly increasing (one C loop of comparisons)."""
+    if values.size < 2:  # noqa: PLR2004
+        return bool(values.size == 0 or isinstance(values[0], str))
     try:
-        order = lazy.pc.sort_indices(lazy.pa.array(values.tolist())).to_numpy()
-    except (lazy.pa.ArrowException, TypeError, ValueError, UnicodeEncodeError):
-        order = np.asarray(sorted(range(values.size), key=values.__getitem__), dtype=np.intp)
-    rank = np.empty(order.size + 1, dtype=np.int32)
-    rank[order] = np.arange(order.size, dtype=np.int32)
-    rank[-1] = -1
-    return Coded(values[order], rank[coded.codes])
+        increasing = bool(np.all(values[1:] > values[:-1]))
+    except TypeError:  # not all comparable
+        return False
+    return increasing and all(isinstance(values[i], str) for i in (0, -1)) and all_str(values)
+
+
+def all_str(values: NDArray[np.object_]) -> bool:
+    """True if every value is exactly a `str` (one pass over the distinct values)."""
+    return bool(np.fromiter(map(type, values.tolist()), dtype=object).__eq__(str).all())

@@ -16,7 +16,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from salesstd._base import lazy
-from salesstd._base.columns import Coded, sorted_coded
+from salesstd._base.columns import Coded, all_str, sorted_coded
 from salesstd.errors import InvalidLogError, MissingDependencyError, ParameterError
 
 FrameBackend = Literal["pandas", "polars"]
@@ -106,8 +106,12 @@ def _convert(series: Any) -> Any:  # noqa: ANN401
         values = np.asarray(series.fill_null(0).to_numpy()).astype(object)
         values[missing] = None
         return values
-    if isinstance(dtype, nw.Object):
+    if isinstance(dtype, (nw.String, nw.Object)):
         coded = _pandas_text(series.to_native())
+        if coded is not None:
+            return coded
+    if isinstance(dtype, nw.Categorical):
+        coded = _pandas_categorical(series.to_native())
         if coded is not None:
             return coded
     if isinstance(dtype, (nw.String, nw.Categorical, nw.Enum, nw.Object)):
@@ -117,6 +121,15 @@ def _convert(series: Any) -> Any:  # noqa: ANN401
     return np.asarray(series.to_numpy())
 
 
+def _pandas_categorical(native: Any) -> Coded | None:  # noqa: ANN401
+    """A pandas categorical as its own codes and categories (never expanded); else None."""
+    if not type(native).__module__.startswith("pandas"):
+        return None
+    categories = np.asarray(native.cat.categories, dtype=object)
+    codes = np.asarray(native.cat.codes.to_numpy(), dtype=np.int32)
+    return sorted_coded(categories, codes)
+
+
 def _pandas_text(native: Any) -> Coded | None:  # noqa: ANN401
     """A pandas object column of text, hash-coded by `pandas.factorize`; else None.
 
@@ -124,13 +137,14 @@ def _pandas_text(native: Any) -> Coded | None:  # noqa: ANN401
     faster than copying them into Arrow first. Columns with other values (ints, mixed
     types) return None and take the general path, which refuses mixed ids.
     """
-    if not type(native).__module__.startswith("pandas"):
+    if not type(native).__module__.startswith("pandas") or native.dtype != object:
         return None
     pd = require("pandas")
-    if pd.api.types.infer_dtype(native, skipna=True) != "string":
-        return None
     codes, uniques = pd.factorize(native.to_numpy(), use_na_sentinel=True)
-    return sorted_coded(np.asarray(uniques, dtype=object), np.asarray(codes, dtype=np.int32))
+    distinct = np.asarray(uniques, dtype=object)
+    if not all_str(distinct):  # ints, mixed types: the general path checks and refuses
+        return None
+    return sorted_coded(distinct, np.asarray(codes, dtype=np.int32))
 
 
 def _arrow_text(series: Any) -> Any:  # noqa: ANN401

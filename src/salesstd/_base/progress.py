@@ -17,8 +17,6 @@ from salesstd.errors import MissingDependencyError, ParameterError
 if TYPE_CHECKING:
     from types import TracebackType
 
-    from typing_extensions import Self
-
 __all__ = ["ProgressBar", "check_progress", "progress_bar"]
 
 
@@ -27,6 +25,12 @@ class ProgressBar:
 
     def __init__(self, bar: object | None) -> None:
         self._bar = bar
+
+    def total(self, total: int | None) -> None:
+        """Set the bar's total once it is known (e.g. after reading a file's metadata)."""
+        if self._bar is not None:
+            self._bar.total = total  # type: ignore[attr-defined]
+            self._bar.refresh()  # type: ignore[attr-defined]
 
     def update(self, n: int) -> None:
         if self._bar is not None and n:
@@ -37,7 +41,7 @@ class ProgressBar:
             self._bar.close()  # type: ignore[attr-defined]
             self._bar = None
 
-    def __enter__(self) -> Self:
+    def __enter__(self) -> ProgressBar:  # noqa: PYI034 - final class
         return self
 
     def __exit__(

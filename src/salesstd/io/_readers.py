@@ -296,14 +296,11 @@ def read_parquet(
         if pa.types.is_string(schema.field(c).type)
         or pa.types.is_large_string(schema.field(c).type)
     ]
+    bar = progress_bar(show, total=None, desc=os.path.basename(p), unit="rows")  # noqa: PTH119
     try:
-        file = pq.ParquetFile(p, read_dictionary=text)
-        with progress_bar(
-            show,
-            total=file.metadata.num_rows,
-            desc=os.path.basename(p),  # noqa: PTH119
-            unit="rows",
-        ) as bar:
+        with bar:
+            file = pq.ParquetFile(p, read_dictionary=text)
+            bar.total(file.metadata.num_rows)
             groups = []
             for i in range(file.num_row_groups):
                 group = file.read_row_group(i, columns=needed)

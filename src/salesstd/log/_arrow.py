@@ -109,7 +109,7 @@ def code(values: Any) -> Coded:  # noqa: ANN401
         # A null inside the dictionary is a missing value too.
         null_entries = np.flatnonzero(dictionary.is_null().to_numpy(zero_copy_only=False))
         codes[np.isin(codes, null_entries)] = -1
-    return sorted_coded(objects(dictionary.to_pylist()), codes)
+    return sorted_coded(dictionary, codes)
 
 
 def numpy_values(values: Any) -> NDArray[Any]:  # noqa: ANN401

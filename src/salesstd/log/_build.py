@@ -167,6 +167,7 @@ def build(
     act_raw = _column(core["activity"], names["activity"])
     time_in = _column(core["time"], names["time"])
     n = case_raw.size
+    act_in_size = n
     extra = {**attributes, **case_attributes}
     lengths = {names["activity"]: act_raw.size, names["time"]: time_in.size}
     lengths.update({k: _column(a, k).size for k, a in extra.items()})
@@ -277,7 +278,8 @@ def build(
     del sorted_case
 
     if isinstance(act_raw, Coded):
-        compact = act_raw.compact()
+        # Coded columns arrive compact; only dropped rows can leave a value unused.
+        compact = act_raw.compact() if n != act_in_size else act_raw
         act_uniques, act_codes = compact.uniques, compact.codes
     else:
         act_vals = _columns.homogeneous(act_raw, name=f"column {names['activity']!r}")
