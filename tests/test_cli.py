@@ -1,9 +1,14 @@
 from __future__ import annotations
 
+import importlib
+import io
 import json
+import sys
 import warnings
 from pathlib import Path
 
+import pyarrow.csv as pa_csv
+import pyarrow.parquet as pq
 import pytest
 
 import _data
@@ -11,6 +16,7 @@ import salesstd as ss
 from _data import DATA
 from salesstd.cli import main
 from salesstd.cli._common import warnings_as_lines
+from salesstd.cli._main import WIN_PROBABILITIES_NOTE, write_report
 
 
 def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
@@ -698,3 +704,235 @@ def test_an_os_error_reading_the_log_is_one_line(
         code, _, err = run(capsys, command, str(path), *COLUMNS, *extra)
         assert code == 2
         assert err == f"salesstd: error: cannot read {path}: Permission denied\n"
+
+
+# ------------------------------------------- sections on the screen as soon as they are computed
+
+
+class _Screen(io.StringIO):
+    """A stdout that remembers what had been flushed, i.e. what a terminal would show."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.shown = ""
+
+    def flush(self) -> None:
+        super().flush()
+        self.shown = self.getvalue()
+
+
+def _watch(
+    monkeypatch: pytest.MonkeyPatch, target: str, seen: dict[str, str], screen: _Screen
+) -> None:
+    """Record what `screen` showed when the command called `target`, then call it."""
+    module, _, name = target.rpartition(".")
+    real = getattr(importlib.import_module(module), name)
+
+    def watched(*args: object, **kwargs: object) -> object:
+        seen[name] = screen.shown
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(target, watched)
+
+
+# Each analysis of `salesstd report --example`, and the end of the section printed before it.
+_REPORT_STEPS = (
+    ("_quality", "activities 3"),
+    ("_activity_counts", "or activities that are not stages."),
+    ("transitions", "Lost       2,473  2,473"),
+    ("conversion", "end activities:   Won (4,238), Lost (2,473), Engaging (1,589)"),
+    ("time_in_stage", "new_here = deals whose first recorded stage is this one"),
+    ("bottlenecks", WIN_PROBABILITIES_NOTE),
+)
+
+
+def test_report_shows_each_section_before_computing_the_next(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    screen = _Screen()
+    seen: dict[str, str] = {}
+    for name, _ in _REPORT_STEPS:
+        _watch(monkeypatch, f"salesstd.cli._main.{name}", seen, screen)
+    monkeypatch.setattr(sys, "stdout", screen)
+    assert main(["report", "--example", "--top", "3"]) == 0
+    out = screen.getvalue()
+    assert screen.shown == out  # all of it flushed
+    for name, before in _REPORT_STEPS:
+        # what was on the screen when the step started ends with the section before it
+        assert seen[name].rstrip("\n").endswith(before.rstrip("\n")), name
+        assert out.startswith(seen[name]), name
+    assert "Stage conversion" not in seen["conversion"]
+    assert "Bottlenecks" not in seen["bottlenecks"]
+    assert "Markov funnel" in seen["bottlenecks"]
+
+
+def test_streamed_report_is_the_text_written_at_once(capsys: pytest.CaptureFixture[str]) -> None:
+    # the sections, joined, read exactly as the report's lines joined by newlines
+    code, out, _ = run(capsys, "report", "--example", "--top", "3")
+    assert code == 0
+    screen = _Screen()
+    log = ss.datasets.load_crm_opportunities()
+    funnel = ss.Funnel.linear(["Engaging", "Won"], lost="Lost")
+    source = "bundled example: Maven CRM sales opportunities"
+    write_report(log, source=source, top=3, out=screen, funnel=funnel, by="sales_agent")
+    assert screen.getvalue() == screen.shown == out
+    assert out.endswith("\n")
+    assert not out.endswith("\n\n")
+
+
+@pytest.mark.parametrize(
+    ("command", "analysis"),
+    [("check", "check_conformance"), ("scorecard", "scorecard")],
+)
+def test_check_and_scorecard_show_data_quality_before_the_analysis(
+    monkeypatch: pytest.MonkeyPatch, command: str, analysis: str
+) -> None:
+    screen = _Screen()
+    seen: dict[str, str] = {}
+    _watch(monkeypatch, f"salesstd.cli._standard.{analysis}", seen, screen)
+    monkeypatch.setattr(sys, "stdout", screen)
+    main([command, "--example"])
+    assert screen.shown == screen.getvalue()
+    before = seen[analysis]
+    assert before.startswith(f"salesstd {command}: synthetic pipeline")
+    assert QUALITY in before
+    assert "- 132 moves back to an earlier stage in 121 of 2,000 cases (6.05%).\n" in before
+    assert before.endswith("They are read as activities within the stage a case is in.\n")
+    assert "cases checked" not in before
+    assert "Scorecard, best first" not in before
+    assert screen.getvalue().startswith(before)
+    assert len(screen.getvalue()) > len(before)
+
+
+# ----------------------------------------------------------------- progress bars while reading
+
+
+def _parquet(tmp_path: Path) -> Path:
+    path, _ = _export(tmp_path, deals=40)
+    out = tmp_path / "deals.parquet"
+    pq.write_table(pa_csv.read_csv(path), out)
+    return out
+
+
+def _xes(tmp_path: Path) -> Path:
+    events = "".join(
+        f'<trace><string key="concept:name" value="d{i}"/><string key="rep" value="r{i}"/>'
+        f'<event><string key="concept:name" value="lead"/>'
+        f'<date key="time:timestamp" value="2024-01-0{i}T00:00:00+00:00"/></event>'
+        f'<event><string key="concept:name" value="won"/>'
+        f'<date key="time:timestamp" value="2024-01-0{i + 1}T00:00:00+00:00"/></event></trace>'
+        for i in (1, 2)
+    )
+    path = tmp_path / "deals.xes"
+    path.write_text(f'<?xml version="1.0" encoding="UTF-8"?><log>{events}</log>', "utf-8")
+    return path
+
+
+_READERS = {"csv": "read_csv", "parquet": "read_parquet", "xes": "read_xes"}
+
+
+@pytest.mark.parametrize(
+    ("flag", "progress"), [((), None), (("--progress",), True), (("--no-progress",), False)]
+)
+@pytest.mark.parametrize("kind", ["csv", "parquet", "xes"])
+@pytest.mark.parametrize("command", ["report", "check", "scorecard"])
+def test_progress_option_reaches_the_reader(
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    command: str,
+    kind: str,
+    flag: tuple[str, ...],
+    progress: bool | None,  # noqa: FBT001 - a pytest parameter
+) -> None:
+    columns: tuple[str, ...] = COLUMNS
+    if kind == "csv":
+        path = _export(tmp_path, deals=40)[0]
+    elif kind == "parquet":
+        path = _parquet(tmp_path)
+    else:
+        path, columns = _xes(tmp_path), ()
+    name = _READERS[kind]
+    real = getattr(ss, name)
+    given: list[object] = []
+
+    def reader(*args: object, **kwargs: object) -> ss.EventLog:
+        given.append(kwargs.pop("progress", "not passed"))
+        return real(*args, progress=False, **kwargs)  # type: ignore[no-any-return]
+
+    monkeypatch.setattr(f"salesstd.cli._common.{name}", reader)
+    if command == "report":
+        extra: tuple[str, ...] = ()
+    elif kind == "xes":
+        extra = ("--stages", "lead,won", "--by", "rep")
+    else:
+        extra = (*STAGES, "--by", "owner")
+    if command == "check":
+        funnel = ss.Funnel.linear(["lead", "won"]) if kind == "xes" else None
+        std = ss.Standard(funnel=funnel) if funnel else ss.Standard.example()
+        (tmp_path / "std.json").write_text(std.to_json(), encoding="utf-8")
+        extra = ("--standard", str(tmp_path / "std.json"))
+    code, out, err = run(capsys, command, str(path), *columns, *extra, *flag)
+    assert given == [progress], err
+    assert code in (0, 1), err
+    assert out
+
+
+@pytest.mark.parametrize("kind", ["csv", "parquet"])
+def test_progress_bar_never_reaches_stdout(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, kind: str
+) -> None:
+    path = _export(tmp_path, deals=40)[0] if kind == "csv" else _parquet(tmp_path)
+    args = ("report", str(path), *COLUMNS, *STAGES)
+    code, quiet, err = run(capsys, *args, "--no-progress")
+    assert (code, err) == (0, "")
+    code, out, err = run(capsys, *args, "--progress")
+    assert code == 0
+    assert out == quiet
+    if kind == "parquet":  # the Parquet reader draws its bar by row groups
+        assert "deals.parquet" in err
+        assert "salesstd: error" not in err
+
+
+class _Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_status_lines_only_on_a_terminal_and_erased(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    code, plain, err = run(capsys, "report", "--example", "--top", "3")
+    assert (code, err) == (0, "")  # stderr is not a terminal under pytest: no status lines
+    terminal = _Terminal()
+    monkeypatch.setattr(sys, "stderr", terminal)
+    code, out, _ = run(capsys, "report", "--example", "--top", "3")
+    assert (code, out) == (0, plain)
+    shown = terminal.getvalue()
+    assert "salesstd: computing bottlenecks ...\r\x1b[K" in shown
+    assert shown.count("salesstd: computing") == shown.count("\r\x1b[K") == 7
+    terminal.seek(0)
+    terminal.truncate()
+    code, out, _ = run(capsys, "report", "--example", "--top", "3", "--no-progress")
+    assert (code, out, terminal.getvalue()) == (0, plain, "")
+
+
+class _ClosedAfterOneSection(io.StringIO):
+    """A stdout whose reader goes away after the first section (``salesstd report | head``)."""
+
+    def flush(self) -> None:
+        super().flush()
+        if self.getvalue():
+            raise BrokenPipeError(32, "Broken pipe")
+
+
+@pytest.mark.parametrize("command", ["report", "check", "scorecard"])
+def test_a_reader_stopping_early_ends_the_command_quietly(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, command: str
+) -> None:
+    screen = _ClosedAfterOneSection()
+    monkeypatch.setattr(sys, "stdout", screen)
+    _forbid(monkeypatch, "salesstd.cli._main.transitions", "salesstd.cli._standard.scorecard")
+    assert main([command, "--example"]) == 141
+    assert capsys.readouterr().err == ""
+    assert screen.getvalue().startswith(f"salesstd {command}: ")

@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import io
 import math
+import os
 import sys
 import warnings
 from collections.abc import Callable, Collection, Iterator
@@ -31,6 +33,9 @@ from salesstd.log import EventLog
 from salesstd.metrics import DataQualityResult, data_quality
 
 EXIT_USAGE = 2
+#: The status when whoever reads stdout stops early (``salesstd report ... | head``): what a
+#: command killed by SIGPIPE reports (128 + 13).
+EXIT_BROKEN_PIPE = 141
 
 
 class UsageError(Exception):
@@ -58,14 +63,35 @@ BAD_INPUT = (SalesStdError, UsageError, OSError)
 def run_guarded(command: Callable[[], int]) -> int:
     """Run `command`; bad input becomes one line on stderr and `EXIT_USAGE`, never a traceback.
 
+    The report is printed section by section, so a reader that stops early (``| head``) closes
+    the pipe while later sections are still to come: the command then stops quietly with
+    `EXIT_BROKEN_PIPE` instead of reporting a write error.
+
     Returns:
-        The command's exit status, or `EXIT_USAGE` if it raised one of `BAD_INPUT`.
+        The command's exit status, `EXIT_USAGE` if it raised one of `BAD_INPUT`, or
+        `EXIT_BROKEN_PIPE` if stdout was closed by its reader.
     """
     try:
         return command()
+    except BrokenPipeError:
+        _discard_stdout()
+        return EXIT_BROKEN_PIPE
     except BAD_INPUT as err:
         sys.stderr.write(error_line(err))
         return EXIT_USAGE
+
+
+def _discard_stdout() -> None:
+    """Point stdout at the null device, so Python's final flush does not fail again."""
+    try:
+        fd = sys.stdout.fileno()
+    except (AttributeError, ValueError, io.UnsupportedOperation):  # not a real file
+        return
+    null = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(null, fd)
+    finally:
+        os.close(null)
 
 
 def fail(message: str) -> None:
@@ -252,7 +278,12 @@ def warnings_as_lines(shown: Collection[str] = ()) -> Iterator[None]:
 
 
 def load(args: argparse.Namespace) -> tuple[EventLog, str]:
-    """The log named by FILE (format by extension) or ``--example``, and its description."""
+    """The log named by FILE (format by extension) or ``--example``, and its description.
+
+    ``args.progress`` goes to the reader: None (no option) draws a bar on stderr only when
+    stderr is a terminal, True (``--progress``) always, False (``--no-progress``) never. The
+    bundled example is read in a moment and draws none.
+    """
     if args.example:
         if args.file:
             fail("give either FILE or --example, not both")
@@ -264,7 +295,8 @@ def load(args: argparse.Namespace) -> tuple[EventLog, str]:
     name = path.name.lower()
     if name.endswith((".xes", ".xes.gz")):
         _file_only(args, "XES files (trace attributes are case attributes already)")
-        return read_xes(path, lifecycle=args.lifecycle, tz=args.tz), str(path)
+        log = read_xes(path, lifecycle=args.lifecycle, tz=args.tz, progress=args.progress)
+        return log, str(path)
     if args.lifecycle:
         fail("--lifecycle applies to XES files only")
     missing = [f"--{k}" for k in ("case", "activity", "time") if not getattr(args, k)]
@@ -282,6 +314,7 @@ def load(args: argparse.Namespace) -> tuple[EventLog, str]:
             tz=args.tz,
             delimiter="\t" if name.endswith(".tsv") else ",",
             encoding=args.encoding or "utf-8",
+            progress=args.progress,
         )
         return log, str(path)
     if name.endswith((".parquet", ".pq")):
@@ -295,6 +328,7 @@ def load(args: argparse.Namespace) -> tuple[EventLog, str]:
             case_attributes=case_attributes,
             order=args.order,
             tz=args.tz,
+            progress=args.progress,
         )
         return log, str(path)
     fail(f"cannot tell the format of {path.name!r}; use .csv, .csv.gz, .parquet, .xes or .xes.gz")

@@ -26,6 +26,7 @@ from salesstd.cli._common import (
     warnings_as_lines,
 )
 from salesstd.cli._common import quality as _quality
+from salesstd.cli._output import Sections
 from salesstd.cli._standard import run_standard_command
 from salesstd.funnel import Funnel
 from salesstd.log import EventLog
@@ -71,6 +72,13 @@ def _parser() -> argparse.ArgumentParser:
         "stages) and leave them out, e.g. 60",
     )
     files.add_argument("--json", action="store_true", help="print JSON instead of text")
+    files.add_argument(
+        "--progress",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="draw a progress bar on stderr while reading the file (needs tqdm); by default "
+        "only when stderr is a terminal. --no-progress also hides the status lines",
+    )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     report = sub.add_parser(
         "report",
@@ -158,23 +166,26 @@ def _report(args: argparse.Namespace, shown: set[str]) -> None:
         fail("--min-stay needs a funnel (--stages or --funnel)")
     log, source = load(args)
     check_against_log(log, funnel=funnel, by=by, as_of=args.as_of, every_stage=True)
-    dq = None
-    if funnel is not None:
-        dq = _quality(log, funnel, min_stay=args.min_stay, as_of=args.as_of)
     if args.json:
-        if dq is not None:
+        dq = None
+        if funnel is not None:
+            dq = _quality(log, funnel, min_stay=args.min_stay, as_of=args.as_of)
             warn_each(dq.vocabulary)
         report = _report_dict(log, source, funnel, args.as_of, by, args.min_stay, dq)
         json.dump(report, sys.stdout, indent=2)
         sys.stdout.write("\n")
         return
-    if dq is not None:
+    sections = Sections(sys.stdout, status=args.progress is not False)
+    sections.write(_heading(log, source))
+    dq = None
+    if funnel is not None:
+        with sections.computing("the data-quality summary"):
+            dq = _quality(log, funnel, min_stay=args.min_stay, as_of=args.as_of)
         shown.update(dq.vocabulary)
-    write_report(
+    _write_sections(
+        sections,
         log,
-        source=source,
         top=args.top,
-        out=sys.stdout,
         funnel=funnel,
         as_of=args.as_of,
         by=by,
@@ -263,7 +274,10 @@ def write_report(
     min_stay: float | None = None,
     quality: DataQualityResult | None = None,
 ) -> None:
-    """Write the plain-text report of `log` to `out`.
+    """Write the plain-text report of `log` to `out`, each section as soon as it is computed.
+
+    Every section is flushed when written, so a long report fills the screen table by table;
+    the text is the same as if it had been written at once.
 
     Args:
         log: The log to summarise.
@@ -279,9 +293,62 @@ def write_report(
         quality: The data-quality summary printed above the tables when there is a funnel;
             computed here if not given.
     """
-    tr = transitions(log)
+    sections = Sections(out)
+    sections.write(_heading(log, source))
+    if funnel is not None and quality is None:
+        quality = _quality(log, funnel, min_stay=min_stay, as_of=as_of)
+    _write_sections(
+        sections,
+        log,
+        top=top,
+        funnel=funnel,
+        as_of=as_of,
+        by=by,
+        min_stay=min_stay,
+        quality=quality,
+    )
+
+
+def _write_sections(
+    sections: Sections,
+    log: EventLog,
+    *,
+    top: int,
+    funnel: Funnel | None,
+    as_of: str | None,
+    by: str | None,
+    min_stay: float | None,
+    quality: DataQualityResult | None,
+) -> None:
+    """Write the report after its heading, computing each section just before writing it."""
+    if quality is not None:
+        sections.write(data_quality_lines(quality, min_stay=min_stay))
+    with sections.computing("activity counts"):
+        lines = _activity_section(log)
+    sections.write(lines)
+    with sections.computing("transitions"):
+        lines = _transition_section(log, top)
+    sections.write(lines)
+    if funnel is None:
+        return
+    with sections.computing("stage conversion"):
+        lines = _conversion_section(log, funnel, as_of, min_stay)
+    sections.write(lines)
+    with sections.computing("time in stage"):
+        lines = _time_in_stage_section(log, funnel, as_of, min_stay)
+    sections.write(lines)
+    with sections.computing("the Markov funnel"):
+        lines = _markov_section(log, funnel, as_of, min_stay)
+    sections.write(lines)
+    if by is not None:
+        with sections.computing("bottlenecks"):
+            lines = _bottleneck_section(log, funnel, as_of, by, min_stay)
+        sections.write(lines)
+
+
+def _heading(log: EventLog, source: str) -> list[str]:
     span_days = log.span.total_seconds() / _SECONDS_PER_DAY
-    lines = [
+    return [
         f"salesstd report: {source}",
         "",
         f"cases      {log.n_cases:,}",
@@ -293,16 +360,20 @@ def write_report(
         f"activities {log.n_activities:,}",
         "",
     ]
-    if funnel is not None:
-        if quality is None:
-            quality = _quality(log, funnel, min_stay=min_stay, as_of=as_of)
-        lines += data_quality_lines(quality, min_stay=min_stay)
-    lines += ["Activities"]
+
+
+def _activity_section(log: EventLog) -> list[str]:
+    lines = ["Activities"]
     lines += table(
         ["activity", "events", "cases"],
         [[a, f"{e:,}", f"{c:,}"] for a, e, c in _activity_counts(log)],
     )
-    lines += ["", f"Transitions (directly follows; {tr.n_pairs} pairs, top {top} by count)"]
+    return [*lines, ""]
+
+
+def _transition_section(log: EventLog, top: int) -> list[str]:
+    tr = transitions(log)
+    lines = [f"Transitions (directly follows; {tr.n_pairs} pairs, top {top} by count)"]
     rows = [
         [
             str(tr.source[i]),
@@ -317,13 +388,7 @@ def write_report(
     lines += table(["source", "target", "count", "mean_d", "median_d", "max_d"], rows)
     starts = ", ".join(f"{k} ({c:,})" for k, c in list(tr.start_activities.items())[:5])
     ends = ", ".join(f"{k} ({c:,})" for k, c in list(tr.end_activities.items())[:5])
-    lines += ["", f"start activities: {starts}", f"end activities:   {ends}", ""]
-    if funnel is not None:
-        lines += _funnel_sections(log, funnel, as_of, min_stay)
-        lines += _markov_section(log, funnel, as_of, min_stay)
-        if by is not None:
-            lines += _bottleneck_section(log, funnel, as_of, by, min_stay)
-    out.write("\n".join(lines))
+    return [*lines, "", f"start activities: {starts}", f"end activities:   {ends}", ""]
 
 
 def _markov_section(
@@ -366,7 +431,7 @@ def _bottleneck_section(
     return [*lines, ""]
 
 
-def _funnel_sections(
+def _conversion_section(
     log: EventLog, funnel: Funnel, as_of: str | None, min_stay: float | None
 ) -> list[str]:
     conv = conversion(log, funnel, as_of=as_of, min_stay=min_stay)
@@ -412,9 +477,14 @@ def _funnel_sections(
         "implied = entered by a skip between two recorded stages; new_here = deals whose "
         "first recorded stage is this one"
     )
+    return [*lines, ""]
+
+
+def _time_in_stage_section(
+    log: EventLog, funnel: Funnel, as_of: str | None, min_stay: float | None
+) -> list[str]:
     dwell = time_in_stage(log, funnel, as_of=as_of, min_stay=min_stay)
-    lines += [
-        "",
+    lines = [
         "Time in stage, days (Kaplan-Meier; deals still in a stage are censored, not dropped)",
     ]
     rows = [

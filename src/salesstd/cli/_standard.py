@@ -33,6 +33,7 @@ from salesstd.cli._common import (
     warn_each,
     warnings_as_lines,
 )
+from salesstd.cli._output import Sections
 from salesstd.conformance import check_conformance
 from salesstd.datasets import synthetic_pipeline
 from salesstd.log import EventLog
@@ -90,21 +91,43 @@ def _run(args: argparse.Namespace, shown: set[str]) -> int:
         every_stage=standard is None,
         by_hint=hint,
     )
-    dq = quality(log, funnel, min_stay=args.min_stay, as_of=args.as_of)
+    sections = Sections(sys.stdout, status=args.progress is not False)
+    with sections.computing("the data-quality summary"):
+        dq = quality(log, funnel, min_stay=args.min_stay, as_of=args.as_of)
+    learned = standard is None
     if args.json:
         warn_each(dq.vocabulary)
     else:
         shown.update(dq.vocabulary)
+        heading = _heading(args, source, None if standard is None else standard.name)
+        sections.write([*heading, "", *data_quality_lines(dq, min_stay=args.min_stay)])
     if standard is None:
-        standard = Standard.from_log(
-            log, funnel, quantile=LEARN_QUANTILE, by=args.by, min_stay=args.min_stay
-        )
-        learned = True
-    else:
-        learned = False
+        with sections.computing("the standard learned from the log"):
+            standard = Standard.from_log(
+                log, funnel, quantile=LEARN_QUANTILE, by=args.by, min_stay=args.min_stay
+            )
     if args.command == "check":
-        return _check(log, standard, args, source, dq)
-    return _scorecard(log, standard, args, source, dq, learned=learned)
+        return _check(log, standard, args, source, dq, sections)
+    return _scorecard(log, standard, args, source, dq, sections, learned=learned)
+
+
+def _heading(args: argparse.Namespace, source: str, standard: str | None) -> list[str]:
+    """The first lines of ``check`` or ``scorecard``; `standard` is None when it is learned."""
+    if args.command == "check":
+        return [f"salesstd check: {source} against standard {standard!r}"]
+    if standard is None:
+        return [
+            f"salesstd scorecard: {source}, by {args.by}",
+            f"{_targets(args, None)} (pass --standard FILE to score against fixed targets)",
+        ]
+    return [f"salesstd scorecard: {source} against {_targets(args, standard)}, by {args.by}"]
+
+
+def _targets(args: argparse.Namespace, standard: str | None) -> str:
+    """Where the scorecard's targets come from; `standard` is None when they are learned."""
+    if standard is None:
+        return f"targets learned from this log: top quartile of {args.by}"
+    return f"standard {standard!r}"
 
 
 def _standard(args: argparse.Namespace) -> Standard | None:
@@ -136,9 +159,12 @@ def _check(
     args: argparse.Namespace,
     source: str,
     dq: DataQualityResult,
+    sections: Sections,
 ) -> int:
-    result = check_conformance(log, standard, as_of=args.as_of, min_stay=args.min_stay)
-    rates = result.rates(by=args.by)
+    """Check `log` against `standard`; the heading and data-quality summary are written."""
+    with sections.computing("conformance"):
+        result = check_conformance(log, standard, as_of=args.as_of, min_stay=args.min_stay)
+        rates = result.rates(by=args.by)
     failing = result.n_cases - int(np.count_nonzero(result.fits))
     if args.json:
         out = {
@@ -153,9 +179,6 @@ def _check(
         sys.stdout.write("\n")
     else:
         lines = [
-            f"salesstd check: {source} against standard {standard.name!r}",
-            "",
-            *data_quality_lines(dq, min_stay=args.min_stay),
             f"cases checked   {result.n_cases:,}",
             f"fully conform   {result.fitting_share:.1%} ({result.n_cases - failing:,} cases)",
             f"mean fitness    {result.mean_fitness:.3f}",
@@ -167,7 +190,7 @@ def _check(
         if result.n_violations:
             lines += ["", f"First {args.top} violations"]
             lines += _rows(result._table(), limit=args.top)  # noqa: SLF001
-        sys.stdout.write("\n".join([*lines, ""]))
+        sections.write([*lines, ""])
     return EXIT_FAILS if failing else 0
 
 
@@ -177,15 +200,14 @@ def _scorecard(
     args: argparse.Namespace,
     source: str,
     dq: DataQualityResult,
+    sections: Sections,
     *,
     learned: bool,
 ) -> int:
-    card = scorecard(log, standard, by=args.by, as_of=args.as_of, min_stay=args.min_stay)
-    targets = (
-        f"targets learned from this log: top quartile of {args.by}"
-        if learned
-        else f"standard {standard.name!r}"
-    )
+    """Score `log` against `standard`; the heading and data-quality summary are written."""
+    with sections.computing("the scorecard"):
+        card = scorecard(log, standard, by=args.by, as_of=args.as_of, min_stay=args.min_stay)
+    targets = _targets(args, None if learned else standard.name)
     if args.json:
         out = {
             "source": source,
@@ -199,18 +221,7 @@ def _scorecard(
         json.dump(out, sys.stdout, indent=2)
         sys.stdout.write("\n")
         return 0
-    if learned:
-        lines = [
-            f"salesstd scorecard: {source}, by {args.by}",
-            f"{targets} (pass --standard FILE to score against fixed targets)",
-        ]
-    else:
-        lines = [f"salesstd scorecard: {source} against {targets}, by {args.by}"]
-    lines += [
-        "",
-        *data_quality_lines(dq, min_stay=args.min_stay),
-        "Scorecard, best first (proportions shrunk towards the population; * small sample)",
-    ]
+    lines = ["Scorecard, best first (proportions shrunk towards the population; * small sample)"]
     long = card._table()  # noqa: SLF001
     entity = np.asarray(long[args.by], dtype=object)
     rank = np.asarray(long["rank"])
@@ -231,7 +242,7 @@ def _scorecard(
     lines += table(["rank", str(args.by), "composite", "below standard on"], shown)
     if len(rows) > len(shown):
         lines.append(f"... {len(rows) - len(shown):,} more (use --json or the Python API)")
-    sys.stdout.write("\n".join([*lines, ""]))
+    sections.write([*lines, ""])
     return 0
 
 
