@@ -8,6 +8,8 @@ The reference in every test is a log built from plain Python rows.
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pandas as pd
 import polars as pl
@@ -29,7 +31,7 @@ ROWS = [
     ("d3", "lead", "2024-03-02T11:15:00+01:00", "ann"),
 ]
 COLUMNS = ["deal", "stage", "at", "rep"]
-KW = {"case": "deal", "activity": "stage", "time": "at", "case_attributes": ["rep"]}
+KW: dict[str, Any] = {"case": "deal", "activity": "stage", "time": "at", "case_attributes": ["rep"]}
 
 
 def _reference() -> ss.EventLog:
@@ -71,7 +73,7 @@ def _frames() -> dict[str, object]:
 
 @pytest.mark.parametrize("kind", list(_frames()))
 def test_every_frame_kind_gives_the_log_of_the_plain_rows(kind: str) -> None:
-    log = ss.EventLog.from_frame(_frames()[kind], **KW)  # type: ignore[arg-type]
+    log = ss.EventLog.from_frame(_frames()[kind], **KW)
     assert log == _reference()
     assert log.activities == ("lead", "lost", "offer", "won")  # unused categories dropped
     assert log.case_names.tolist() == ["d1", "d2", "d3"]

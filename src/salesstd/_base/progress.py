@@ -26,7 +26,7 @@ class ProgressBar:
     def __init__(self, bar: object | None) -> None:
         self._bar = bar
 
-    def total(self, total: int | None) -> None:
+    def set_total(self, total: int | None) -> None:
         """Set the bar's total once it is known (e.g. after reading a file's metadata)."""
         if self._bar is not None:
             self._bar.total = total  # type: ignore[attr-defined]

@@ -300,7 +300,7 @@ def read_parquet(
     try:
         with bar:
             file = pq.ParquetFile(p, read_dictionary=text)
-            bar.total(file.metadata.num_rows)
+            bar.set_total(file.metadata.num_rows)
             groups = []
             for i in range(file.num_row_groups):
                 group = file.read_row_group(i, columns=needed)
@@ -392,14 +392,23 @@ def read_xes(
         ParameterError: If `lifecycle` is not None, a string or a sequence of strings.
     """
     policy = v.on_invalid(on_invalid)
-    check_progress(progress)
+    show = check_progress(progress)
     file = _check_path(path)
     for param, key in (("case", case), ("activity", activity), ("time", time)):
         if not isinstance(key, str):
             raise ParameterError(
                 f"{param} must be an XES attribute key (str); got {key!r}.", parameter=param
             )
-    cols = parse_xes(file, lifecycle=lifecycle)
+    with progress_bar(show, total=None, desc=os.path.basename(file), unit="B") as bar:  # noqa: PTH119
+        seen = [0]
+
+        def advance(done: int, total: int) -> None:
+            if seen[0] == 0:
+                bar.set_total(total)
+            bar.update(done - seen[0])
+            seen[0] = done
+
+        cols = parse_xes(file, lifecycle=lifecycle, on_progress=advance)
     name = os.path.basename(file)  # noqa: PTH119
     if cols.orphan_events:
         message = (

@@ -38,7 +38,7 @@ from salesstd.errors import InvalidLogError, ParameterError
 
 if TYPE_CHECKING:
     import io
-    from collections.abc import Sequence
+    from collections.abc import Callable, Sequence
 
     from numpy.typing import NDArray
 
@@ -282,7 +282,12 @@ def _refuse_dtd(path: str, parser: expat.XMLParserType, what: str) -> NoReturn:
     )
 
 
-def _read_log(stream: io.BufferedIOBase, path: str, wanted: frozenset[str] | None) -> XesColumns:
+def _read_log(
+    stream: io.BufferedIOBase,
+    path: str,
+    wanted: frozenset[str] | None,
+    advance: Callable[[], None] | None = None,
+) -> XesColumns:
     """Stream ``stream`` through an expat parser whose handlers fill the columns directly.
 
     No element tree is built: the start handler appends each attribute value to its column as
@@ -460,6 +465,8 @@ def _read_log(stream: io.BufferedIOBase, path: str, wanted: frozenset[str] | Non
     read = stream.read
     while chunk := read(_READ_SIZE):
         parser.Parse(chunk, False)  # noqa: FBT003 - expat's signature
+        if advance is not None:
+            advance()
     parser.Parse(b"", True)  # noqa: FBT003
     if attribute_depth:
         close_event()
@@ -483,6 +490,7 @@ def parse_xes(
     path: str | os.PathLike[str],
     *,
     lifecycle: str | Sequence[str] | None = None,
+    on_progress: Callable[[int, int], None] | None = None,
 ) -> XesColumns:
     """Read an XES event log (plain or gzip-compressed) into columns.
 
@@ -499,6 +507,8 @@ def parse_xes(
         lifecycle: None keeps every event. A string or a sequence of strings keeps only the
             events whose ``lifecycle:transition`` matches one of them case-insensitively; an
             event without ``lifecycle:transition`` counts as ``"complete"`` (the XES default).
+        on_progress: Called as ``on_progress(done, total)`` with the bytes of the file (as
+            stored, compressed or not) read so far and its size, after each block.
 
     Returns:
         The event columns, the trace columns and the trace index of each event. Every trace of
@@ -534,8 +544,16 @@ def parse_xes(
     file = os.fspath(path)
     with ExitStack() as stack:
         stream, is_gzip = _open_binary(file, stack)
+        advance = None
+        if on_progress is not None:
+            raw = getattr(stream, "fileobj", stream)  # the file under a GzipFile
+            total = os.fstat(raw.fileno()).st_size
+
+            def advance() -> None:
+                on_progress(raw.tell(), total)
+
         try:
-            return _read_log(stream, file, wanted)
+            return _read_log(stream, file, wanted, advance)
         except (expat.ExpatError, EOFError, zlib.error, OSError) as err:
             raise _translate_error(file, err, is_gzip=is_gzip) from err
         except LookupError as err:  # the <?xml encoding=...?> names no codec Python knows
