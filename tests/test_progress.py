@@ -52,7 +52,7 @@ def test_read_parquet_draws_a_bar_on_stderr_only(
     assert log.n_events == 3
     assert out == ""
     assert "deals.parquet" in err
-    assert "/3 " in err  # the bar knows the number of rows
+    assert "/3 " in err  # the bar knows the number of columns to read
 
 
 def test_read_xes_draws_a_bar_of_bytes(xes: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -6,7 +6,7 @@ import csv
 import io
 import os
 import warnings
-from collections.abc import Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any, Literal
 
 import numpy as np
@@ -296,17 +296,8 @@ def read_parquet(
         if pa.types.is_string(schema.field(c).type)
         or pa.types.is_large_string(schema.field(c).type)
     ]
-    bar = progress_bar(show, total=None, desc=os.path.basename(p), unit="rows")  # noqa: PTH119
     try:
-        with bar:
-            file = pq.ParquetFile(p, read_dictionary=text)
-            bar.set_total(file.metadata.num_rows)
-            groups = []
-            for i in range(file.num_row_groups):
-                group = file.read_row_group(i, columns=needed)
-                bar.update(group.num_rows)
-                groups.append(group)
-        table = pa.concat_tables(groups) if groups else schema.empty_table().select(needed)
+        file = pq.ParquetFile(p, read_dictionary=text)
     except Exception as err:  # pyarrow raises ArrowInvalid, OSError, ...
         raise InvalidLogError(
             f"file {p!r} is not a readable Parquet file ({err}). Use read_csv or read_xes "
@@ -315,23 +306,63 @@ def read_parquet(
     aware = {
         c for c in needed if pa.types.is_timestamp(schema.field(c).type) and schema.field(c).type.tz
     }
-    columns = {c: (table.column(c) if c in wanted else None) for c in names}
-    return EventLog(
-        **from_columns(
-            columns,
-            case=case,
-            activity=activity,
-            time=time,
-            attributes=attributes,
-            case_attributes=case_attributes,
-            order=order,
-            tz=tz,
-            on_invalid=on_invalid,
-            where=f"file {os.path.basename(p)!r}",  # noqa: PTH119
-            row_label=lambda i: f"row {i}",
-            aware=aware,
+    with progress_bar(
+        show,
+        total=len(needed),
+        desc=os.path.basename(p),  # noqa: PTH119
+        unit="columns",
+    ) as bar:
+        columns = _ParquetColumns(file, names, bar, p)
+        return EventLog(
+            **from_columns(
+                columns,
+                case=case,
+                activity=activity,
+                time=time,
+                attributes=attributes,
+                case_attributes=case_attributes,
+                order=order,
+                tz=tz,
+                on_invalid=on_invalid,
+                where=f"file {os.path.basename(p)!r}",  # noqa: PTH119
+                row_label=lambda i: f"row {i}",
+                aware=aware,
+            )
         )
-    )
+
+
+class _ParquetColumns(Mapping[str, Any]):
+    """The columns of a Parquet file by name, each read from the file when it is used.
+
+    `from_columns` converts each column as soon as it reads it (text to codes, times to
+    nanoseconds), so only one column's Arrow buffers are alive at a time: peak memory is the
+    log being built plus one column, not the whole table.
+    """
+
+    def __init__(self, file: Any, names: list[str], bar: Any, path: str) -> None:  # noqa: ANN401
+        self._file = file
+        self._names = names
+        self._bar = bar
+        self._path = path
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._names)
+
+    def __len__(self) -> int:
+        return len(self._names)
+
+    def __getitem__(self, name: str) -> Any:  # noqa: ANN401
+        if name not in self._names:
+            raise KeyError(name)
+        try:
+            column = self._file.read(columns=[name]).column(0)
+        except Exception as err:  # pyarrow raises ArrowInvalid, OSError, ...
+            raise InvalidLogError(
+                f"file {self._path!r} is not a readable Parquet file ({err}). Use read_csv "
+                "or read_xes for other formats."
+            ) from err
+        self._bar.update(1)
+        return column
 
 
 def _check_parquet_names(names: list[str], path: str) -> None:
