@@ -291,7 +291,10 @@ def _parse_strings(
         # cut as "T000:00"; such a value is not ISO 8601 and must not pass half-read.
         with warnings.catch_warnings():
             warnings.simplefilter("error")
-            parsed = np.array(naive_text.astype("datetime64[ns]").view(np.int64), dtype=np.int64)
+            # Through 'U': numpy 2.4 crashes (a segfault, not a ValueError) casting a bytes
+            # array of more than a few hundred values with one bad date to datetime64.
+            as_text = naive_text.astype("U")
+            parsed = np.array(as_text.astype("datetime64[ns]").view(np.int64), dtype=np.int64)
     except (ValueError, OverflowError, UserWarning, DeprecationWarning):
         if not fallback:
             raise

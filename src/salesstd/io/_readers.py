@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
 import os
 import warnings
 from collections.abc import Iterator, Mapping, Sequence
@@ -17,9 +15,9 @@ from salesstd._base import validation as v
 from salesstd._base.columns import objects
 from salesstd._base.progress import check_progress, progress_bar
 from salesstd.errors import DroppedEventsWarning, InvalidLogError, ParameterError
-from salesstd.io._files import decode, read_bytes
+from salesstd.io._csv import csv_columns, option_names, python_columns
 from salesstd.io._xes import parse_xes
-from salesstd.log import EventLog, from_columns
+from salesstd.log import Coded, EventLog, from_columns
 
 __all__ = ["read_csv", "read_parquet", "read_xes"]
 
@@ -39,15 +37,25 @@ def read_csv(
     on_invalid: Literal["raise", "drop"] = "raise",
     progress: bool | None = False,
 ) -> EventLog:
-    """Read a CSV file (plain or gzip-compressed) of one event per row.
+    r"""Read a CSV file (plain or gzip-compressed) of one event per row.
 
-    Case ids and activities are read as text, exactly as written. Times are ISO 8601 text:
-    values with a UTC offset are converted to UTC, naive values are read as UTC or in `tz`.
-    Attribute columns whose every non-empty value is a whole number become int64, those
-    that are all numbers float64 (empty cells NaN); the rest stay text. Whole numbers that
+    The file is read by pyarrow's CSV reader, streamed in blocks of about a megabyte:
+    text columns arrive dictionary-encoded (one code per row, never one Python string per
+    row) and the time column is parsed block by block, so memory stays near the size of the
+    finished log however large the file. Case ids and activities are read as text, exactly
+    as written (an empty cell is a missing id). Times are ISO 8601 text: values with a UTC
+    offset are converted to UTC, naive values are read as UTC or in `tz`. Attribute columns
+    whose every non-empty value is a whole number become int64, those that are all numbers
+    float64 (empty cells NaN); the rest stay text (empty cells ``''``). Whole numbers that
     int64 cannot hold, or that a float would round (beyond 2**53, with empty cells), stay
     exact as Python ints in an object column (empty cells None), so distinct values never
-    become equal floats.
+    become equal floats. Types are decided from the text, never guessed by pyarrow
+    (``'true'`` stays text), on each column's distinct values.
+
+    Quoted fields may hold the delimiter, doubled quotes and line breaks; blank lines are
+    skipped. A file pyarrow refuses (a row with the wrong number of fields, broken quoting,
+    bytes that are not text in `encoding`) is read again by Python's csv module for a
+    message that names the line.
 
     Args:
         path: The file; gzip is recognised by its first bytes, not its name.
@@ -61,7 +69,7 @@ def read_csv(
         delimiter: Field separator.
         encoding: Text encoding of the file.
         on_invalid: ``"raise"`` or ``"drop"`` rows with a missing id or time.
-        progress: Draw a progress bar on stderr while reading (needs tqdm:
+        progress: Draw a progress bar of the bytes read on stderr (needs tqdm:
             ``pip install 'salesstd[progress]'``); ``None`` draws one only when stderr is a
             terminal.
 
@@ -71,6 +79,21 @@ def read_csv(
     Raises:
         InvalidLogError: If the file is missing, not text in `encoding`, a corrupt gzip,
             lacks a named column, or has a missing id or unparseable time (naming the line).
+
+    Examples:
+        >>> import tempfile, pathlib
+        >>> folder = pathlib.Path(tempfile.mkdtemp())
+        >>> _ = (folder / "deals.csv").write_text(
+        ...     "deal,stage,at,amount\n"
+        ...     "d1,lead,2024-01-02T09:00:00+01:00,100\n"
+        ...     "d1,won,2024-01-09T10:00:00+01:00,100\n"
+        ...     "d2,lead,2024-01-03T12:00:00Z,\n"
+        ... )
+        >>> log = ss.read_csv(folder / "deals.csv", case="deal", activity="stage", time="at")
+        >>> log.n_events, log.n_cases
+        (3, 2)
+        >>> log.event_attributes["amount"].tolist()
+        [100.0, 100.0, nan]
     """
     if not isinstance(delimiter, str) or len(delimiter) != 1 or delimiter in '\r\n"':
         raise ParameterError(
@@ -83,16 +106,34 @@ def read_csv(
             f"encoding must be a codec name such as 'utf-8'; got {encoding!r}.",
             parameter="encoding",
         )
-    check_progress(progress)
-    p, raw = read_bytes(_check_path(path))
-    text = decode(p, raw, encoding)
-    columns, lines = _csv_columns(text, delimiter=delimiter, name=str(p))
-    _check_delimiter(list(columns), (case, activity, time), delimiter, p.name)
-    keep_text = {case, activity}
-    typed = {k: (col if k in keep_text or k == time else _infer(col)) for k, col in columns.items()}
+    show = check_progress(progress)
+    file = _check_path(path)
+    attributes = option_names(attributes)  # type: ignore[assignment]
+    case_attributes = option_names(case_attributes)  # type: ignore[assignment]
+    got = csv_columns(
+        file,
+        case=case,
+        activity=activity,
+        time=time,
+        attributes=attributes,
+        case_attributes=case_attributes,
+        order=order,
+        tz=tz,
+        delimiter=delimiter,
+        encoding=encoding,
+        progress=show,
+    )
+    if got is None:  # refused by Arrow: the csv module reads it, or says why not
+        columns, row_label, name = python_columns(
+            file, case=case, activity=activity, time=time, delimiter=delimiter, encoding=encoding
+        )
+    else:
+        (columns, row_label), name = got, os.path.basename(file)  # noqa: PTH119
+    if isinstance(order, str) and isinstance(columns.get(order), Coded):
+        columns[order] = columns[order].values()  # compared as values, never as codes
     return EventLog(
         **from_columns(
-            typed,
+            columns,
             case=case,
             activity=activity,
             time=time,
@@ -101,8 +142,8 @@ def read_csv(
             order=order,
             tz=tz,
             on_invalid=on_invalid,
-            where=f"file {p.name!r}",
-            row_label=lambda i: f"line {lines[i]}",
+            where=f"file {name!r}",
+            row_label=row_label,
         )
     )
 
@@ -119,115 +160,6 @@ def _check_path(path: object) -> str:
         raise ParameterError(
             f"path must be a text path, not bytes; got {path!r}.", parameter="path"
         )
-    return out
-
-
-def _check_delimiter(header: list[str], wanted: tuple[str, ...], delimiter: str, name: str) -> None:
-    """A one-column header that contains another separator means the wrong delimiter."""
-    if len(header) != 1 or all(w in header for w in wanted):
-        return
-    for candidate in (";", "\t", "|", ","):
-        if candidate != delimiter and candidate in header[0]:
-            raise InvalidLogError(
-                f"file {name!r} reads as one column {header[0][:60]!r} with "
-                f"delimiter={delimiter!r}; it looks separated by {candidate!r}. "
-                f"Pass delimiter={candidate!r}."
-            )
-
-
-def _csv_columns(
-    text: str, *, delimiter: str, name: str
-) -> tuple[dict[str, NDArray[Any]], list[int]]:
-    """Columns as object arrays of text, and the file line on which each row ends."""
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-    rows: list[list[str]] = []
-    lines: list[int] = []
-    try:
-        for row in reader:
-            if row:  # blank lines are not events
-                rows.append(row)
-                lines.append(reader.line_num)
-    except csv.Error as err:
-        raise InvalidLogError(
-            f"file {name!r} is not valid CSV near line {reader.line_num}: {err}."
-        ) from err
-    if not rows or not any(rows[0]):
-        raise InvalidLogError(f"file {name!r} is empty; a header row and events are needed.")
-    header = rows[0]
-    body = rows[1:]
-    lines = lines[1:]
-    width = len(header)
-    for i, row in enumerate(body):
-        if len(row) != width:
-            raise InvalidLogError(
-                f"file {name!r} line {lines[i]} has {len(row)} fields but the header has "
-                f"{width}; check the delimiter (delimiter={delimiter!r}) and quoting."
-            )
-    if len(set(header)) != width:
-        dup = next(h for h in header if header.count(h) > 1)
-        raise InvalidLogError(f"file {name!r} has the column {dup!r} twice; rename one.")
-    if not body:
-        raise InvalidLogError(f"file {name!r} has a header but no events.")
-    cols = list(zip(*body, strict=True))
-    out: dict[str, NDArray[Any]] = {}
-    for h, col in zip(header, cols, strict=True):
-        arr = np.empty(len(col), dtype=object)
-        arr[:] = col
-        out[h] = arr
-    return out, lines
-
-
-def _infer(col: NDArray[Any]) -> NDArray[Any]:
-    """Whole numbers to int64, numbers to float64 (blank as NaN); anything else stays text.
-
-    Whole numbers that int64 cannot hold, or that float64 would round when blanks force
-    floats, become Python ints (blank as None) instead: equal floats would merge them.
-    """
-    filled = col != ""
-    values = col[filled]
-    if values.size == 0:
-        return col
-    text = values.astype("U")
-    try:
-        ints = text.astype(np.int64)
-    except OverflowError:
-        if _all_whole(text):
-            try:
-                return _python_ints(col, filled)
-            except ValueError:  # e.g. "--5": not a number after all
-                pass
-        return _floats(col, filled, text)
-    except ValueError:
-        ints = None
-    if ints is not None:
-        if filled.all():
-            return np.asarray(ints)
-        if bool(((ints > _EXACT_IN_FLOAT) | (ints < -_EXACT_IN_FLOAT)).any()):
-            return _python_ints(col, filled)
-    return _floats(col, filled, text)
-
-
-_EXACT_IN_FLOAT = 2**53
-
-
-def _all_whole(text: NDArray[Any]) -> bool:
-    stripped = np.char.lstrip(np.char.strip(text), "+-")
-    return bool(np.char.isdigit(stripped).all())
-
-
-def _python_ints(col: NDArray[Any], filled: NDArray[np.bool_]) -> NDArray[Any]:
-    out = np.empty(col.size, dtype=object)
-    out[filled] = [int(x) for x in col[filled]]
-    return out
-
-
-def _floats(col: NDArray[Any], filled: NDArray[np.bool_], text: NDArray[Any]) -> NDArray[Any]:
-    try:
-        numbers = text.astype(np.float64)
-    except ValueError:
-        return col
-    out = np.full(col.size, np.nan)
-    out[filled] = numbers
     return out
 
 
