@@ -763,8 +763,23 @@ def memory_child(args: argparse.Namespace) -> None:
     frame = None
     if kind.startswith("frame-"):
         frame = make_frame(path, kind.removeprefix("frame-"))
-    # warm the imports a reader may do lazily, so only data counts
+    # Warm what a reader loads once per process (lazy imports, Arrow's compute kernels and
+    # its time zone database, about 50 MiB), by reading the first rows of the same file the
+    # same way, so that only the data counts.
     pa_csv.read_csv(pa.BufferReader(b"a,b\n1,2\n"))
+    with tempfile.TemporaryDirectory() as td:
+        if kind == "csv":
+            small = Path(td) / "head.csv"
+            with path.open(encoding="utf-8") as src:
+                small.write_text("".join(next(src) for _ in range(51)), encoding="utf-8")
+            ss.read_csv(small, **read_kwargs())
+        elif kind == "parquet":
+            small = Path(td) / "head.parquet"
+            first = next(pq.ParquetFile(path).iter_batches(batch_size=50))
+            pq.write_table(pa.Table.from_batches([first]), small)
+            ss.read_parquet(small, **read_kwargs())
+        else:
+            ss.EventLog.from_frame(frame.head(50), **read_kwargs())  # type: ignore[union-attr]
     gc.collect()
     base_kib = _status_kib("VmRSS")
     try:

@@ -73,12 +73,15 @@ def frame_columns(frame: Any) -> tuple[Mapping[str, Any], set[str]]:  # noqa: AN
 
 
 class _LazyColumns(Mapping[str, Any]):
-    """The columns of a narwhals frame by name, each converted when first read."""
+    """The columns of a narwhals frame by name, each converted when it is read.
+
+    Nothing is cached: the caller converts each column once and lets it go, so converted
+    copies do not pile up while the log is built.
+    """
 
     def __init__(self, df: Any, names: list[str]) -> None:  # noqa: ANN401
         self._df = df
         self._names = names
-        self._done: dict[str, Any] = {}
 
     def __iter__(self) -> Iterator[str]:
         return iter(self._names)
@@ -87,11 +90,9 @@ class _LazyColumns(Mapping[str, Any]):
         return len(self._names)
 
     def __getitem__(self, name: str) -> Any:  # noqa: ANN401
-        if name not in self._done:
-            if name not in self._names:
-                raise KeyError(name)
-            self._done[name] = _convert(self._df[name])
-        return self._done[name]
+        if name not in self._names:
+            raise KeyError(name)
+        return _convert(self._df[name])
 
 
 def _convert(series: Any) -> Any:  # noqa: ANN401

@@ -162,7 +162,12 @@ def build(
     on_invalid: v.OnInvalid,
     row_label: Callable[[int], str],
 ) -> dict[str, Any]:
-    """Validate, drop (if asked), factorize, sort; return the fields of the log."""
+    """Validate, drop (if asked), factorize, sort; return the fields of the log.
+
+    `core`, `attributes` and `case_attributes` are consumed: build empties those dicts as it
+    goes, so each input column is released as soon as its sorted copy exists (peak memory is
+    part of the contract). Callers pass dicts made for the call.
+    """
     case_raw = _column(core["case"], names["case"])
     act_raw = _column(core["activity"], names["activity"])
     time_in = _column(core["time"], names["time"])
@@ -257,6 +262,11 @@ def build(
     def take(a: NDArray[Any]) -> NDArray[Any]:
         return a if perm is None else a[perm]
 
+    # From here on only the local names hold the inputs; drop the dicts' references.
+    if isinstance(core, dict):
+        core.clear()
+    del extra, case_raw, time_in
+
     # Intermediates are released as soon as they are used: at ten million events each
     # int64 column is 80 MB, and peak memory is part of the contract.
     sorted_time = _sealed(take(ns)).view("datetime64[ns]")
@@ -285,18 +295,26 @@ def build(
         act_vals = _columns.homogeneous(act_raw, name=f"column {names['activity']!r}")
         act_uniques, act_codes = _columns.factorize(act_vals)
     act_sorted = take(act_codes)
-    del act_codes
+    del act_codes, act_raw
 
     # A coded attribute is reordered as codes (an int32 gather) and only then expanded to
     # objects, from a small table of distinct values rather than a scattered object column.
-    event_attrs = {
-        k: Coded(a.uniques, take(a.codes)).values()
-        if isinstance(a, Coded)
-        else take(_attribute_array(a, k, row_label))
-        for k, a in attributes.items()
-    }
+    event_attrs: dict[str, NDArray[Any]] = {}
+    for k in list(attributes):
+        a = attributes.pop(k) if isinstance(attributes, dict) else attributes[k]
+        event_attrs[k] = (
+            Coded(a.uniques, take(a.codes)).values()
+            if isinstance(a, Coded)
+            else take(_attribute_array(a, k, row_label))
+        )
+        del a
     case_attrs: dict[str, NDArray[Any]] = {}
-    for name, col in case_attributes.items():
+    for name in list(case_attributes):
+        col = (
+            case_attributes.pop(name)
+            if isinstance(case_attributes, dict)
+            else case_attributes[name]
+        )
         if isinstance(col, Coded):
             # Coded text: constancy is checked on the codes, one integer comparison per row.
             col_codes = take(col.codes)
