@@ -17,11 +17,16 @@ import numpy as np
 import pytest
 
 import salesstd as ss
-
-pytest.importorskip("tqdm")
+from salesstd.io import _csv
 
 OFFSETS = ("+00:00", "+01:00", "-05:00", "+05:30", "Z", "")  # "" is naive: read as UTC
-ROWS = 40_000  # about 3 MB: several of the reader's 1 MB blocks
+ROWS = 40_000  # about 3 MB: a dozen of the small blocks set below
+
+
+@pytest.fixture(autouse=True)
+def small_blocks(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Read in 256 KiB blocks, so that every file here spans several of Arrow's batches."""
+    monkeypatch.setattr(_csv, "BLOCK_BYTES", 1 << 18)
 
 
 def synthetic_text(seed: int, rows: int = ROWS) -> str:
