@@ -16,6 +16,7 @@ from __future__ import annotations
 import bisect
 import csv
 import io
+import mmap
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
@@ -34,6 +35,8 @@ from salesstd.log import Coded, Parsed
 from salesstd.log import parse_times as parse_arrow_times
 
 BLOCK_BYTES = 4 << 20  # Arrow's block: ~70k rows of a typical export, parsed per batch
+PROBE_BYTES = 1 << 16  # enough for the header row (a longer one goes the csv-module way)
+WHOLE_FILE_BYTES = 256 << 20  # files up to this size are parsed whole, multithreaded
 _EXACT_IN_FLOAT = 2**53
 
 Columns = dict[str, Any]
@@ -88,13 +91,9 @@ def csv_columns(
         except ParameterError:
             return None  # reported where the python path has always reported it
     read = pcsv.ReadOptions(block_size=BLOCK_BYTES, encoding=encoding)
-    probe = pcsv.ReadOptions(block_size=BLOCK_BYTES, encoding=encoding, use_threads=False)
     parse = pcsv.ParseOptions(delimiter=delimiter, newlines_in_values=True)
     try:
-        with _open(path) as (_, stream):
-            names = list(
-                pcsv.open_csv(stream, read_options=probe, parse_options=parse).schema.names
-            )
+        names = _header(path, encoding, parse)
         if len(set(names)) != len(names) or not {case, activity, time} <= set(names):
             return None
         event_cols = [c for c in names if c not in {case, activity, time}]
@@ -120,12 +119,25 @@ def csv_columns(
             _open(path) as (raw, stream),
             progress_bar(progress, total=size, desc=Path(path).name, unit="B") as bar,
         ):
-            reader = pcsv.open_csv(
-                stream,
-                read_options=read,
-                parse_options=parse,
-                convert_options=convert,
-            )
+            whole = size <= WHOLE_FILE_BYTES
+            if whole:
+                if not _has_quote(path):
+                    # Without a quote no value can hold a line break: Arrow may split the
+                    # file at any line, which parses faster.
+                    parse = pcsv.ParseOptions(delimiter=delimiter, newlines_in_values=False)
+                # A file of ordinary size is parsed whole, by all cores; its text columns
+                # arrive as dictionary codes, so the table is small next to the file.
+                table = pcsv.read_csv(
+                    stream, read_options=read, parse_options=parse, convert_options=convert
+                )
+                seen.rows, seen.read_bytes = table.num_rows, size  # buffers sized exactly
+                reader: Any = table.to_batches()
+                del table
+            else:
+                # A big file is streamed block by block, so memory stays bounded.
+                reader = pcsv.open_csv(
+                    stream, read_options=read, parse_options=parse, convert_options=convert
+                )
             done = 0
             for batch in reader:
                 for c in coded:
@@ -138,8 +150,9 @@ def csv_columns(
                 rows += batch.num_rows
                 position = raw.tell()
                 bar.update(position - done)
-                done = seen.read_bytes = position
-                seen.rows = rows
+                done = position
+                if not whole:
+                    seen.read_bytes, seen.rows = position, rows
     except (pa.ArrowException, OSError, UnicodeError, LookupError):
         return None
     if rows == 0:
@@ -193,6 +206,34 @@ class _CodedParts:
             start += rows
             offset += size
         return Coded(objects(distinct.take(pa.array(order)).to_pylist()), codes)
+
+
+def _header(path: str, encoding: str, parse: Any) -> list[str]:  # noqa: ANN401
+    """The column names, from a small first block (a bigger one if a row is longer)."""
+    pa, pcsv = lazy.pa, lazy.pcsv
+    for size in (PROBE_BYTES, BLOCK_BYTES):
+        probe = pcsv.ReadOptions(block_size=size, encoding=encoding, use_threads=False)
+        try:
+            with _open(path) as (_, stream):
+                return list(
+                    pcsv.open_csv(stream, read_options=probe, parse_options=parse).schema.names
+                )
+        except pa.ArrowInvalid:
+            if size == BLOCK_BYTES:
+                raise
+    return []  # pragma: no cover - the loop returns or raises
+
+
+def _has_quote(path: str) -> bool:
+    """True if the file (as stored) holds a double quote; gzip files count as quoted."""
+    with Path(path).open("rb") as handle:
+        if handle.read(2) == GZIP_MAGIC:
+            return True
+        handle.seek(0)
+        if Path(path).stat().st_size == 0:
+            return False
+        with mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) as view:
+            return view.find(b'"') >= 0
 
 
 class _Rows:
