@@ -230,15 +230,23 @@ def case_time_order(
     LSD radix, two 16-bit passes of numpy's radix sort, in linear time; other keys fall
     back to `np.lexsort`.
     """
-    by_time = np.argsort(ns, kind="stable") if order is None else np.lexsort((order, ns))
+    in_time_order = order is None and bool((ns[1:] >= ns[:-1]).all())
+    if in_time_order:
+        by_time = None  # the usual export: rows already in time order
+    else:
+        by_time = np.argsort(ns, kind="stable") if order is None else np.lexsort((order, ns))
     if case_key.dtype.kind not in "iu" or case_key.size == 0:
-        return np.lexsort((_rank(by_time), case_key))
+        rank = np.arange(ns.size) if by_time is None else _rank(by_time)
+        return np.lexsort((rank, case_key))
     low, high = int(case_key.min()), int(case_key.max())
     if high - low >= 2**32:
-        return np.lexsort((_rank(by_time), case_key))
+        rank = np.arange(ns.size) if by_time is None else _rank(by_time)
+        return np.lexsort((rank, case_key))
     # Subtract in the key's own dtype (uint64 above 2**63 does not fit int64), then narrow.
-    key = (case_key[by_time] - case_key.dtype.type(low)).astype(np.uint32)
-    return by_time[_radix_order(key)]
+    ordered = case_key if by_time is None else case_key[by_time]
+    key = (ordered - case_key.dtype.type(low)).astype(np.uint32)
+    perm = _radix_order(key)
+    return perm if by_time is None else by_time[perm]
 
 
 def _radix_order(key: NDArray[np.uint32]) -> NDArray[np.intp]:
