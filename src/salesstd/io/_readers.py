@@ -402,15 +402,16 @@ def read_xes(
     case_key = f"trace {case}"
     case_ids = objects(trace_cols[case])
     _refuse_shared_ids(case_ids, np.unique(cols.event_trace), case, name)
-    columns[case_key] = case_ids[cols.event_trace]
+    events = lazy.pa.array(cols.event_trace)
+    columns[case_key] = _xes_column(trace_cols[case], events)
     for key, values in cols.event_columns.items():
-        columns[key] = objects(values)
+        columns[key] = _xes_column(values)
     case_attr_names: list[str] = []
     for key, values in trace_cols.items():
         if key == case:
             continue
         out_key = key if key not in columns else f"case:{key}"
-        columns[out_key] = objects(values)[cols.event_trace]
+        columns[out_key] = _xes_column(values, events)
         case_attr_names.append(out_key)
     for param, key in (("activity", activity), ("time", time)):
         if key not in columns:
@@ -433,6 +434,22 @@ def read_xes(
             row_label=lambda i: f"event {i}",
         )
     )
+
+
+def _xes_column(values: list[object], take: Any = None) -> Any:  # noqa: ANN401
+    """An XES column for `from_columns`: Arrow text when every value is text, else objects.
+
+    Text goes to Arrow (ids hash-coded, dates parsed by Arrow's ISO 8601 reader); numbers,
+    booleans and mixed columns stay Python objects, exactly as parsed. `take` (the trace of
+    each event) spreads a trace column over the trace's events.
+    """
+    pa = lazy.pa
+    try:
+        array = pa.array(values, type=pa.string())
+    except (pa.ArrowException, TypeError, ValueError, OverflowError):
+        column = objects(values)
+        return column if take is None else column[np.asarray(take)]
+    return array if take is None else array.take(take)
 
 
 def _refuse_shared_ids(
