@@ -27,6 +27,8 @@ FUNNEL = ss.Funnel.linear(["lead", "offer", "won"], lost="lost")
         (lambda: ss.conversion(LOG, FUNNEL, skips="sometimes"), "skips"),  # type: ignore[arg-type]
         (lambda: ss.conversion(LOG, "funnel"), "funnel"),  # type: ignore[arg-type]
         (lambda: ss.time_in_stage(LOG, FUNNEL, min_stay=-1), "min_stay"),
+        # a 400-digit int once overflowed float() instead of being refused
+        (lambda: ss.MarkovFunnel.from_log(LOG, FUNNEL, min_stay=10**400), "min_stay"),
         (lambda: ss.MarkovFunnel.bootstrap(LOG, FUNNEL, n_boot=0), "n_boot"),
         (lambda: ss.MarkovFunnel.bootstrap(LOG, FUNNEL, seed=-1), "seed"),
         (

@@ -344,7 +344,7 @@ def duration_ns(name: str, value: object) -> int:
     elif isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(
         value, (bool, np.bool_)
     ):
-        seconds = float(value)
+        seconds = v.as_float(value)  # a 400-digit int is +inf, refused below
     else:
         raise ParameterError(
             f"{name} must be a number of seconds or a datetime.timedelta; got "
@@ -353,7 +353,7 @@ def duration_ns(name: str, value: object) -> int:
         )
     if not np.isfinite(seconds) or seconds < 0 or seconds > _MAX_DURATION_S:
         raise ParameterError(
-            f"{name} must be between 0 and a year of seconds; got {value!r}. {example}",
+            f"{name} must be between 0 and a year of seconds; got {v.short(value)}. {example}",
             parameter=name,
         )
     return round(seconds * _time.NS_PER_S)

@@ -174,14 +174,14 @@ def _family(value: object) -> DwellFamily:
 
 
 def _positive(name: str, value: object) -> float:
-    if (
-        isinstance(value, bool)
-        or not isinstance(value, (int, float))
-        or not math.isfinite(value)
-        or value <= 0
-    ):
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise ParameterError(f"{name} must be a finite number > 0; got {value!r}.", parameter=name)
-    return float(value)
+    number = v.as_float(value)  # a 400-digit int is +inf, refused here
+    if not math.isfinite(number) or number <= 0:
+        raise ParameterError(
+            f"{name} must be a finite number > 0; got {v.short(value)}.", parameter=name
+        )
+    return number
 
 
 def odds_scale(p: NDArray[np.float64], ratio: NDArray[np.float64]) -> NDArray[np.float64]:
@@ -354,14 +354,14 @@ class Spec:
 
 
 def _nonnegative(name: str, value: object) -> float:
-    if (
-        isinstance(value, bool)
-        or not isinstance(value, (int, float))
-        or not math.isfinite(value)
-        or value < 0
-    ):
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise ParameterError(f"{name} must be a finite number >= 0; got {value!r}.", parameter=name)
-    return float(value)
+    number = v.as_float(value)  # a 400-digit int is +inf, refused here
+    if not math.isfinite(number) or number < 0:
+        raise ParameterError(
+            f"{name} must be a finite number >= 0; got {v.short(value)}.", parameter=name
+        )
+    return number
 
 
 def _per_stage(
@@ -390,12 +390,17 @@ def _per_stage(
 
 
 def _number(name: str, value: object) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or math.isnan(value):
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, (int, float))
+        or v.as_float(value) != v.as_float(value)
+    ):
         raise ParameterError(
-            f"{name} must be a number, or a mapping from stage name to number; got {value!r}.",
+            f"{name} must be a number, or a mapping from stage name to number; "
+            f"got {v.short(value)}.",
             parameter=name,
         )
-    return float(value)
+    return v.as_float(value)
 
 
 def _check_range(
