@@ -327,10 +327,14 @@ def transitions(log: EventLog) -> TransitionsResult:
     codes = pair_sorted[starts].astype(np.int64)
     del pair_sorted
     if count.size:
-        median_ns = _run_medians(ns_sorted, starts, ends)
-        mins = np.minimum.reduceat(ns_sorted, starts) / _NS
-        maxs = np.maximum.reduceat(ns_sorted, starts) / _NS
-        median = median_ns / _NS
+        # Each pair's durations sorted in place: min, max and median are read by position,
+        # and the sums run in one fixed order, so renaming or reordering cases cannot
+        # change a result in its last bit.
+        _sort_runs(ns_sorted, starts, ends)
+        mins = ns_sorted[starts] / _NS
+        maxs = ns_sorted[ends - 1] / _NS
+        lo = starts + (count - 1) // 2
+        hi = starts + count // 2
         dur_sorted = ns_sorted.astype(np.float64)
         del ns_sorted
         dur_sorted /= _NS
@@ -342,6 +346,7 @@ def transitions(log: EventLog) -> TransitionsResult:
         np.square(deviation, out=deviation)
         sq = np.add.reduceat(deviation, starts)
         del deviation
+        median = (dur_sorted[lo] + dur_sorted[hi]) / 2.0
     else:
         total = mean = sq = mins = maxs = median = np.empty(0)
         dur_sorted = np.empty(0)
@@ -439,24 +444,15 @@ def _variants(log: EventLog) -> tuple[tuple[tuple[str, ...], ...], NDArray[np.in
     return tuple(seqs), counts[order].astype(np.int64)
 
 
-# Above this many distinct pairs, one sort by (pair, duration) beats a partition per pair.
-_MAX_PARTITIONED_PAIRS = 4096
+# Above this many distinct pairs, one lexsort by (pair, duration) beats a sort per pair.
+_MAX_RUN_SORTS = 4096
 
 
-def _run_medians(
-    ns: NDArray[np.int64], starts: NDArray[np.intp], ends: NDArray[np.intp]
-) -> NDArray[np.float64]:
-    """Median of each run ``ns[starts[g]:ends[g]]`` (mean of the two middle values)."""
-    count = ends - starts
-    lo = (count - 1) // 2
-    hi = count // 2
-    if starts.size > _MAX_PARTITIONED_PAIRS:
-        run = np.repeat(np.arange(starts.size), count)
-        order = np.lexsort((ns, run))
-        by_run = ns[order]
-        return (by_run[starts + lo].astype(np.float64) + by_run[starts + hi]) / 2.0
-    out = np.empty(starts.size, dtype=np.float64)
-    for g, (a, b) in enumerate(zip(starts.tolist(), ends.tolist(), strict=True)):
-        part = np.partition(ns[a:b], (int(lo[g]), int(hi[g])))
-        out[g] = (float(part[lo[g]]) + float(part[hi[g]])) / 2.0
-    return out
+def _sort_runs(ns: NDArray[np.int64], starts: NDArray[np.intp], ends: NDArray[np.intp]) -> None:
+    """Sort each run ``ns[starts[g]:ends[g]]`` in place (a loop over pairs, not events)."""
+    if starts.size > _MAX_RUN_SORTS:
+        run = np.repeat(np.arange(starts.size), ends - starts)
+        ns[:] = ns[np.lexsort((ns, run))]
+        return
+    for a, b in zip(starts.tolist(), ends.tolist(), strict=True):
+        ns[a:b].sort()

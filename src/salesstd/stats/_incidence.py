@@ -236,7 +236,9 @@ class CumulativeIncidence:
         """
         z = _z(v.fraction("confidence_level", confidence_level))
         f = self.incidence
-        with np.errstate(divide="ignore", invalid="ignore"):
+        # A tiny incidence with a wide interval overflows exp(): the bound is then 0 (or 1),
+        # its limit, not an error.
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
             log_f = np.log(f)
             se = np.sqrt(self.variance) / (f * np.abs(log_f))
             center = np.log(-log_f)
