@@ -5,6 +5,7 @@ Private: the public constructors in `log.py` validate their arguments, then call
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -14,7 +15,7 @@ from salesstd._base import lazy
 from salesstd.errors import InvalidLogError
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable
+    from collections.abc import Callable, Iterable, Iterator
 
 _CHUNK = 1 << 18
 
@@ -323,14 +324,10 @@ class Coded:
 
     def compact(self) -> Coded:
         """The same column without distinct values that no row uses."""
-        used = np.zeros(self.uniques.size + 1, dtype=bool)
-        used[self.codes] = True  # -1 marks the spare last slot
-        used = used[:-1]
-        if used.all():
+        keep = _used(self.codes, self.uniques.size)
+        if keep is None:
             return self
-        remap = np.full(self.uniques.size + 1, -1, dtype=np.int32)
-        remap[:-1][used] = np.arange(int(used.sum()), dtype=np.int32)
-        return Coded(self.uniques[used], remap[self.codes])
+        return Coded(self.uniques[keep], _remap(self.codes, keep, None, self.uniques.size))
 
     def values(self) -> NDArray[np.object_]:
         """One Python object per row (None where missing)."""
@@ -348,10 +345,7 @@ def sorted_coded(uniques: Any, codes: NDArray[np.int32]) -> Coded:  # noqa: ANN4
     the end.
     """
     pa, pc = lazy.pa, lazy.pc
-    used = np.zeros(len(uniques) + 1, dtype=bool)
-    used[codes] = True  # -1 marks the spare last slot
-    used = used[:-1]
-    keep = None if used.all() else np.flatnonzero(used)
+    keep = _used(codes, len(uniques))
     if isinstance(uniques, np.ndarray):
         values = uniques if keep is None else uniques[keep]
         if _is_sorted_text(values):  # e.g. pandas categories, usually sorted already
@@ -369,6 +363,14 @@ def sorted_coded(uniques: Any, codes: NDArray[np.int32]) -> Coded:  # noqa: ANN4
         objects(arrow.take(pa.array(order)).to_pylist()),
         _remap(codes, keep, order, len(uniques)),
     )
+
+
+def _used(codes: NDArray[np.int32], n: int) -> NDArray[np.intp] | None:
+    """The values among `n` that some code uses, or None when every one is used."""
+    used = np.zeros(n + 1, dtype=bool)
+    used[codes] = True  # -1 (missing) marks the spare last slot
+    used = used[:-1]
+    return None if used.all() else np.flatnonzero(used)
 
 
 def _remap(
@@ -400,3 +402,26 @@ def _is_sorted_text(values: NDArray[np.object_]) -> bool:
 def all_str(values: NDArray[np.object_]) -> bool:
     """True if every value is exactly a `str` (one pass over the distinct values)."""
     return bool(np.fromiter(map(type, values.tolist()), dtype=object).__eq__(str).all())
+
+
+class ColumnReader(Mapping[str, Any]):
+    """Columns by name, each made by `read(name)` when it is used, never cached.
+
+    `from_columns` converts each column as soon as it reads it and lets the raw one go, so
+    a table's columns are never all alive at once in two forms.
+    """
+
+    def __init__(self, names: list[str], read: Callable[[str], Any]) -> None:
+        self._names = names
+        self._read = read
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._names)
+
+    def __len__(self) -> int:
+        return len(self._names)
+
+    def __getitem__(self, name: str) -> Any:  # noqa: ANN401
+        if name not in self._names:
+            raise KeyError(name)
+        return self._read(name)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import importlib
 from collections import Counter
-from collections.abc import Collection, Iterator, Mapping
+from collections.abc import Collection, Mapping
 from types import ModuleType
 from typing import Any, Literal
 
@@ -16,7 +16,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from salesstd._base import lazy
-from salesstd._base.columns import Coded, all_str, sorted_coded
+from salesstd._base.columns import Coded, ColumnReader, all_str, sorted_coded
 from salesstd.errors import InvalidLogError, MissingDependencyError, ParameterError
 
 FrameBackend = Literal["pandas", "polars"]
@@ -69,30 +69,8 @@ def frame_columns(frame: Any) -> tuple[Mapping[str, Any], set[str]]:  # noqa: AN
         for name, dtype in df.schema.items()
         if isinstance(dtype, nw.Datetime) and dtype.time_zone is not None
     }
-    return _LazyColumns(df, [str(name) for name in df.columns]), aware
-
-
-class _LazyColumns(Mapping[str, Any]):
-    """The columns of a narwhals frame by name, each converted when it is read.
-
-    Nothing is cached: the caller converts each column once and lets it go, so converted
-    copies do not pile up while the log is built.
-    """
-
-    def __init__(self, df: Any, names: list[str]) -> None:  # noqa: ANN401
-        self._df = df
-        self._names = names
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._names)
-
-    def __len__(self) -> int:
-        return len(self._names)
-
-    def __getitem__(self, name: str) -> Any:  # noqa: ANN401
-        if name not in self._names:
-            raise KeyError(name)
-        return _convert(self._df[name])
+    # Each column is converted when from_columns reads it, and only then.
+    return ColumnReader([str(n) for n in df.columns], lambda name: _convert(df[name])), aware
 
 
 def _convert(series: Any) -> Any:  # noqa: ANN401

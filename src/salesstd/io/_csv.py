@@ -27,7 +27,7 @@ from numpy.typing import NDArray
 from salesstd._base import columns as _columns
 from salesstd._base import lazy
 from salesstd._base import timestamps as _time
-from salesstd._base.columns import objects
+from salesstd._base.columns import sorted_coded
 from salesstd._base.progress import progress_bar
 from salesstd.errors import InvalidLogError, ParameterError
 from salesstd.io._files import GZIP_MAGIC, decode, read_bytes
@@ -191,13 +191,7 @@ class _CodedParts:
         sizes = [len(d) for d in self._dictionaries]
         merged = pc.dictionary_encode(pa.concat_arrays(self._dictionaries))
         self._dictionaries = []
-        distinct = merged.dictionary
-        order = pc.sort_indices(distinct).to_numpy()
-        rank = np.empty(order.size, dtype=np.int32)
-        rank[order] = np.arange(order.size, dtype=np.int32)
-        # Sorted code of every entry of every batch's dictionary.
-        entry = rank[merged.indices.to_numpy()]
-        del merged, rank
+        entry = merged.indices.to_numpy()  # each batch dictionary entry in the merged one
         codes = self._codes.done()
         start = offset = 0
         for rows, size in zip(self._codes.sizes, sizes, strict=True):
@@ -205,7 +199,7 @@ class _CodedParts:
             np.take(entry[offset : offset + size], local, out=local)  # in place: codes now global
             start += rows
             offset += size
-        return Coded(objects(distinct.take(pa.array(order)).to_pylist()), codes)
+        return sorted_coded(merged.dictionary, codes)
 
 
 def _header(path: str, encoding: str, parse: Any) -> list[str]:  # noqa: ANN401

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import warnings
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Sequence
 from typing import Any, Literal
 
 import numpy as np
@@ -12,7 +12,7 @@ from numpy.typing import NDArray
 
 from salesstd._base import lazy
 from salesstd._base import validation as v
-from salesstd._base.columns import objects
+from salesstd._base.columns import ColumnReader, objects
 from salesstd._base.progress import check_progress, progress_bar
 from salesstd.errors import DroppedEventsWarning, InvalidLogError, ParameterError
 from salesstd.io._csv import csv_columns, option_names, python_columns
@@ -244,7 +244,20 @@ def read_parquet(
         desc=os.path.basename(p),  # noqa: PTH119
         unit="columns",
     ) as bar:
-        columns = _ParquetColumns(file, names, bar, p)
+        # One column at a time, each converted as from_columns reads it (text to codes,
+        # times to ns): only one column's Arrow buffers are alive at once.
+        def read(name: str) -> Any:  # noqa: ANN401
+            try:
+                column = file.read(columns=[name]).column(0)
+            except Exception as err:  # pyarrow raises ArrowInvalid, OSError, ...
+                raise InvalidLogError(
+                    f"file {p!r} is not a readable Parquet file ({err}). Use read_csv "
+                    "or read_xes for other formats."
+                ) from err
+            bar.update(1)
+            return column
+
+        columns = ColumnReader(names, read)
         return EventLog(
             **from_columns(
                 columns,
@@ -261,40 +274,6 @@ def read_parquet(
                 aware=aware,
             )
         )
-
-
-class _ParquetColumns(Mapping[str, Any]):
-    """The columns of a Parquet file by name, each read from the file when it is used.
-
-    `from_columns` converts each column as soon as it reads it (text to codes, times to
-    nanoseconds), so only one column's Arrow buffers are alive at a time: peak memory is the
-    log being built plus one column, not the whole table.
-    """
-
-    def __init__(self, file: Any, names: list[str], bar: Any, path: str) -> None:  # noqa: ANN401
-        self._file = file
-        self._names = names
-        self._bar = bar
-        self._path = path
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._names)
-
-    def __len__(self) -> int:
-        return len(self._names)
-
-    def __getitem__(self, name: str) -> Any:  # noqa: ANN401
-        if name not in self._names:
-            raise KeyError(name)
-        try:
-            column = self._file.read(columns=[name]).column(0)
-        except Exception as err:  # pyarrow raises ArrowInvalid, OSError, ...
-            raise InvalidLogError(
-                f"file {self._path!r} is not a readable Parquet file ({err}). Use read_csv "
-                "or read_xes for other formats."
-            ) from err
-        self._bar.update(1)
-        return column
 
 
 def _check_parquet_names(names: list[str], path: str) -> None:
