@@ -3,6 +3,8 @@ from __future__ import annotations
 import importlib
 import io
 import json
+import os
+import subprocess
 import sys
 import warnings
 from pathlib import Path
@@ -936,3 +938,17 @@ def test_a_reader_stopping_early_ends_the_command_quietly(
     assert main([command, "--example"]) == 141
     assert capsys.readouterr().err == ""
     assert screen.getvalue().startswith(f"salesstd {command}: ")
+
+
+def test_python_dash_m_runs_the_command_line() -> None:
+    # `python -m salesstd.cli` worked while cli was one module; the package keeps it working.
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
+    proc = subprocess.run(
+        [sys.executable, "-m", "salesstd.cli", "--help"],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.startswith("usage: salesstd")

@@ -513,7 +513,3 @@ def _num(value: float) -> str:
 
 def _days(seconds: float) -> str:
     return f"{seconds / _SECONDS_PER_DAY:,.2f}"
-
-
-if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())
