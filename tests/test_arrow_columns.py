@@ -19,7 +19,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import salesstd as ss
-from salesstd._base.columns import Coded, case_time_order, sorted_coded
+from salesstd._base import frames as frames_module
+from salesstd._base.columns import Coded, case_time_order, group_order, sorted_coded
 from salesstd.log._arrow import code, parse_times
 
 ROWS = [
@@ -173,6 +174,32 @@ def test_case_time_order_equals_lexsort(cases: list[int], times: list[int], shif
 
 @settings(max_examples=60, deadline=None)
 @given(
+    st.sampled_from(["int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64"]),
+    st.data(),
+)
+def test_case_time_order_equals_lexsort_for_every_integer_dtype(
+    dtype: str, data: st.DataObject
+) -> None:
+    # Keys over the dtype's whole range (its extremes included) go through the counting
+    # sort, the radix sort or lexsort by their span; each must equal lexsort.
+    info = np.iinfo(dtype)
+    values = st.integers(int(info.min), int(info.max))
+    keys = data.draw(st.lists(values, min_size=1, max_size=200))
+    times = data.draw(st.lists(st.integers(0, 5), min_size=len(keys), max_size=len(keys)))
+    key = np.asarray(keys, dtype=dtype)
+    ns = np.asarray(times, dtype=np.int64)
+    assert case_time_order(key, ns, None).tolist() == np.lexsort((ns, key)).tolist()
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.integers(0, 40), min_size=1, max_size=300), st.integers(41, 100))
+def test_group_order_is_a_stable_argsort(keys: list[int], n_groups: int) -> None:
+    key = np.asarray(keys, dtype=np.int64)
+    assert group_order(key, n_groups).tolist() == np.argsort(key, kind="stable").tolist()
+
+
+@settings(max_examples=60, deadline=None)
+@given(
     st.lists(
         st.tuples(st.integers(0, 30), st.sampled_from("abcd"), st.integers(0, 10**6)),
         min_size=2,
@@ -196,3 +223,87 @@ def test_transition_medians_equal_numpy_medians(rows: list[tuple[int, str, int]]
         durations = (t[hit + 1] - t[hit]) / 1e9
         assert median == pytest.approx(float(np.median(durations)), abs=1e-9)
         assert (low, high) == (durations.min(), durations.max())
+
+
+@pytest.mark.parametrize(
+    ("unit", "gap"),
+    [("s", 1), ("ms", 1), ("s", 2**31 + 5), ("ns", 7)],
+    ids=["whole-seconds", "milliseconds", "past-2**31-seconds", "nanoseconds"],
+)
+def test_transition_order_statistics_on_every_time_resolution(unit: str, gap: int) -> None:
+    # Whole-second durations below 2**31 s are sorted as int32 seconds, the others as
+    # int64 nanoseconds; both must give numpy's min, median and max.
+    rng = np.random.default_rng(7)
+    n = 400
+    steps = rng.integers(0, 50, n) * (gap if gap < 2**31 else 1) + rng.integers(0, 3, n)
+    if gap >= 2**31:
+        steps[n // 2] += gap  # each case's move across the middle lasts over 68 years
+    log = ss.EventLog.from_arrays(
+        case=[f"c{i % 37}" for i in range(n)],
+        activity=rng.choice(list("abc"), n).tolist(),
+        time=np.cumsum(steps).astype(f"datetime64[{unit}]"),
+    )
+    result = ss.transitions(log)
+    t = log.time.view(np.int64)
+    same = np.flatnonzero(log.case[1:] == log.case[:-1])
+    names = log.activity_names
+    for src, tgt, median, low, high in zip(
+        result.source, result.target, result.median, result.min, result.max, strict=True
+    ):
+        hit = same[(names[log.activity[same]] == src) & (names[log.activity[same + 1]] == tgt)]
+        durations = (t[hit + 1] - t[hit]) / 1e9
+        assert median == float(np.median(durations))
+        assert (low, high) == (durations.min(), durations.max())
+
+
+def test_object_text_shared_by_address_codes_like_arrow_text() -> None:
+    # Over 4096 rows whose equal strings are mostly one shared object, ids are coded by the
+    # objects' addresses first; equal strings held by distinct objects, None and NaN must
+    # still come out as with Arrow strings and plain lists.
+    rng = np.random.default_rng(3)
+    n = 12_000
+    deals = [f"deal-{i:04d}" for i in range(900)]
+    stages = ["lead", "offer", "won", "lost"]
+    case = [deals[i] for i in rng.integers(0, 900, n)]
+    for i in range(0, n, 97):
+        case[i] = "".join(list(case[i]))  # an equal string in a new object
+    stage = [stages[i] for i in rng.integers(0, 4, n)]
+    note: list[object] = [["a", "b", None, float("nan")][i] for i in rng.integers(0, 4, n)]
+    frame = pd.DataFrame(
+        {
+            "deal": np.array(case, dtype=object),
+            "stage": np.array(stage, dtype=object),
+            "at": np.datetime64("2024-01-01", "s") + np.arange(n).astype("timedelta64[s]"),
+            "note": np.array(note, dtype=object),
+        }
+    )
+    values = frame["deal"].to_numpy()
+    assert frames_module._shares_objects(values, pd)
+    assert len(set(map(id, values))) > 900  # the copies are distinct objects
+    kw = {"case": "deal", "activity": "stage", "time": "at"}
+    got = ss.EventLog.from_frame(frame, **kw)
+    arrow = ss.EventLog.from_frame(frame.astype({"deal": "string[pyarrow]"}), **kw)
+    plain = ss.EventLog.from_arrays(
+        case=case,
+        activity=stage,
+        time=frame["at"].to_numpy(),
+        attributes={"note": [x if isinstance(x, str) else None for x in note]},
+    )
+    assert got == plain
+    assert arrow == plain
+    assert got.case_names.tolist() == sorted(set(case))
+
+
+def test_object_ids_of_mixed_types_are_refused_on_the_address_path() -> None:
+    n = 6000
+    ids: list[object] = [f"d{i % 50}" for i in range(n)]
+    ids[4500] = 17
+    frame = pd.DataFrame(
+        {
+            "deal": np.array(ids, dtype=object),
+            "stage": ["lead"] * n,
+            "at": np.datetime64("2024-01-01", "s") + np.arange(n).astype("timedelta64[s]"),
+        }
+    )
+    with pytest.raises(ss.InvalidLogError, match="'deal'"):
+        ss.EventLog.from_frame(frame, case="deal", activity="stage", time="at")

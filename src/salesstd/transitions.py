@@ -448,11 +448,26 @@ def _variants(log: EventLog) -> tuple[tuple[tuple[str, ...], ...], NDArray[np.in
 _MAX_RUN_SORTS = 4096
 
 
+_NS_PER_SECOND = 1_000_000_000
+
+
 def _sort_runs(ns: NDArray[np.int64], starts: NDArray[np.intp], ends: NDArray[np.intp]) -> None:
-    """Sort each run ``ns[starts[g]:ends[g]]`` in place (a loop over pairs, not events)."""
+    """Sort each run ``ns[starts[g]:ends[g]]`` in place (a loop over pairs, not events).
+
+    Durations (never negative) that are all whole seconds below 2**31 s, as exports with
+    second resolution give, are sorted as int32 seconds: the same order, half the bytes.
+    """
     if starts.size > _MAX_RUN_SORTS:
         run = np.repeat(np.arange(starts.size), ends - starts)
         ns[:] = ns[np.lexsort((ns, run))]
         return
+    values: NDArray[Any] = ns
+    if ns.size and int(ns.max()) < 2**31 * _NS_PER_SECOND:
+        seconds, rest = np.divmod(ns, _NS_PER_SECOND)
+        if not rest.any():
+            values = seconds.astype(np.int32)
     for a, b in zip(starts.tolist(), ends.tolist(), strict=True):
-        ns[a:b].sort()
+        values[a:b].sort()
+    if values is not ns:
+        ns[:] = values
+        ns *= _NS_PER_SECOND

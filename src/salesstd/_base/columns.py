@@ -198,7 +198,7 @@ def _factorize_text(chunk: NDArray[Any]) -> tuple[NDArray[Any], NDArray[np.int32
     in the second step, so the result is exact.
     """
     if chunk.dtype.kind == "O":
-        pointers = _object_pointers(chunk)
+        pointers = object_pointers(chunk)
         if pointers is not None:
             ptr_uniques, ptr_codes = np.unique(pointers, return_inverse=True)
             ptr_codes = ptr_codes.reshape(-1)
@@ -212,7 +212,7 @@ def _factorize_text(chunk: NDArray[Any]) -> tuple[NDArray[Any], NDArray[np.int32
     return uniques, inverse.reshape(-1).astype(np.int32)
 
 
-def _object_pointers(chunk: NDArray[Any]) -> NDArray[np.intp] | None:
+def object_pointers(chunk: NDArray[Any]) -> NDArray[np.intp] | None:
     """The object pointers of an object array as integers (no copy), where numpy allows it."""
     try:
         return np.frombuffer(np.ascontiguousarray(chunk), dtype=np.intp)
@@ -227,9 +227,10 @@ def case_time_order(
 
     Events are first put in time order with one stable sort (nearly free when the export is
     already in time order, as CRM exports usually are); then a stable sort by case keeps
-    that order within each case. Integer case keys spanning less than 2**32 are sorted by
-    LSD radix, two 16-bit passes of numpy's radix sort, in linear time; other keys fall
-    back to `np.lexsort`.
+    that order within each case. Integer case keys are sorted in linear time: by counting
+    (`group_order`) when they span at most a few times as many values as there are events
+    (always so for coded ids), else by LSD radix, two 16-bit passes of numpy's radix sort,
+    when they span less than 2**32. Other keys fall back to `np.lexsort`.
     """
     in_time_order = order is None and bool((ns[1:] >= ns[:-1]).all())
     if in_time_order:
@@ -240,14 +241,44 @@ def case_time_order(
         rank = np.arange(ns.size) if by_time is None else _rank(by_time)
         return np.lexsort((rank, case_key))
     low, high = int(case_key.min()), int(case_key.max())
-    if high - low >= 2**32:
+    span = high - low + 1
+    if span > 2**32:
         rank = np.arange(ns.size) if by_time is None else _rank(by_time)
         return np.lexsort((rank, case_key))
-    # Subtract in the key's own dtype (uint64 above 2**63 does not fit int64), then narrow.
+    # Subtract in a 64-bit dtype of the key's kind (uint64 above 2**63 does not fit int64,
+    # and int8 127 - (-128) wraps); the differences are below 2**32.
     ordered = case_key if by_time is None else case_key[by_time]
-    key = (ordered - case_key.dtype.type(low)).astype(np.uint32)
-    perm = _radix_order(key)
+    wide = np.uint64 if case_key.dtype.kind == "u" else np.int64
+    key = ordered.astype(wide, copy=False) - wide(low)
+    if span <= _COUNTING_SPAN * max(key.size, 1024):
+        perm = group_order(key, span)
+    else:
+        perm = _radix_order(key.astype(np.uint32))
     return perm if by_time is None else by_time[perm]
+
+
+# Keys spanning up to this many values per event are sorted by counting (`group_order`).
+_COUNTING_SPAN = 4
+
+
+def group_order(key: NDArray[np.integer[Any]], n_groups: int) -> NDArray[np.intp]:
+    """Stable argsort of integer keys in ``0 .. n_groups - 1``, by counting, in linear time.
+
+    The counting sort is scipy's: a compressed sparse row matrix with one row per key value
+    and one entry per element, in column (element) order. Converting the coordinates to rows
+    counts the entries of each row and places them row by row; the canonical form keeps each
+    row's columns ascending, which is exactly the stable order. About five times faster than
+    two radix passes, and it never compares.
+    """
+    n = key.size
+    index_dtype = np.int32 if n < np.iinfo(np.int32).max else np.int64
+    rows = key.astype(index_dtype, copy=False)  # scipy is slowest on unsigned indices
+    matrix = lazy.sparse.csr_array(
+        (np.ones(n, dtype=np.int8), (rows, np.arange(n, dtype=index_dtype))),
+        shape=(n_groups, max(n, 1)),
+    )
+    matrix.sort_indices()  # a no-op unless scipy ever leaves a row unsorted
+    return np.asarray(matrix.indices, dtype=np.intp)
 
 
 def _radix_order(key: NDArray[np.uint32]) -> NDArray[np.intp]:
@@ -272,7 +303,7 @@ def objects(values: Iterable[object]) -> NDArray[np.object_]:
 
 def to_object(values: NDArray[Any]) -> NDArray[np.object_]:
     """Python objects (str, int, float) for names handed back to the caller."""
-    if values.dtype.kind == "O" and all_str(values):
+    if values.dtype.kind == "O":  # its elements are the Python objects already
         return np.array(values, dtype=object, copy=True)
     out = np.empty(values.size, dtype=object)
     if values.dtype.kind in "Mm":
@@ -316,10 +347,9 @@ class Coded:
     def missing(self, *, empty_text: bool) -> NDArray[np.bool_]:
         """True where the value is null, and (if `empty_text`) where it is the empty string."""
         out = self.codes < 0
-        if empty_text:
-            hit = np.flatnonzero(self.uniques == "")
-            if hit.size:
-                out |= self.codes == hit[0]
+        # The distinct values are sorted and of one type, so "" can only come first.
+        if empty_text and self.uniques.size and _is_empty_text(self.uniques[0]):
+            out |= self.codes == 0
         return np.asarray(out, dtype=bool)
 
     def compact(self) -> Coded:
@@ -334,6 +364,10 @@ class Coded:
         table = np.empty(self.uniques.size + 1, dtype=object)
         table[:-1] = self.uniques
         return table[self.codes]
+
+
+def _is_empty_text(value: object) -> bool:
+    return isinstance(value, str) and not value
 
 
 def sorted_coded(uniques: Any, codes: NDArray[np.int32]) -> Coded:  # noqa: ANN401
@@ -401,7 +435,7 @@ def _is_sorted_text(values: NDArray[np.object_]) -> bool:
 
 def all_str(values: NDArray[np.object_]) -> bool:
     """True if every value is exactly a `str` (one pass over the distinct values)."""
-    return bool(np.fromiter(map(type, values.tolist()), dtype=object).__eq__(str).all())
+    return set(map(type, values.tolist())) <= {str}
 
 
 class ColumnReader(Mapping[str, Any]):

@@ -16,7 +16,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from salesstd._base import lazy
-from salesstd._base.columns import Coded, ColumnReader, all_str, sorted_coded
+from salesstd._base.columns import Coded, ColumnReader, all_str, object_pointers, sorted_coded
 from salesstd.errors import InvalidLogError, MissingDependencyError, ParameterError
 
 FrameBackend = Literal["pandas", "polars"]
@@ -112,18 +112,41 @@ def _pandas_categorical(native: Any) -> Coded | None:  # noqa: ANN401
 def _pandas_text(native: Any) -> Coded | None:  # noqa: ANN401
     """A pandas object column of text, hash-coded by `pandas.factorize`; else None.
 
-    pandas hashes the Python strings it already holds (their hashes are cached), which is
-    faster than copying them into Arrow first. Columns with other values (ints, mixed
-    types) return None and take the general path, which refuses mixed ids.
+    Rows that hold the same string object (pandas and Arrow share one object per distinct
+    string when they build a column) are coded by their object's address first, an integer
+    hash; only the distinct objects are then hashed as text. Columns with other values
+    (ints, mixed types) return None and take the general path, which refuses mixed ids.
     """
     if not type(native).__module__.startswith("pandas") or native.dtype != object:
         return None
     pd = require("pandas")
-    codes, uniques = pd.factorize(native.to_numpy(), use_na_sentinel=True)
+    values = native.to_numpy()
+    pointers = object_pointers(values) if _shares_objects(values, pd) else None
+    if pointers is None:
+        codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    else:
+        # Any row of an address holds that very object, so the last write per code will do.
+        by_address, addresses = pd.factorize(pointers)
+        representative = np.empty(addresses.size, dtype=np.intp)
+        representative[by_address] = np.arange(by_address.size, dtype=np.intp)
+        distinct_codes, uniques = pd.factorize(values[representative], use_na_sentinel=True)
+        codes = np.asarray(distinct_codes)[by_address]
     distinct = np.asarray(uniques, dtype=object)
     if not all_str(distinct):  # ints, mixed types: the general path checks and refuses
         return None
     return sorted_coded(distinct, np.asarray(codes, dtype=np.int32))
+
+
+_SAMPLE = 4096
+
+
+def _shares_objects(values: NDArray[np.object_], pd: ModuleType) -> bool:
+    """True if, in a sample, equal values are mostly one shared object (coding by address pays)."""
+    sample = values[:_SAMPLE]
+    pointers = object_pointers(sample)
+    if pointers is None or values.size <= _SAMPLE:
+        return False
+    return bool(pd.unique(pointers).size <= 2 * pd.unique(sample).size)
 
 
 def _arrow_text(series: Any) -> Any:  # noqa: ANN401

@@ -19,10 +19,10 @@ if TYPE_CHECKING:  # what type checkers see; at run time `__getattr__` supplies 
     import pyarrow.compute as pc
     import pyarrow.csv as pcsv
     import pyarrow.parquet as pq
-    from scipy import special
+    from scipy import sparse, special
     from scipy import stats as sps
 
-__all__ = ["nw", "nx", "pa", "pc", "pcsv", "pq", "special", "sps"]
+__all__ = ["nw", "nx", "pa", "pc", "pcsv", "pq", "sparse", "special", "sps"]
 
 _MODULES = {
     "nw": "narwhals",
@@ -31,6 +31,7 @@ _MODULES = {
     "pc": "pyarrow.compute",
     "pcsv": "pyarrow.csv",
     "pq": "pyarrow.parquet",
+    "sparse": "scipy.sparse",
     "special": "scipy.special",
     "sps": "scipy.stats",
 }
