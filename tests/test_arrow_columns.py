@@ -59,6 +59,9 @@ def _frames() -> dict[str, object]:
         "pandas category with unused categories": base.astype(
             {"stage": pd.CategoricalDtype(["call", "lead", "lost", "offer", "won", "zzz"])}
         ),
+        "pandas category in its own order": base.astype(
+            {"stage": pd.CategoricalDtype(["won", "lost", "offer", "lead"], ordered=True)}
+        ),
         "pandas string[pyarrow]": base.astype(dict.fromkeys([*text, "at"], "string[pyarrow]")),
         "polars": pl.from_pandas(base),
         "polars categorical": pl.from_pandas(base).with_columns(

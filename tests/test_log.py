@@ -1447,3 +1447,22 @@ def test_wrong_argument_types_raise_salesstd_errors(call: Any, message: str) -> 
     # Before: AttributeError / TypeError from deep inside (tz.upper(), len(5), set([[1]])).
     with pytest.raises(ss.SalesStdError, match=message):
         call()
+
+
+def test_building_a_sorted_log_leaves_the_callers_arrays_writeable() -> None:
+    # A log already in (case, time) order is not permuted; its attribute arrays must still
+    # be the log's own read-only copies, never the caller's arrays made read-only.
+    note = np.array(["a", "b", "c"], dtype=object)
+    score = np.array([1.0, 2.0, 3.0])
+    log = ss.EventLog.from_arrays(
+        case=["d1", "d1", "d2"],
+        activity=["lead", "won", "lead"],
+        time=np.array(["2024-01-01", "2024-01-02", "2024-01-01"], dtype="datetime64[s]"),
+        attributes={"note": note, "score": score},
+    )
+    assert note.flags.writeable
+    assert score.flags.writeable
+    note[0] = "changed"
+    score[0] = 9.0
+    assert log.event_attributes["note"].tolist() == ["a", "b", "c"]
+    assert log.event_attributes["score"].tolist() == [1.0, 2.0, 3.0]

@@ -370,19 +370,25 @@ def _is_empty_text(value: object) -> bool:
     return isinstance(value, str) and not value
 
 
-def sorted_coded(uniques: Any, codes: NDArray[np.int32]) -> Coded:  # noqa: ANN401
+def sorted_coded(
+    uniques: Any,  # noqa: ANN401
+    codes: NDArray[np.int32],
+    *,
+    presorted: bool = False,
+) -> Coded:
     """A `Coded` column from distinct values in any order: unused ones dropped, rest sorted.
 
     `uniques` is an object array or an Arrow array. Only the distinct values are sorted (by
     Arrow, in code-point order, as `numpy.unique` sorts text), and the codes are remapped
     to that order; -1 (missing) stays -1. Values are turned into Python objects once, at
-    the end.
+    the end. `presorted` says the caller knows an object array of text is strictly
+    increasing already (a pandas index that says so), which skips the check.
     """
     pa, pc = lazy.pa, lazy.pc
     keep = _used(codes, len(uniques))
     if isinstance(uniques, np.ndarray):
         values = uniques if keep is None else uniques[keep]
-        if _is_sorted_text(values):  # e.g. pandas categories, usually sorted already
+        if presorted or _is_sorted_text(values):  # pandas categories are usually sorted
             return Coded(values, _remap(codes, keep, None, len(uniques)))
         try:
             arrow = pa.array(values.tolist())

@@ -78,7 +78,9 @@ def _convert(series: Any) -> Any:  # noqa: ANN401
     dtype = series.dtype
     if isinstance(dtype, nw.Datetime):
         if dtype.time_zone is not None:
-            series = series.dt.convert_time_zone("UTC").dt.replace_time_zone(None)
+            if dtype.time_zone != "UTC":
+                series = series.dt.convert_time_zone("UTC")
+            series = series.dt.replace_time_zone(None)
         return np.asarray(series.to_numpy())
     if dtype.is_integer() and series.null_count() > 0:
         missing = np.asarray(series.is_null().to_numpy(), dtype=bool)
@@ -104,9 +106,11 @@ def _pandas_categorical(native: Any) -> Coded | None:  # noqa: ANN401
     """A pandas categorical as its own codes and categories (never expanded); else None."""
     if not type(native).__module__.startswith("pandas"):
         return None
-    categories = np.asarray(native.cat.categories, dtype=object)
+    index = native.cat.categories
     codes = np.asarray(native.cat.codes.to_numpy(), dtype=np.int32)
-    return sorted_coded(categories, codes)
+    # pandas caches both facts of its index (unique by construction, so increasing is strict).
+    presorted = bool(index.inferred_type == "string" and index.is_monotonic_increasing)
+    return sorted_coded(np.asarray(index, dtype=object), codes, presorted=presorted)
 
 
 def _pandas_text(native: Any) -> Coded | None:  # noqa: ANN401

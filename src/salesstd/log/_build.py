@@ -283,6 +283,8 @@ def build(
     offsets = np.append(first_rows, n).astype(np.int64)
     if case_uniques is None:
         case_names = _columns.to_object(sorted_case[first_rows])
+    elif case_uniques.dtype.kind == "O":
+        case_names = case_uniques[sorted_case[first_rows]]  # a fresh array of the objects
     else:
         case_names = _columns.to_object(case_uniques[sorted_case[first_rows]])
     del sorted_case
@@ -302,11 +304,12 @@ def build(
     event_attrs: dict[str, NDArray[Any]] = {}
     for k in list(attributes):
         a = attributes.pop(k) if isinstance(attributes, dict) else attributes[k]
-        event_attrs[k] = (
-            Coded(a.uniques, take(a.codes)).values()
-            if isinstance(a, Coded)
-            else take(_attribute_array(a, k, row_label))
-        )
+        if isinstance(a, Coded):
+            event_attrs[k] = _sealed(Coded(a.uniques, take(a.codes)).values())
+        elif perm is not None:
+            event_attrs[k] = _sealed(take(_attribute_array(a, k, row_label)))
+        else:  # possibly the caller's own array: the log copies it
+            event_attrs[k] = _attribute_array(a, k, row_label)
         del a
     case_attrs: dict[str, NDArray[Any]] = {}
     for name in list(case_attributes):
@@ -319,19 +322,19 @@ def build(
             # Coded text: constancy is checked on the codes, one integer comparison per row.
             col_codes = take(col.codes)
             _check_constant(name, col_codes, codes, case_names, shown=col.uniques)
-            case_attrs[name] = Coded(col.uniques, col_codes[first_rows]).values()
+            case_attrs[name] = _sealed(Coded(col.uniques, col_codes[first_rows]).values())
             continue
         values = take(_attribute_array(col, name, row_label))
         _check_constant(name, values, codes, case_names)
-        case_attrs[name] = values[first_rows]
+        case_attrs[name] = _sealed(values[first_rows])
 
     return {
         "case": _sealed(codes),
         "activity": _sealed(act_sorted),
         "time": sorted_time,
-        "case_names": case_names,
-        "activity_names": _columns.to_object(act_uniques),
-        "offsets": offsets,
+        "case_names": _sealed(case_names),
+        "activity_names": _sealed(_columns.to_object(act_uniques)),
+        "offsets": _sealed(offsets),
         "event_attributes": event_attrs,
         "case_attributes": case_attrs,
     }
