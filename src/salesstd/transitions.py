@@ -463,8 +463,8 @@ def _sort_runs(ns: NDArray[np.int64], starts: NDArray[np.intp], ends: NDArray[np
         return
     values: NDArray[Any] = ns
     if ns.size and int(ns.max()) < 2**31 * _NS_PER_SECOND:
-        seconds, rest = np.divmod(ns, _NS_PER_SECOND)
-        if not rest.any():
+        seconds = ns // _NS_PER_SECOND  # numpy divides by a constant without dividing
+        if bool((seconds * _NS_PER_SECOND == ns).all()):
             values = seconds.astype(np.int32)
     for a, b in zip(starts.tolist(), ends.tolist(), strict=True):
         values[a:b].sort()

@@ -375,6 +375,7 @@ def sorted_coded(
     codes: NDArray[np.int32],
     *,
     presorted: bool = False,
+    all_used: bool = False,
 ) -> Coded:
     """A `Coded` column from distinct values in any order: unused ones dropped, rest sorted.
 
@@ -382,10 +383,11 @@ def sorted_coded(
     Arrow, in code-point order, as `numpy.unique` sorts text), and the codes are remapped
     to that order; -1 (missing) stays -1. Values are turned into Python objects once, at
     the end. `presorted` says the caller knows an object array of text is strictly
-    increasing already (a pandas index that says so), which skips the check.
+    increasing already (a pandas index that says so), and `all_used` that some code uses
+    every value (a hash encoding's dictionary); each skips a check.
     """
     pa, pc = lazy.pa, lazy.pc
-    keep = _used(codes, len(uniques))
+    keep = None if all_used else _used(codes, len(uniques))
     if isinstance(uniques, np.ndarray):
         values = uniques if keep is None else uniques[keep]
         if presorted or _is_sorted_text(values):  # pandas categories are usually sorted

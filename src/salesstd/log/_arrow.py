@@ -92,24 +92,29 @@ def code(values: Any) -> Coded:  # noqa: ANN401
     chunked = _chunked(values)
     if pa.types.is_string_view(chunked.type):
         chunked = chunked.cast(pa.large_string())
-    if not pa.types.is_dictionary(chunked.type):
+    # Hash encoding puts only values it meets in the dictionary: every entry is used.
+    encoded = not pa.types.is_dictionary(chunked.type)
+    if encoded:
         chunked = pc.dictionary_encode(chunked)
     if chunked.num_chunks == 0:
         return Coded(np.empty(0, dtype=object), np.empty(0, dtype=np.int32))
-    chunked = chunked.unify_dictionaries()
+    if chunked.num_chunks > 1:
+        chunked = chunked.unify_dictionaries()
     dictionary = chunked.chunk(0).dictionary
     codes = np.empty(len(chunked), dtype=np.int32)
     start = 0
     for chunk in chunked.chunks:
         stop = start + len(chunk)
-        indices = chunk.indices.cast(pa.int32()).fill_null(-1)
+        indices = chunk.indices
+        if indices.null_count or indices.type != pa.int32():
+            indices = indices.cast(pa.int32()).fill_null(-1)
         codes[start:stop] = indices.to_numpy(zero_copy_only=False)
         start = stop
     if dictionary.null_count:
         # A null inside the dictionary is a missing value too.
         null_entries = np.flatnonzero(dictionary.is_null().to_numpy(zero_copy_only=False))
         codes[np.isin(codes, null_entries)] = -1
-    return sorted_coded(dictionary, codes)
+    return sorted_coded(dictionary, codes, all_used=encoded and not dictionary.null_count)
 
 
 def numpy_values(values: Any) -> NDArray[Any]:  # noqa: ANN401
