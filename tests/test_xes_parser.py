@@ -1091,3 +1091,99 @@ def test_matches_a_whole_tree_reading(text: str, lifecycle: str | tuple[str, ...
         path = Path(tmp) / "log.xes"
         path.write_bytes(data)
         _same_columns(parse_xes(path, lifecycle=lifecycle), expected)
+
+
+# --- gzip files are decompressed by zlib in a thread of their own, ahead of expat ------------
+
+
+def _many_events(n_traces: int) -> str:
+    """A compressible log of `n_traces` traces of three events each (several MiB unpacked)."""
+    traces = "".join(
+        f'<trace><string key="concept:name" value="c{t}"/>'
+        + "".join(
+            f'<event><string key="concept:name" value="step {e}"/>'
+            f'<string key="lifecycle:transition" value="{"start" if e == 1 else "complete"}"/>'
+            f'<int key="n" value="{t * 3 + e}"/>'
+            f'<date key="time:timestamp" value="2020-01-01T00:00:{e:02d}.000+01:00"/></event>'
+            for e in range(3)
+        )
+        + "</trace>"
+        for t in range(n_traces)
+    )
+    return f'<?xml version="1.0" encoding="UTF-8"?><log xes.version="1.0">{traces}</log>'
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("folder", "name"),
+    [
+        ("bpic2012", "BPI_Challenge_2012.xes.gz"),
+        ("bpic2019-1t-per-variant", "16_bpic2019_1t_per_variant.xes.gz"),
+        ("helpdesk", "helpdesk.xes.gz"),
+        ("receipt", "08_receipt.xes.gz"),
+    ],
+)
+def test_real_gzip_log_reads_as_its_unpacked_copy(tmp_path: Path, folder: str, name: str) -> None:
+    packed = _data_file(folder, name)
+    plain = tmp_path / "plain.xes"
+    plain.write_bytes(gzip.decompress(packed.read_bytes()))
+    for lifecycle in (None, "complete"):
+        _same_columns(parse_xes(packed, lifecycle=lifecycle), parse_xes(plain, lifecycle=lifecycle))
+
+
+def test_gzip_blocks_and_progress_of_a_large_log(tmp_path: Path) -> None:
+    text = _many_events(12_000)  # ~4.5 MiB unpacked, a few hundred KiB packed
+    plain = _write(tmp_path, text, "plain.xes")
+    packed = _write(tmp_path, text, "packed.xes.gz", compress=True)
+    assert plain.stat().st_size > 4 * 2**20
+    seen: list[tuple[int, int]] = []
+    got = parse_xes(packed, lifecycle=["complete"], on_progress=lambda d, t: seen.append((d, t)))
+    _same_columns(got, parse_xes(plain, lifecycle=["complete"]))
+    assert got.event_trace.shape == (24_000,)
+    assert got.event_columns["n"][:4] == [0, 2, 3, 5]
+    done = [d for d, _ in seen]
+    assert done == sorted(done)
+    assert seen[-1] == (packed.stat().st_size, packed.stat().st_size)
+    assert len(seen) >= 5  # one call per decompressed block of at most 1 MiB, and the last
+
+
+def test_gzip_members_and_zero_padding(tmp_path: Path) -> None:
+    data = _many_events(50).encode("utf-8")
+    cut = len(data) // 3  # inside an element: members split bytes, not XML
+    path = tmp_path / "members.xes.gz"
+    path.write_bytes(gzip.compress(data[:cut]) + b"\0" * 7 + gzip.compress(data[cut:]) + b"\0" * 3)
+    with gzip.open(path) as handle:  # what the standard library reads from it
+        assert handle.read() == data
+    _same_columns(parse_xes(path), parse_xes(_write(tmp_path, data.decode("utf-8"))))
+
+
+@pytest.mark.parametrize(
+    ("tail", "cause"),
+    [
+        (b"trailing garbage", OSError),  # not a gzip member: BadGzipFile, as gzip.GzipFile
+        (b"\x1f", OSError),  # not the magic bytes either
+        (b"\x1f\x8b\x07" + b"\0" * 7, OSError),  # a member with an unknown compression method
+        (b"\x1f\x8b\x08\0", EOFError),  # a member cut inside its header
+        (gzip.compress(b"<!-- more -->")[:-6], EOFError),  # a second member cut short
+    ],
+)
+def test_bad_data_after_a_gzip_member(tmp_path: Path, tail: bytes, cause: type) -> None:
+    path = tmp_path / "tail.xes.gz"
+    path.write_bytes(gzip.compress(_many_events(3).encode("utf-8")) + tail)
+    with pytest.raises(
+        InvalidLogError, match=r"tail\.xes\.gz' is a truncated or corrupt gzip"
+    ) as info:
+        parse_xes(path)
+    assert isinstance(info.value.__cause__, cause)
+    with pytest.raises(cause), gzip.open(path) as handle:  # the standard library agrees
+        handle.read()
+
+
+def test_gzip_thread_ends_after_a_parse_error(tmp_path: Path) -> None:
+    import threading  # noqa: PLC0415
+
+    text = _many_events(20_000).replace('value="c5"/>', 'value="c5"/><broken', 1)
+    path = _write(tmp_path, text, "broken.xes.gz", compress=True)
+    with pytest.raises(InvalidLogError, match="is not well-formed XML"):
+        parse_xes(path)
+    assert not [t for t in threading.enumerate() if t.name == "salesstd-xes-gunzip"]

@@ -4,7 +4,8 @@
 parser (`xml.parsers.expat`) and returns one Python list per attribute key, ready to be turned
 into a data frame by the caller. No element tree is built: expat's start and end handlers
 append each attribute value to its column as the file streams through, so memory holds only
-the columns and a 1 MiB read buffer.
+the columns and a few 1 MiB blocks. A gzip file is decompressed by zlib in a background thread
+(zlib releases the GIL while it inflates), a few blocks ahead of the parser.
 
 The reader is safe against hostile XML: a document type declaration (``<!DOCTYPE ...>``, the
 only place where entities can be declared) is refused before any entity in it could be
@@ -24,9 +25,11 @@ from __future__ import annotations
 import codecs
 import gzip
 import os
+import queue
 import re
+import threading
 import zlib
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import ExitStack
 from typing import TYPE_CHECKING, Final, NoReturn
 from xml.parsers import expat
@@ -46,10 +49,15 @@ if TYPE_CHECKING:
 __all__ = ["XesColumns", "parse_xes"]
 
 _GZIP_MAGIC = b"\x1f\x8b"
+_DEFLATE = 8  # the only compression method of gzip
+_GZIP_HEADER = 10  # bytes of a gzip member's fixed header
 _LIFECYCLE_KEY = "lifecycle:transition"
 _DEFAULT_LIFECYCLE = "complete"
 _CHUNK = 1 << 16
 _READ_SIZE = 1 << 20  # bytes handed to expat at a time
+_GZIP_READ = 1 << 18  # compressed bytes read from a gzip file at a time
+_GZIP_WBITS = 16 + zlib.MAX_WBITS  # zlib decodes one gzip member: header, deflate, CRC-32, size
+_QUEUED = 4  # decompressed blocks the background thread may hold ready for the parser
 _SHARED_MAX = 1 << 16  # distinct string values remembered before the memo starts afresh
 _DECLARED_ENCODING = re.compile(rb"""<\?xml[^>]*?encoding\s*=\s*["']([A-Za-z0-9._-]+)["']""")
 _UTF8_NAMES = frozenset({"utf-8", "utf8"})
@@ -134,6 +142,14 @@ def _lifecycle_filter(lifecycle: str | Sequence[str] | None) -> frozenset[str] |
 
 def _open_binary(path: str, stack: ExitStack) -> tuple[io.BufferedIOBase, bool]:
     """Open ``path`` for reading, transparently decompressing gzip (detected by magic bytes)."""
+    raw, is_gzip = _open_raw(path, stack)
+    if is_gzip:
+        return stack.enter_context(gzip.GzipFile(fileobj=raw, mode="rb")), True
+    return raw, False
+
+
+def _open_raw(path: str, stack: ExitStack) -> tuple[io.BufferedIOBase, bool]:
+    """Open ``path`` for reading as stored; True if it is gzip (detected by magic bytes)."""
     try:
         raw: io.BufferedIOBase = stack.enter_context(open(path, "rb"))  # noqa: PTH123, SIM115
         magic = raw.read(2)
@@ -147,9 +163,124 @@ def _open_binary(path: str, stack: ExitStack) -> tuple[io.BufferedIOBase, bool]:
             f"XES file '{path}' cannot be read ({err.strerror or err}); "
             "check that the path names a readable file."
         ) from err
-    if magic == _GZIP_MAGIC:
-        return stack.enter_context(gzip.GzipFile(fileobj=raw, mode="rb")), True
-    return raw, False
+    return raw, magic == _GZIP_MAGIC
+
+
+def _gunzip(raw: io.BufferedIOBase) -> Iterator[tuple[bytes, int]]:
+    """Decompress the gzip file ``raw`` in blocks of at most `_READ_SIZE` bytes.
+
+    Yields each block with the number of compressed bytes read so far. As in `gzip.GzipFile`
+    (which reads in small steps, each of which would wait for the GIL in a thread), members
+    follow one another, zero bytes between or after members are skipped, a member that does
+    not start with the gzip magic bytes and method raises `gzip.BadGzipFile` and a file that
+    ends inside a member EOFError; zlib checks the rest of each header, the CRC-32 and the
+    length, raising ``zlib.error``.
+    """
+    read = raw.read
+    tell = raw.tell
+    pending = _gzip_member(b"", read)
+    decompressor = zlib.decompressobj(_GZIP_WBITS)
+    while True:
+        if not pending:
+            pending = read(_GZIP_READ)
+        if pending:
+            block = decompressor.decompress(pending, _READ_SIZE)
+            pending = decompressor.unconsumed_tail
+            if block:
+                yield block, tell()
+        else:  # the end of the file: the output zlib still holds, then the member must end
+            block = decompressor.flush()
+            if block:
+                yield block, tell()
+            if not decompressor.eof:
+                raise EOFError("the file ends inside a gzip member")
+        if decompressor.eof:  # a member ends: zero padding, then the end or another member
+            pending = decompressor.unused_data.lstrip(b"\0")
+            while not pending:
+                more = read(_GZIP_READ)
+                if not more:
+                    return
+                pending = more.lstrip(b"\0")
+            pending = _gzip_member(pending, read)
+            decompressor = zlib.decompressobj(_GZIP_WBITS)
+
+
+def _gzip_member(pending: bytes, read: Callable[[int], bytes]) -> bytes:
+    """``pending`` and more bytes, once they start like a gzip member (as GzipFile checks)."""
+    while len(pending) < _GZIP_HEADER:
+        more = read(_GZIP_READ)
+        if not more:
+            break
+        pending += more
+    if pending[:2] != _GZIP_MAGIC:
+        raise gzip.BadGzipFile(f"Not a gzipped file ({pending[:2]!r})")
+    if len(pending) < _GZIP_HEADER:
+        raise EOFError("the file ends inside a gzip header")
+    if pending[2] != _DEFLATE:
+        raise gzip.BadGzipFile("Unknown compression method")
+    return pending
+
+
+def _blocks(raw: io.BufferedIOBase) -> Iterator[tuple[bytes, int]]:
+    """The bytes of the plain file ``raw`` in blocks, each with the bytes read so far."""
+    read = raw.read
+    tell = raw.tell
+    while block := read(_READ_SIZE):
+        yield block, tell()
+
+
+class _Ahead:
+    """Runs an iterator of blocks in a background thread, a few blocks ahead of its reader.
+
+    zlib releases the GIL while it inflates, so the next blocks are decompressed while expat
+    parses the current one on the calling thread. Exceptions raised by the iterator are raised
+    again in the reader, at the block where they happened. Leaving the ``with`` block (also on
+    an error in the reader) stops the thread and waits for it, so the file under the iterator
+    may be closed next.
+    """
+
+    _END: Final = object()
+
+    def __init__(self, blocks: Iterator[tuple[bytes, int]]) -> None:
+        self._blocks = blocks
+        self._queue: queue.Queue[object] = queue.Queue(maxsize=_QUEUED)
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="salesstd-xes-gunzip", daemon=True)
+
+    def _put(self, item: object) -> bool:
+        """Queue ``item`` unless the reader has left; False once it has."""
+        while not self._stop.is_set():
+            try:
+                self._queue.put(item, timeout=0.05)
+            except queue.Full:
+                continue
+            return True
+        return False
+
+    def _run(self) -> None:
+        try:
+            for block in self._blocks:
+                if not self._put(block):
+                    return
+        except BaseException as err:  # noqa: BLE001 - handed to the reader, raised there
+            self._put(err)
+        else:
+            self._put(self._END)
+
+    def __enter__(self) -> Iterator[tuple[bytes, int]]:
+        self._thread.start()
+        return self._read()
+
+    def _read(self) -> Iterator[tuple[bytes, int]]:
+        get = self._queue.get
+        while (item := get()) is not self._END:
+            if isinstance(item, BaseException):
+                raise item
+            yield item  # type: ignore[misc]
+
+    def __exit__(self, *_: object) -> None:
+        self._stop.set()
+        self._thread.join()
 
 
 def _gzip_error(path: str) -> InvalidLogError:
@@ -283,12 +414,15 @@ def _refuse_dtd(path: str, parser: expat.XMLParserType, what: str) -> NoReturn:
 
 
 def _read_log(
-    stream: io.BufferedIOBase,
+    blocks: Iterable[tuple[bytes, int]],
     path: str,
     wanted: frozenset[str] | None,
-    advance: Callable[[], None] | None = None,
+    advance: Callable[[int], None] | None = None,
 ) -> XesColumns:
-    """Stream ``stream`` through an expat parser whose handlers fill the columns directly.
+    """Stream ``blocks`` through an expat parser whose handlers fill the columns directly.
+
+    ``blocks`` are the file's bytes (decompressed), each with the bytes of the file read so
+    far, which are handed to ``advance`` after the block is parsed.
 
     No element tree is built: the start handler appends each attribute value to its column as
     soon as expat reports the element. The end handler is ``list.append`` (a C call, no Python
@@ -394,28 +528,41 @@ def _read_log(
         fresh.clear()
 
     def start(name: str, attrs: list[str]) -> None:
-        nonlocal starts
+        nonlocal starts, n_kept, attribute_depth, event_index
         starts += 1
-        if starts - len(ends) != attribute_depth:
-            structure(name, attrs, starts - len(ends))
-            return
-        # A child of the open event: the hot path, for ``<string key="k" value="v"/>``.
-        try:
-            key_name, key, value_name, text = attrs
-        except ValueError:  # not exactly two XML attributes
+        depth = starts - len(ends)
+        if depth == attribute_depth:
+            # A child of the open event: the hot path, for ``<string key="k" value="v"/>``.
+            try:
+                key_name, key, value_name, text = attrs
+            except ValueError:  # not exactly two XML attributes
+                attribute(name, attrs, event_columns, n_kept, fresh)
+                return
+            if key_name == "key" and value_name == "value":
+                column = event_columns_get(key)
+                if column is not None and len(column) == n_kept:
+                    role = roles_get(name)
+                    if role is _SHARED:
+                        column.append(shared_setdefault(text, text))
+                        return
+                    if role is _KEEP:
+                        column.append(text)
+                        return
             attribute(name, attrs, event_columns, n_kept, fresh)
             return
-        if key_name == "key" and value_name == "value":
-            column = event_columns_get(key)
-            if column is not None and len(column) == n_kept:
-                role = roles_get(name)
-                if role is _SHARED:
-                    column.append(shared_setdefault(text, text))
-                    return
-                if role is _KEEP:
-                    column.append(text)
-                    return
-        attribute(name, attrs, event_columns, n_kept, fresh)
+        if depth == 3 and in_trace and roles_get(name) is _EVENT:  # noqa: PLR2004
+            # The next event of the trace (the second hot path): close the one before it.
+            if attribute_depth:
+                if wanted is None:
+                    n_kept += 1
+                else:
+                    close_event()
+            attribute_depth = 4
+            event_index += 1
+            if fresh:
+                fresh.clear()
+            return
+        structure(name, attrs, depth)
 
     def structure(name: str, attrs: list[str], depth: int) -> None:
         """Any element but a child of an open event: log, trace, event, trace attribute."""
@@ -462,12 +609,12 @@ def _read_log(
 
     parser.StartElementHandler = start
     parser.EndElementHandler = ends.append
-    read = stream.read
-    while chunk := read(_READ_SIZE):
-        parser.Parse(chunk, False)  # noqa: FBT003 - expat's signature
+    parse = parser.Parse
+    for chunk, done in blocks:
+        parse(chunk, False)  # noqa: FBT003 - expat's signature
         if advance is not None:
-            advance()
-    parser.Parse(b"", True)  # noqa: FBT003
+            advance(done)
+    parse(b"", True)  # noqa: FBT003
     if attribute_depth:
         close_event()
     if in_trace:
@@ -543,17 +690,18 @@ def parse_xes(
     wanted = _lifecycle_filter(lifecycle)
     file = os.fspath(path)
     with ExitStack() as stack:
-        stream, is_gzip = _open_binary(file, stack)
+        raw, is_gzip = _open_raw(file, stack)
         advance = None
         if on_progress is not None:
-            raw = getattr(stream, "fileobj", stream)  # the file under a GzipFile
             total = os.fstat(raw.fileno()).st_size
 
-            def advance() -> None:
-                on_progress(raw.tell(), total)
+            def advance(done: int) -> None:
+                on_progress(done, total)
 
         try:
-            return _read_log(stream, file, wanted, advance)
+            # gzip is decompressed in a thread of its own while expat parses.
+            blocks = stack.enter_context(_Ahead(_gunzip(raw))) if is_gzip else _blocks(raw)
+            columns = _read_log(blocks, file, wanted, advance)
         except (expat.ExpatError, EOFError, zlib.error, OSError) as err:
             raise _translate_error(file, err, is_gzip=is_gzip) from err
         except LookupError as err:  # the <?xml encoding=...?> names no codec Python knows
@@ -561,3 +709,6 @@ def parse_xes(
                 f"XES file '{file}' declares an encoding Python does not know ({err}); "
                 "re-save it as UTF-8 or fix the encoding in its <?xml ... ?> header."
             ) from err
+        if advance is not None:
+            advance(total)  # the last bytes (a gzip trailer) may have yielded no block
+        return columns
