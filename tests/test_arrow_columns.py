@@ -310,3 +310,41 @@ def test_object_ids_of_mixed_types_are_refused_on_the_address_path() -> None:
     )
     with pytest.raises(ss.InvalidLogError, match="'deal'"):
         ss.EventLog.from_frame(frame, case="deal", activity="stage", time="at")
+
+
+@pytest.mark.parametrize(
+    "values",
+    [
+        pa.array(["2024-03-01T09:00:00+01:00", "2024-03-02T00:00:00Z"]),
+        pa.array([1_709_280_000_000_000, 1_709_337_600_000_000], type=pa.timestamp("us", "UTC")),
+    ],
+)
+def test_parsed_times_let_the_arrow_column_go_when_every_value_parsed(values: Any) -> None:
+    # Before: `raw` held the Arrow column (text or timestamps) until the log was built.
+    got = parse_times(values, tz=None)
+    assert not isinstance(got.raw, (pa.Array, pa.ChunkedArray))
+    assert np.shares_memory(got.raw, got.ns)  # a view of the times: no memory of its own
+    assert got[1] == np.datetime64("2024-03-02T00:00:00", "ns")
+
+
+def test_parsed_times_keep_the_input_to_quote_a_value_that_did_not_parse() -> None:
+    values = pa.array([1_709_280_000, None, 32_503_680_000], type=pa.timestamp("s", "UTC"))
+    got = parse_times(values, tz=None)
+    assert got.ns[1] == got.ns[2] == np.iinfo(np.int64).min  # null, and the year 3000
+    assert np.isnat(got[1])
+    assert got[2] == np.datetime64("3000-01-01T00:00:00", "s")
+
+
+@pytest.mark.parametrize("unit", ["D", "h", "m", "s", "ms", "us", "10s", "2D"])
+def test_datetime64_to_ns_is_exact_in_every_unit(unit: str) -> None:
+    from salesstd._base import timestamps as _time  # noqa: PLC0415 - private helper under test
+
+    raw = np.array([-5_000, 0, 1, 7, 19_000], dtype=np.int64)
+    stamps = raw.view(f"datetime64[{unit}]")
+    want = [int(x) for x in stamps.astype("datetime64[ns]").view(np.int64)]
+    assert _time.datetime64_to_ns(stamps).tolist() == want
+    # One value outside what ns holds: only that one is NaT, the rest exactly as before.
+    far = np.append(stamps, np.datetime64(10**17, unit))
+    got = _time.datetime64_to_ns(far)
+    assert got[:-1].tolist() == want
+    assert got[-1] == _time.NAT

@@ -283,6 +283,33 @@ def test_read_parquet_string_times(tmp_path: Path) -> None:
     assert log.time.view(np.int64).tolist() == [ns("2024-01-01T08:00:00")]
 
 
+def test_read_parquet_a_column_in_two_roles_is_read_for_each(tmp_path: Path) -> None:
+    # Columns are converted as they are read; one read both as the time and as the order
+    # (or as the case and an attribute) must still reach each role in that role's form.
+    table = pa.table(
+        {
+            "deal": ["d1", "d1", "d2"],
+            "stage": ["won", "lead", "lead"],
+            "at": ["2024-01-02T00:00:00Z", "2024-01-01T00:00:00Z", "2024-01-03T00:00:00Z"],
+        }
+    )
+    path = _parquet(tmp_path, table)
+    log = ss.read_parquet(path, case="deal", activity="stage", time="at", order="at")
+    assert [a for a, _ in log.events("d1")] == ["lead", "won"]
+    assert log.time.view(np.int64).tolist() == [
+        ns("2024-01-01"),
+        ns("2024-01-02"),
+        ns("2024-01-03"),
+    ]
+    log = ss.read_parquet(path, case="deal", activity="stage", time="at", attributes=["deal", "at"])
+    assert log.event_attributes["deal"].tolist() == ["d1", "d1", "d2"]
+    assert log.event_attributes["at"].tolist() == [
+        "2024-01-01T00:00:00Z",
+        "2024-01-02T00:00:00Z",
+        "2024-01-03T00:00:00Z",
+    ]
+
+
 def test_read_parquet_aware_times_ignore_tz(tmp_path: Path) -> None:
     """`tz=` applies to naive times only; a tz-aware Parquet column must not move."""
     table = pa.table(

@@ -196,3 +196,114 @@ def test_attributes_given_as_a_generator_are_not_used_up(tmp_path: Path) -> None
     )
     assert sorted(log.event_attributes) == ["n", "rep"]
     assert log.event_attributes["n"].tolist() == [5]
+
+
+def uniform_text(rows: int, *, naive: bool, tail: str = "") -> str:
+    """A seeded export whose times all have a UTC offset (or none), then `tail` rows."""
+    rng = random.Random(rows)  # noqa: S311 - seeded test data, not a secret
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(["deal", "stage", "at", "rep"])
+    base = dt.datetime(2023, 3, 20)  # noqa: DTZ001 - wall-clock text, zone written below
+    for _ in range(rows):
+        at = base + dt.timedelta(seconds=rng.randrange(20 * 86_400))  # across a DST change
+        off = "" if naive else rng.choice(["+00:00", "+01:00", "-05:00", "+05:30", "Z"])
+        writer.writerow(
+            [f"D-{rng.randrange(500):04d}", rng.choice(["lead", "won"]), at.isoformat() + off, "r"]
+        )
+    return out.getvalue() + tail
+
+
+def _read_both_ways(path: Path, **kw: object) -> tuple[ss.EventLog, ss.EventLog]:
+    """The log read with times parsed by the CSV reader, and with times read as text."""
+    typed = ss.read_csv(path, case="deal", activity="stage", time="at", **kw)  # type: ignore[arg-type]
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(_csv, "_time_type", lambda *_a, **_k: None)
+        text = ss.read_csv(path, case="deal", activity="stage", time="at", **kw)  # type: ignore[arg-type]
+    return typed, text
+
+
+def test_the_time_form_is_taken_from_the_first_block(tmp_path: Path) -> None:
+    # Before: the time always arrived as text and was cast batch by batch afterwards.
+    pa = pytest.importorskip("pyarrow")
+    pcsv = pytest.importorskip("pyarrow.csv")
+    parse = pcsv.ParseOptions(newlines_in_values=True)
+    for name, text, want in [
+        ("offset", uniform_text(500, naive=False), pa.timestamp("ns", tz="UTC")),
+        ("naive", uniform_text(500, naive=True), pa.timestamp("ns")),
+        ("mixed", synthetic_text(0, rows=500), None),
+    ]:
+        path = tmp_path / f"{name}.csv"
+        path.write_text(text, encoding="utf-8")
+        assert _csv._time_type(str(path), "at", "utf-8", parse) == want, name
+
+
+@pytest.mark.parametrize("tz", [None, "Europe/Amsterdam", "America/New_York"])
+@pytest.mark.parametrize("naive", [False, True])
+def test_times_parsed_while_reading_equal_times_read_as_text(
+    tmp_path: Path, tz: str | None, *, naive: bool
+) -> None:
+    path = tmp_path / "u.csv"
+    text = uniform_text(20_000, naive=naive)
+    path.write_text(text, encoding="utf-8")
+    typed, as_text = _read_both_ways(path, tz=tz)
+    assert typed == as_text
+    rows = list(csv.reader(io.StringIO(text)))[1:]
+    zone = dt.timezone.utc if tz is None else __import__("zoneinfo").ZoneInfo(tz)
+    want = []
+    for row in rows:
+        stamp = dt.datetime.fromisoformat(row[2].replace("Z", "+00:00"))
+        if stamp.tzinfo is None:
+            stamp = stamp.replace(tzinfo=zone)
+        want.append(int(stamp.timestamp()) * 10**9)
+    assert sorted(typed.time.view(np.int64).tolist()) == sorted(want)
+
+
+@pytest.mark.parametrize("naive", [False, True])
+def test_a_later_time_in_the_other_form_is_read_as_text(tmp_path: Path, *, naive: bool) -> None:
+    # The first block fixes the form; a value deep in the file in the other form (with or
+    # without an offset) makes Arrow refuse the type, and the whole time column is read
+    # as text: both forms are read, nothing is dropped.
+    other = "2024-01-01T10:00:00+02:00" if naive else "2024-01-01T10:00:00"
+    path = tmp_path / "late.csv"
+    path.write_text(uniform_text(30_000, naive=naive, tail=f"D-late,won,{other},r\n"))
+    log = ss.read_csv(path, case="deal", activity="stage", time="at")
+    assert log.n_events == 30_001
+    late = log.time[log.offsets[log.cases.index("D-late")]]
+    want = "2024-01-01T08:00:00" if naive else "2024-01-01T10:00:00"
+    assert late == np.datetime64(want, "ns")
+
+
+@pytest.mark.parametrize(
+    ("value", "what"),
+    [
+        ("NULL", r"a value that is not a time at line {line}: 'NULL'"),
+        ("", r"a missing value at line {line}: ''"),
+        ("3000-01-01T00:00:00Z", r"a time that is outside the range .* at line {line}"),
+        ("2024-01-01T00:00:00+24:00", r"a time that has the UTC offset '\+24:00'"),
+    ],
+)
+def test_a_value_arrow_cannot_type_deep_in_the_file_is_reported(
+    tmp_path: Path, value: str, what: str
+) -> None:
+    # Arrow would read "NULL" (or an empty cell) in a timestamp column as a null by default:
+    # the reader turns that off, so such a value is reported, never read as missing unseen.
+    text = uniform_text(30_000, naive=False)
+    line = text.count("\n") + 1
+    path = tmp_path / "bad.csv"
+    path.write_text(text + f"D-bad,won,{value},r\n", encoding="utf-8")
+    with pytest.raises(ss.InvalidLogError, match="column 'at' has " + what.format(line=line)):
+        ss.read_csv(path, case="deal", activity="stage", time="at")
+
+
+def test_the_quote_check_reads_past_the_first_block(tmp_path: Path) -> None:
+    # A quote after the first block still switches on quoted line breaks.
+    body = uniform_text(30_000, naive=False)
+    path = tmp_path / "q.csv"
+    path.write_text(body + 'D-q,won,2024-01-01T00:00:00Z,"two\nlines"\n', encoding="utf-8")
+    assert _csv._has_quote(str(path))
+    log = ss.read_csv(path, case="deal", activity="stage", time="at")
+    assert log.event_attributes["rep"][log.offsets[log.cases.index("D-q")]] == "two\nlines"
+    plain = tmp_path / "plain.csv"
+    plain.write_text(body, encoding="utf-8")
+    assert not _csv._has_quote(str(plain))

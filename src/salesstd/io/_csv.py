@@ -1,9 +1,13 @@
-"""Reading CSV: Arrow's streaming reader on the main path, the csv module as the error reporter.
+"""Reading CSV: Arrow's CSV reader on the main path, the csv module as the error reporter.
 
-`csv_columns` streams the file through `pyarrow.csv.open_csv` in blocks: every column but
-the time arrives as an Arrow dictionary (text is never one Python string per row), the time
-column is parsed block by block into UTC nanoseconds and its text dropped, and attribute
-types are inferred on each column's distinct values. Whenever Arrow refuses the file
+`csv_columns` reads the file with `pyarrow.csv` (whole up to `WHOLE_FILE_BYTES`, streamed
+beyond) in blocks, on one thread: every column but the time arrives as an Arrow dictionary
+(text is never one Python string per row), and the time is parsed by Arrow's ISO 8601
+parser as it reads when the first block shows one form (all with a UTC offset, or all
+without), so its text never exists as a column; otherwise it arrives as text and is parsed
+block by block. Each block leaves Arrow for numpy as soon as it is converted, and Arrow's
+allocator hands the freed memory back. Attribute types are inferred on each column's
+distinct values. Whenever Arrow refuses the file
 (ragged rows, bad quoting, bytes that are not UTF-8, a missing or duplicate header name, no
 events) the file is read again by `python_columns`, the standard library's csv module, whose
 messages name the line; that path is the error reporter, and returns a log only for the
@@ -16,10 +20,9 @@ from __future__ import annotations
 import bisect
 import csv
 import io
-import mmap
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 from numpy.typing import NDArray
@@ -34,9 +37,9 @@ from salesstd.io._files import GZIP_MAGIC, decode, read_bytes
 from salesstd.log import Coded, Parsed
 from salesstd.log import parse_times as parse_arrow_times
 
-BLOCK_BYTES = 4 << 20  # Arrow's block: ~70k rows of a typical export, parsed per batch
+BLOCK_BYTES = 1 << 20  # Arrow's block: ~17k rows of a typical export, parsed per batch
 PROBE_BYTES = 1 << 16  # enough for the header row (a longer one goes the csv-module way)
-WHOLE_FILE_BYTES = 256 << 20  # files up to this size are parsed whole, multithreaded
+WHOLE_FILE_BYTES = 256 << 20  # files up to this size are parsed whole, then converted
 _EXACT_IN_FLOAT = 2**53
 
 Columns = dict[str, Any]
@@ -90,7 +93,6 @@ def csv_columns(
             _time.check_zone(tz)  # type: ignore[arg-type]
         except ParameterError:
             return None  # reported where the python path has always reported it
-    read = pcsv.ReadOptions(block_size=BLOCK_BYTES, encoding=encoding)
     parse = pcsv.ParseOptions(delimiter=delimiter, newlines_in_values=True)
     try:
         names = _header(path, encoding, parse)
@@ -103,70 +105,165 @@ def csv_columns(
         if time in extra:
             return None  # the time also as an attribute or the order: rare, read as text
         coded = [c for c in names if c in {case, activity} or c in extra]
-        text, dictionary = pa.string(), pa.dictionary(pa.int32(), pa.string())
-        types = dict.fromkeys(coded, dictionary)
-        types[str(time)] = text
-        convert = pcsv.ConvertOptions(
-            column_types=types, include_columns=[c for c in names if c in types]
-        )
         size = Path(path).stat().st_size
-        seen = _Rows(size)
-        parts = {c: _CodedParts(seen) for c in coded}
-        ns_all = _Growing(np.int64, seen)
-        raw_times = _TimeText()
-        rows = 0
-        with (
-            _open(path) as (raw, stream),
-            progress_bar(progress, total=size, desc=Path(path).name, unit="B") as bar,
-        ):
-            whole = size <= WHOLE_FILE_BYTES
-            if whole:
-                if not _has_quote(path):
-                    # Without a quote no value can hold a line break: Arrow may split the
-                    # file at any line, which parses faster.
-                    parse = pcsv.ParseOptions(delimiter=delimiter, newlines_in_values=False)
-                # A file of ordinary size is parsed whole, by all cores; its text columns
-                # arrive as dictionary codes, so the table is small next to the file.
-                table = pcsv.read_csv(
-                    stream, read_options=read, parse_options=parse, convert_options=convert
-                )
-                seen.rows, seen.read_bytes = table.num_rows, size  # buffers sized exactly
-                reader: Any = table.to_batches()
-                del table
-            else:
-                # A big file is streamed block by block, so memory stays bounded.
-                reader = pcsv.open_csv(
-                    stream, read_options=read, parse_options=parse, convert_options=convert
-                )
-            done = 0
-            for batch in reader:
-                for c in coded:
-                    parts[c].add(batch.column(c))
-                times = batch.column(str(time))
-                ns = parse_arrow_times(times, tz=tz).ns  # type: ignore[arg-type]
-                if bool((ns == _time.NAT).any()):
-                    raw_times.add(rows, times)  # kept only to quote a refused value
-                ns_all.add(ns)
-                rows += batch.num_rows
-                position = raw.tell()
-                bar.update(position - done)
-                done = position
-                if not whole:
-                    seen.read_bytes, seen.rows = position, rows
+        whole = size <= WHOLE_FILE_BYTES
+        if whole and not _has_quote(path):
+            # Without a quote no value can hold a line break: Arrow may split the file at
+            # any line, which parses faster.
+            parse = pcsv.ParseOptions(delimiter=delimiter, newlines_in_values=False)
+        stamp = _time_type(path, str(time), encoding, parse)
+        file = _File(path, size, whole, encoding, parse)
+        try:
+            got = _read(file, coded, str(time), stamp, tz=tz, progress=progress)
+        except pa.ArrowInvalid:
+            if stamp is None:
+                raise
+            # A later value is not in the form the first block showed: read the time as
+            # text, parsed with salesstd's own rules (which report each bad value).
+            got = _read(file, coded, str(time), None, tz=tz, progress=progress)
     except (pa.ArrowException, OSError, UnicodeError, LookupError):
         return None
-    if rows == 0:
+    parts, ns, raw_times = got
+    if ns.size == 0:
         return None
-    # Arrow's allocator keeps the reader's freed blocks; hand them back before the build.
-    pa.default_memory_pool().release_unused()
     out: Columns = dict.fromkeys(names)
     for c in coded:
         out[c] = parts.pop(c).coded()
+        lazy.pa.default_memory_pool().release_unused()  # the merge's hash table and copies
     for c in extra:
         if c in out and c not in (case, activity, time):
             out[c] = infer(out[c])
-    out[str(time)] = Parsed(ns_all.done(), raw_times)
+    out[str(time)] = Parsed(ns, raw_times)
     return out, _Lines(path, delimiter, encoding)
+
+
+class _File(NamedTuple):
+    """One CSV file as every read of it sees it: path, size, whole or streamed, options."""
+
+    path: str
+    size: int
+    whole: bool  # parsed whole by all cores, else streamed block by block
+    encoding: str
+    parse: Any  # pyarrow.csv.ParseOptions
+
+
+def _time_type(path: str, time: str, encoding: str, parse: Any) -> Any:  # noqa: ANN401
+    """The Arrow type to parse the time column as while reading, from the first block's values.
+
+    ``timestamp("ns", tz="UTC")`` when every value there has a UTC offset,
+    ``timestamp("ns")`` when none has, None (read as text) otherwise. These are the two
+    casts `parse_times` tries, done by the same ISO 8601 parser inside the CSV reader, so
+    the nanoseconds are the same; the text never exists as a column. A later value in
+    another form (or no time at all) makes that read fail, and the caller reads the time
+    as text.
+    """
+    pa, pc, pcsv = lazy.pa, lazy.pc, lazy.pcsv
+    probe = pcsv.ReadOptions(block_size=PROBE_BYTES, encoding=encoding, use_threads=False)
+    convert = pcsv.ConvertOptions(column_types={time: pa.string()}, include_columns=[time])
+    try:
+        with _open(path) as (_, stream):
+            reader = pcsv.open_csv(
+                stream, read_options=probe, parse_options=parse, convert_options=convert
+            )
+            values = reader.read_next_batch().column(0)
+    except (pa.ArrowException, StopIteration, OSError, UnicodeError, LookupError):
+        return None
+    for target in (pa.timestamp("ns", tz="UTC"), pa.timestamp("ns")):
+        try:
+            pc.cast(values, target)
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+            continue
+        return target
+    return None
+
+
+def _read(
+    file: _File,
+    coded: list[str],
+    time: str,
+    stamp: Any,  # noqa: ANN401
+    *,
+    tz: object,
+    progress: bool | None,
+) -> tuple[dict[str, _CodedParts], NDArray[np.int64], _TimeText]:
+    """The coded columns and the time in UTC nanoseconds, gathered batch by batch.
+
+    With `stamp` (see `_time_type`) Arrow parses the time as it reads and naive values are
+    read in `tz`; without, the time arrives as text and each batch is parsed by
+    `parse_times`. Each batch is released once its values are in numpy, so Arrow holds
+    one batch (or, for a file read whole, the batches not yet converted) at a time.
+
+    Raises:
+        pyarrow.ArrowInvalid: If Arrow refuses the file, or a time is not of type `stamp`.
+    """
+    pa, pcsv = lazy.pa, lazy.pcsv
+    types = dict.fromkeys(coded, pa.dictionary(pa.int32(), pa.string()))
+    types[time] = pa.string() if stamp is None else stamp
+    # No spelling of a missing value: an empty or "NULL" time stays text (read as text) or
+    # refuses the timestamp type, so every value that is not a time is reported by row.
+    convert = pcsv.ConvertOptions(column_types=types, include_columns=list(types), null_values=[])
+    # One thread: blocks that Arrow's worker threads allocate stay with those threads'
+    # allocators after they are freed (about 20 MB per million events, that
+    # `release_unused` cannot reach); on one thread all of it is handed back. On two cores
+    # the threads saved little time.
+    read = pcsv.ReadOptions(block_size=BLOCK_BYTES, encoding=file.encoding, use_threads=False)
+    seen = _Rows(file.size)
+    parts = {c: _CodedParts(seen) for c in coded}
+    ns_all = _Growing(np.int64, seen)
+    raw_times = _TimeText()
+    rows = 0
+    with (
+        _open(file.path) as (raw, stream),
+        progress_bar(progress, total=file.size, desc=Path(file.path).name, unit="B") as bar,
+    ):
+        reader: Iterable[Any]
+        if file.whole:
+            # A file of ordinary size is parsed whole; its text columns arrive as
+            # dictionary codes and its times as int64, so the table is small next to the file.
+            table = pcsv.read_csv(
+                stream, read_options=read, parse_options=file.parse, convert_options=convert
+            )
+            seen.rows, seen.read_bytes = table.num_rows, file.size  # buffers sized exactly
+            reader = _draining(table.to_batches())
+            del table
+            # The parser's blocks are freed but kept by Arrow's allocator: hand them back
+            # before numpy allocates the columns, so the two never add up.
+            pa.default_memory_pool().release_unused()
+        else:
+            # A big file is streamed block by block, so memory stays bounded.
+            reader = pcsv.open_csv(
+                stream, read_options=read, parse_options=file.parse, convert_options=convert
+            )
+        done = 0
+        for batch in reader:
+            for c in coded:
+                parts[c].add(batch.column(c))
+            times = batch.column(time)
+            if stamp is None:
+                ns = parse_arrow_times(times, tz=tz).ns  # type: ignore[arg-type]
+                if bool((ns == _time.NAT).any()):
+                    raw_times.add(rows, times)  # kept only to quote a refused value
+            else:
+                ns = times.to_numpy().view(np.int64)  # no nulls: zero-copy
+                if stamp.tz is None:
+                    ns = _time.localize(ns, tz)  # type: ignore[arg-type]
+            ns_all.add(ns)
+            rows += batch.num_rows
+            del batch, times, ns
+            position = raw.tell()
+            bar.update(position - done)
+            done = position
+            if not file.whole:
+                seen.read_bytes, seen.rows = position, rows
+    pa.default_memory_pool().release_unused()  # every batch is gone: return their memory
+    return parts, ns_all.done(), raw_times
+
+
+def _draining(batches: list[Any]) -> Iterator[Any]:
+    """The batches in order, each dropped from the list as it is handed out."""
+    batches.reverse()
+    while batches:
+        yield batches.pop()
 
 
 class _CodedParts:
@@ -224,10 +321,11 @@ def _has_quote(path: str) -> bool:
         if handle.read(2) == GZIP_MAGIC:
             return True
         handle.seek(0)
-        if Path(path).stat().st_size == 0:
-            return False
-        with mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) as view:
-            return view.find(b'"') >= 0
+        # Read in blocks, not mapped: a mapped file's pages count as the process's memory.
+        while block := handle.read(BLOCK_BYTES):
+            if b'"' in block:
+                return True
+    return False
 
 
 class _Rows:
@@ -257,7 +355,10 @@ class _Growing:
         stop = self.size + values.size
         if stop > self._array.size:
             capacity = max(stop, self._rows.guess(), int(self._array.size * 1.5))
-            self._array.resize(capacity, refcheck=False)
+            if self.size:
+                self._array.resize(capacity, refcheck=False)
+            else:  # `resize` would write zeros over memory about to be filled
+                self._array = np.empty(capacity, dtype=self._array.dtype)
         self._array[self.size : stop] = values
         self.size = stop
         self.sizes.append(int(values.size))

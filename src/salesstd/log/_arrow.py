@@ -163,12 +163,12 @@ def parse_times(values: Any, *, tz: str | None) -> Parsed:  # noqa: ANN401
     if pa.types.is_timestamp(kind) or pa.types.is_date(kind):
         naive = pa.types.is_date(kind) or kind.tz is None
         as_ts = chunked.cast(pa.timestamp(kind.unit if not pa.types.is_date(kind) else "s"))
-        raw = np.asarray(as_ts.cast(pa.int64()).fill_null(_time.NAT).to_numpy())
-        stamps = raw.view(f"datetime64[{as_ts.type.unit}]")
+        stamps = _int64s(as_ts).view(f"datetime64[{as_ts.type.unit}]")
+        del chunked, as_ts
         ns = _time.datetime64_to_ns(stamps)
         if naive:
             ns = _time.localize(ns, tz)
-        return Parsed(ns, stamps)
+        return _parsed(ns, stamps)
     if not _is_string(kind):
         return Parsed(_time.parse_times(numpy_values(chunked), tz=tz), chunked)
     for target, naive in ((pa.timestamp("ns", tz="UTC"), False), (pa.timestamp("ns"), True)):
@@ -176,11 +176,34 @@ def parse_times(values: Any, *, tz: str | None) -> Parsed:  # noqa: ANN401
             cast = pc.cast(chunked, target)
         except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
             continue
-        ns = np.asarray(cast.cast(pa.int64()).fill_null(_time.NAT).to_numpy(), dtype=np.int64)
+        ns = _int64s(cast)
         if naive:
             ns = _time.localize(ns, tz)
         # Arrow reads an empty string as an error (so it never gets here), salesstd as
         # missing: both agree that nulls are missing.
-        return Parsed(ns, chunked)
+        return _parsed(ns, chunked)
     text = objects(chunked.to_pylist())
     return Parsed(_time.parse_times(text, tz=tz), text)
+
+
+def _int64s(values: Any) -> NDArray[np.int64]:  # noqa: ANN401
+    """A chunked Arrow column of 64-bit values as int64, nulls as `_time.NAT`.
+
+    Zero-copy for one chunk without nulls (``fill_null`` would copy even then).
+    """
+    pa = lazy.pa
+    ints = values.cast(pa.int64())
+    if ints.null_count:
+        ints = ints.fill_null(_time.NAT)
+    return np.asarray(ints.to_numpy(), dtype=np.int64)
+
+
+def _parsed(ns: NDArray[np.int64], raw: Any) -> Parsed:  # noqa: ANN401
+    """`Parsed`, keeping `raw` (to quote a refused value) only if some value is NaT.
+
+    Without one, no message quotes the input, and the times as datetime64 (a view of
+    `ns`, no memory of its own) stand in for it: the input column is released.
+    """
+    if bool((ns == _time.NAT).any()):
+        return Parsed(ns, raw)
+    return Parsed(ns, _time.to_datetime64(ns))
