@@ -8,6 +8,9 @@ The reference in every test is a log built from plain Python rows.
 
 from __future__ import annotations
 
+import math
+import statistics
+from fractions import Fraction
 from typing import Any
 
 import numpy as np
@@ -257,6 +260,17 @@ def test_transition_order_statistics_on_every_time_resolution(unit: str, gap: in
         durations = (t[hit + 1] - t[hit]) / 1e9
         assert median == float(np.median(durations))
         assert (low, high) == (durations.min(), durations.max())
+    # Whole seconds take exact integer sums, the rest float sums: both agree with
+    # Python's exact statistics to the last few bits.
+    for i in range(result.source.size):
+        src, tgt = result.source[i], result.target[i]
+        hit = same[(names[log.activity[same]] == src) & (names[log.activity[same + 1]] == tgt)]
+        exact = [Fraction(int(d), 10**9) for d in t[hit + 1] - t[hit]]
+        assert result.total[i] == pytest.approx(float(sum(exact)), rel=1e-15)
+        assert result.mean[i] == pytest.approx(float(statistics.mean(exact)), rel=1e-15)
+        if len(exact) > 1:
+            want = math.sqrt(float(statistics.variance(exact)))
+            assert result.std[i] == pytest.approx(want, rel=1e-12)
 
 
 def test_object_text_shared_by_address_codes_like_arrow_text() -> None:

@@ -326,7 +326,14 @@ def transitions(log: EventLog) -> TransitionsResult:
     count = (ends - starts).astype(np.int64)
     codes = pair_sorted[starts].astype(np.int64)
     del pair_sorted
-    if count.size:
+    seconds = _whole_seconds(ns_sorted) if 0 < count.size <= _MAX_RUN_SORTS else None
+    if seconds is not None:
+        # The usual export (times to the second): exact integer sums, order statistics by
+        # partition. Exact sums cannot depend on the order of the moves.
+        del ns_sorted
+        total, mean, sq, mins, maxs, median = _second_stats(seconds, starts, ends)
+        del seconds
+    elif count.size:
         # Each pair's durations sorted in place: min, max and median are read by position,
         # and the sums run in one fixed order, so renaming or reordering cases cannot
         # change a result in its last bit.
@@ -347,10 +354,9 @@ def transitions(log: EventLog) -> TransitionsResult:
         sq = np.add.reduceat(deviation, starts)
         del deviation
         median = (dur_sorted[lo] + dur_sorted[hi]) / 2.0
+        del dur_sorted
     else:
         total = mean = sq = mins = maxs = median = np.empty(0)
-        dur_sorted = np.empty(0)
-    del dur_sorted
     with np.errstate(invalid="ignore", divide="ignore"):
         std = np.where(count > 1, np.sqrt(sq / np.maximum(count - 1, 1)), np.nan)
 
@@ -449,25 +455,61 @@ _MAX_RUN_SORTS = 4096
 
 
 _NS_PER_SECOND = 1_000_000_000
+_LOW_BITS = 16
 
 
 def _sort_runs(ns: NDArray[np.int64], starts: NDArray[np.intp], ends: NDArray[np.intp]) -> None:
-    """Sort each run ``ns[starts[g]:ends[g]]`` in place (a loop over pairs, not events).
-
-    Durations (never negative) that are all whole seconds below 2**31 s, as exports with
-    second resolution give, are sorted as int32 seconds: the same order, half the bytes.
-    """
+    """Sort each run ``ns[starts[g]:ends[g]]`` in place (a loop over pairs, not events)."""
     if starts.size > _MAX_RUN_SORTS:
         run = np.repeat(np.arange(starts.size), ends - starts)
         ns[:] = ns[np.lexsort((ns, run))]
         return
-    values: NDArray[Any] = ns
-    if ns.size and int(ns.max()) < 2**31 * _NS_PER_SECOND:
-        seconds = ns // _NS_PER_SECOND  # numpy divides by a constant without dividing
-        if bool((seconds * _NS_PER_SECOND == ns).all()):
-            values = seconds.astype(np.int32)
     for a, b in zip(starts.tolist(), ends.tolist(), strict=True):
-        values[a:b].sort()
-    if values is not ns:
-        ns[:] = values
-        ns *= _NS_PER_SECOND
+        ns[a:b].sort()
+
+
+def _whole_seconds(ns: NDArray[np.int64]) -> NDArray[np.int32] | None:
+    """The durations (never negative) as int32 seconds if all are whole seconds below 2**31."""
+    if not ns.size or int(ns.max()) >= 2**31 * _NS_PER_SECOND:
+        return None
+    seconds = ns // _NS_PER_SECOND  # numpy divides by a constant without dividing
+    if not bool((seconds * _NS_PER_SECOND == ns).all()):
+        return None
+    return seconds.astype(np.int32)
+
+
+def _second_stats(
+    seconds: NDArray[np.int32], starts: NDArray[np.intp], ends: NDArray[np.intp]
+) -> tuple[NDArray[np.float64], ...]:
+    """Total, mean, sum of squared deviations, min, max and median of each run, in seconds.
+
+    Sums are exact integers: each duration is split into 15 high and 16 low bits so that
+    every partial sum of squares fits int64 (for fewer than 2**31 moves), and each pair's
+    sum of squares is put together in Python ints (a loop over pairs, not moves). The sum
+    of squared deviations is then ``(n * S2 - S1**2) / n``, rounded once; min and max are
+    reductions, and the median comes from partitioning each run around its middle.
+    """
+    wide = seconds.astype(np.int64)
+    s1 = np.add.reduceat(wide, starts).tolist()
+    high = wide >> _LOW_BITS
+    low = wide & ((1 << _LOW_BITS) - 1)
+    hh = np.add.reduceat(high * high, starts).tolist()
+    hl = np.add.reduceat(high * low, starts).tolist()
+    ll = np.add.reduceat(low * low, starts).tolist()
+    del wide, high, low
+    mins = np.minimum.reduceat(seconds, starts).astype(np.float64)
+    maxs = np.maximum.reduceat(seconds, starts).astype(np.float64)
+    n_runs = starts.size
+    total, mean, sq, median = (np.empty(n_runs) for _ in range(4))
+    runs = zip(starts.tolist(), ends.tolist(), s1, hh, hl, ll, strict=True)
+    for g, (a, b, first, a2, ab, b2) in enumerate(runs):
+        n = b - a
+        second = (a2 << 2 * _LOW_BITS) + (ab << (_LOW_BITS + 1)) + b2
+        total[g] = float(first)
+        mean[g] = first / n
+        sq[g] = (n * second - first * first) / n
+        run = seconds[a:b]
+        k1, k2 = (n - 1) // 2, n // 2
+        run.partition([k1, k2] if k2 != k1 else k1)
+        median[g] = (int(run[k1]) + int(run[k2])) / 2
+    return total, mean, sq, mins, maxs, median

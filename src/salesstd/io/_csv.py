@@ -296,7 +296,8 @@ class _CodedParts:
             np.take(entry[offset : offset + size], local, out=local)  # in place: codes now global
             start += rows
             offset += size
-        return sorted_coded(merged.dictionary, codes)
+        # Each batch's dictionary holds only values of that batch: every entry is used.
+        return sorted_coded(merged.dictionary, codes, all_used=True)
 
 
 def _header(path: str, encoding: str, parse: Any) -> list[str]:  # noqa: ANN401

@@ -7,8 +7,10 @@ Private to `salesstd.log` and the readers. `from_columns` picks the named column
 
 from __future__ import annotations
 
+import os
 import warnings
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import numpy as np
@@ -51,11 +53,14 @@ def from_columns(
     where: str,
     row_label: Callable[[int], str],
     aware: Collection[str] = (),
+    threads: bool = False,
 ) -> dict[str, Any]:
     """Pick the named columns out of a table (dict of arrays) and build the log.
 
     `aware` names columns that carried a time zone (already converted to UTC), to which
-    `tz` does not apply.
+    `tz` does not apply. `threads` converts the columns side by side (see `_convert_all`):
+    for tables whose columns all exist already, not for readers that make each column as
+    it is read (two at once would double their memory).
     """
     names = list(columns)
     for param, col in (("case", case), ("activity", activity), ("time", time)):
@@ -81,20 +86,48 @@ def from_columns(
         for col in event_cols:
             v.require_column(col, names, param="attributes", where=where)
     zone = None if time in aware else tz
+    jobs: list[tuple[str, str]] = [(case, "id"), (activity, "id"), (time, "time")]
+    jobs += [(c, "attribute") for c in (*event_cols, *case_cols)]
+    if order is not None:
+        jobs.append((order, "order"))
+
+    def convert(job: tuple[str, str]) -> Any:  # noqa: ANN401
+        name, role = job
+        return _from_arrow(columns[name], role=role, tz=zone if role == "time" else None)
+
+    got = _convert_all(convert, jobs, threads=threads)
     return build(
-        {
-            "case": _from_arrow(columns[case], role="id"),
-            "activity": _from_arrow(columns[activity], role="id"),
-            "time": _from_arrow(columns[time], role="time", tz=zone),
-        },
+        {"case": got[0], "activity": got[1], "time": got[2]},
         names={"case": case, "activity": activity, "time": time},
-        attributes={c: _from_arrow(columns[c], role="attribute") for c in event_cols},
-        case_attributes={c: _from_arrow(columns[c], role="attribute") for c in case_cols},
-        order=_from_arrow(columns[order], role="order") if order is not None else None,
+        attributes=dict(zip(event_cols, got[3 : 3 + len(event_cols)], strict=True)),
+        case_attributes=dict(
+            zip(
+                case_cols,
+                got[3 + len(event_cols) : 3 + len(event_cols) + len(case_cols)],
+                strict=True,
+            )
+        ),
+        order=got[-1] if order is not None else None,
         tz=zone,
         on_invalid=v.on_invalid(on_invalid),
         row_label=row_label,
     )
+
+
+def _convert_all(
+    convert: Callable[[tuple[str, str]], Any], jobs: list[tuple[str, str]], *, threads: bool
+) -> list[Any]:
+    """`convert` of each job, in order; with `threads`, on up to one thread per CPU.
+
+    Hash-coding Arrow text and casting times run in Arrow's C++ without the interpreter
+    lock, so the columns of a frame (which all exist already) are coded side by side. An
+    error is the one the first failing job in order raises, as it would be in a loop.
+    """
+    workers = min(len(jobs), os.cpu_count() or 1) if threads else 1
+    if workers < 2:  # noqa: PLR2004
+        return [convert(job) for job in jobs]
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="salesstd-columns") as pool:
+        return list(pool.map(convert, jobs))
 
 
 def _is_arrow(values: object) -> bool:

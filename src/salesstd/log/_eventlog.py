@@ -363,6 +363,7 @@ class EventLog:
                 where="frame",
                 row_label=row_label,
                 aware=aware,
+                threads=True,
             )
         )
 
