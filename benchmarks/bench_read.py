@@ -75,7 +75,7 @@ COLUMNS = {"case": "deal_id", "activity": "stage", "time": "timestamp"}
 REP = "rep"
 FRAME_KINDS = ("object", "string[pyarrow]", "category")
 SKIPPABLE = ("csv", "frame", "pandas", "pm4py", "parquet", "xes", "report", "memory")
-MEMORY_KINDS = ("csv", "parquet", "frame-object", "frame-category")
+MEMORY_KINDS = ("csv", "parquet", "frame-object", "frame-string[pyarrow]", "frame-category")
 MIB = 2**20
 NS_PER_S = 1_000_000_000
 

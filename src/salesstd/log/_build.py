@@ -17,6 +17,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from salesstd._base import columns as _columns
+from salesstd._base import lazy
 from salesstd._base import timestamps as _time
 from salesstd._base import validation as v
 from salesstd.errors import DroppedEventsWarning, InvalidLogError, ParameterError
@@ -91,11 +92,10 @@ def from_columns(
     if order is not None:
         jobs.append((order, "order"))
 
-    def convert(job: tuple[str, str]) -> Any:  # noqa: ANN401
-        name, role = job
-        return _from_arrow(columns[name], role=role, tz=zone if role == "time" else None)
+    def finish(job: tuple[str, str], values: Any) -> Any:  # noqa: ANN401
+        return _from_arrow(values, role=job[1], tz=zone if job[1] == "time" else None)
 
-    got = _convert_all(convert, jobs, threads=threads)
+    got = _convert_all(columns, jobs, finish, threads=threads)
     return build(
         {"case": got[0], "activity": got[1], "time": got[2]},
         names={"case": case, "activity": activity, "time": time},
@@ -115,19 +115,70 @@ def from_columns(
 
 
 def _convert_all(
-    convert: Callable[[tuple[str, str]], Any], jobs: list[tuple[str, str]], *, threads: bool
+    columns: Mapping[str, Any],
+    jobs: list[tuple[str, str]],
+    finish: Callable[[tuple[str, str], Any], Any],
+    *,
+    threads: bool,
 ) -> list[Any]:
-    """`convert` of each job, in order; with `threads`, on up to one thread per CPU.
+    """Each job's column read from `columns` and passed through `finish`, in order.
 
-    Hash-coding Arrow text and casting times run in Arrow's C++ without the interpreter
-    lock, so the columns of a frame (which all exist already) are coded side by side. An
-    error is the one the first failing job in order raises, as it would be in a loop.
+    Without `threads`, one column at a time: a reader makes each column as it is read and
+    the converted form replaces it before the next is read. With `threads` (a table whose
+    columns all exist already), the columns are read in order, then those that arrive as
+    Arrow arrays are finished side by side on up to one thread per CPU: Arrow's hash
+    encoding and casts run without the interpreter lock, and allocate in Arrow's pool.
+    Columns of Python objects stay on this thread. Either way the error raised is the one
+    a plain loop would raise first.
     """
-    workers = min(len(jobs), os.cpu_count() or 1) if threads else 1
+    if not threads:
+        return [finish(job, columns[job[0]]) for job in jobs]
+    raw, failure = _read_until_error(columns, jobs)
+    arrow = [i for i, values in enumerate(raw) if _is_arrow(values)]
+    workers = min(len(arrow), os.cpu_count() or 1)
     if workers < 2:  # noqa: PLR2004
-        return [convert(job) for job in jobs]
-    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="salesstd-columns") as pool:
-        return list(pool.map(convert, jobs))
+        out = [finish(job, values) for job, values in zip(jobs, raw, strict=False)]
+    else:
+        with ThreadPoolExecutor(workers, thread_name_prefix="salesstd-columns") as pool:
+            futures = {i: pool.submit(_finish_and_release, finish, jobs[i], raw[i]) for i in arrow}
+            # In job order: a failed job raises here, as in a loop, before any later job.
+            out = [
+                futures[i].result() if i in futures else finish(jobs[i], values)
+                for i, values in enumerate(raw)
+            ]
+    if failure is not None:
+        raise failure
+    return out
+
+
+def _finish_and_release(
+    finish: Callable[[tuple[str, str], Any], Any],
+    job: tuple[str, str],
+    values: Any,  # noqa: ANN401
+) -> Any:  # noqa: ANN401
+    """`finish` on a worker thread, which then hands Arrow's freed memory back.
+
+    Arrow's allocator keeps what a thread frees for that thread; only the thread itself
+    can return it, and a pool's threads would otherwise hold it (about 20 MB per million
+    events) while the log is built.
+    """
+    try:
+        return finish(job, values)
+    finally:
+        lazy.pa.default_memory_pool().release_unused()
+
+
+def _read_until_error(
+    columns: Mapping[str, Any], jobs: list[tuple[str, str]]
+) -> tuple[list[Any], Exception | None]:
+    """The jobs' columns read in order, up to the first that fails to read, and its error."""
+    raw: list[Any] = []
+    for name, _ in jobs:
+        try:
+            raw.append(columns[name])
+        except Exception as err:  # noqa: BLE001, PERF203 - raised after the earlier jobs finish
+            return raw, err
+    return raw, None
 
 
 def _is_arrow(values: object) -> bool:
