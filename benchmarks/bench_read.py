@@ -25,7 +25,8 @@ public API only:
 5. ``salesstd report`` (the CLI, a subprocess) on a ``--report-events`` CSV vs the same
    data as Parquet (target <= 1.5x), with each run's peak RSS and time to first output;
 6. memory: peak RSS while building the log / bytes of the final log's arrays (target
-   <= 3x), for CSV, Parquet and pandas frames, each in a fresh subprocess.
+   <= 3x), for CSV, Parquet, XES (BPIC 2012) and pandas frames (object, string[pyarrow],
+   category), each in a fresh subprocess.
 
 See benchmarks/README.md for what exactly is timed.
 """
@@ -75,7 +76,7 @@ COLUMNS = {"case": "deal_id", "activity": "stage", "time": "timestamp"}
 REP = "rep"
 FRAME_KINDS = ("object", "string[pyarrow]", "category")
 SKIPPABLE = ("csv", "frame", "pandas", "pm4py", "parquet", "xes", "report", "memory")
-MEMORY_KINDS = ("csv", "parquet", "frame-object", "frame-string[pyarrow]", "frame-category")
+MEMORY_KINDS = ("csv", "parquet", "xes", "frame-object", "frame-string[pyarrow]", "frame-category")
 MIB = 2**20
 NS_PER_S = 1_000_000_000
 
@@ -773,6 +774,17 @@ def memory_child(args: argparse.Namespace) -> None:
             with path.open(encoding="utf-8") as src:
                 small.write_text("".join(next(src) for _ in range(51)), encoding="utf-8")
             ss.read_csv(small, **read_kwargs())
+        elif kind == "xes":
+            small = Path(td) / "head.xes"
+            small.write_text(
+                '<?xml version="1.0" encoding="UTF-8"?><log><trace>'
+                '<string key="concept:name" value="c"/><event>'
+                '<string key="concept:name" value="a"/>'
+                '<date key="time:timestamp" value="2024-01-01T00:00:00.000+01:00"/>'
+                "</event></trace></log>",
+                encoding="utf-8",
+            )
+            ss.read_xes(small)
         elif kind == "parquet":
             small = Path(td) / "head.parquet"
             first = next(pq.ParquetFile(path).iter_batches(batch_size=50))
@@ -790,6 +802,8 @@ def memory_child(args: argparse.Namespace) -> None:
     t0 = time.perf_counter()
     if kind == "csv":
         log = ss.read_csv(path, **read_kwargs())
+    elif kind == "xes":
+        log = ss.read_xes(path)
     elif kind == "parquet":
         log = ss.read_parquet(path, **read_kwargs())
     else:
@@ -821,7 +835,10 @@ def part_memory(files: Files, args: argparse.Namespace, run: Run, ss: Any) -> No
         return
     _, env = _cli(ss)
     for kind in MEMORY_KINDS:
-        path = files.csv if kind == "csv" else files.parquet
+        path = {"csv": files.csv, "xes": Path(args.xes)}.get(kind, files.parquet)
+        if not path.exists():
+            run.skip("6", f"memory, {kind}", "log bytes", "<=", 3.0, f"{path} not found")
+            continue
         _progress(f"6. memory, {kind} (fresh subprocess)")
         cmd = [sys.executable, str(Path(__file__).resolve()), "--memory-child", kind]
         proc = subprocess.run(
