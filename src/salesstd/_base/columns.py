@@ -245,15 +245,17 @@ def case_time_order(
     if span > 2**32:
         rank = np.arange(ns.size) if by_time is None else _rank(by_time)
         return np.lexsort((rank, case_key))
-    # Subtract in a 64-bit dtype of the key's kind (uint64 above 2**63 does not fit int64,
-    # and int8 127 - (-128) wraps); the differences are below 2**32.
     ordered = case_key if by_time is None else case_key[by_time]
-    wide = np.uint64 if case_key.dtype.kind == "u" else np.int64
-    key = ordered.astype(wide, copy=False) - wide(low)
-    if span <= _COUNTING_SPAN * max(key.size, 1024):
-        perm = group_order(key, span)
+    limit = _COUNTING_SPAN * max(ordered.size, 1024)
+    if low >= 0 and high < limit:
+        # Codes (and small non-negative ids) are counted as they are: no copy.
+        perm = group_order(ordered, high + 1)
     else:
-        perm = _radix_order(key.astype(np.uint32))
+        # Subtract in a 64-bit dtype of the key's kind (uint64 above 2**63 does not fit
+        # int64, and int8 127 - (-128) wraps); the differences are below 2**32.
+        wide = np.uint64 if case_key.dtype.kind == "u" else np.int64
+        key = ordered.astype(wide, copy=False) - wide(low)
+        perm = group_order(key, span) if span <= limit else _radix_order(key.astype(np.uint32))
     return perm if by_time is None else by_time[perm]
 
 
