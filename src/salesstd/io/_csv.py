@@ -142,7 +142,7 @@ class _File(NamedTuple):
 
     path: str
     size: int
-    whole: bool  # parsed whole by all cores, else streamed block by block
+    whole: bool  # parsed whole (one thread), else streamed block by block
     encoding: str
     parse: Any  # pyarrow.csv.ParseOptions
 
