@@ -362,3 +362,22 @@ def test_datetime64_to_ns_is_exact_in_every_unit(unit: str) -> None:
     got = _time.datetime64_to_ns(far)
     assert got[:-1].tolist() == want
     assert got[-1] == _time.NAT
+
+
+@pytest.mark.parametrize("n", [10, 6000], ids=["small", "coded-by-address"])
+def test_unhashable_ids_in_an_object_column_are_named_not_a_type_error(n: int) -> None:
+    # pandas.factorize raises TypeError on lists; the reader must say which column and why.
+    frame = pd.DataFrame(
+        {
+            "deal": [["d", i % 7] for i in range(n)],
+            "stage": ["lead"] * n,
+            "at": np.datetime64("2024-01-01", "s") + np.arange(n).astype("timedelta64[s]"),
+            "tags": [["x"]] * n,
+        }
+    )
+    with pytest.raises(ss.InvalidLogError, match=r"column 'deal' holds values of type list"):
+        ss.EventLog.from_frame(frame, case="deal", activity="stage", time="at")
+    # As an attribute, a list is a value like any other and is kept as it is.
+    frame["deal"] = [f"d{i % 7}" for i in range(n)]
+    log = ss.EventLog.from_frame(frame, case="deal", activity="stage", time="at")
+    assert log.event_attributes["tags"][0] == ["x"]

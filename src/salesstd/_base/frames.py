@@ -125,20 +125,27 @@ def _pandas_text(native: Any) -> Coded | None:  # noqa: ANN401
         return None
     pd = require("pandas")
     values = native.to_numpy()
-    pointers = object_pointers(values) if _shares_objects(values, pd) else None
-    if pointers is None:
-        codes, uniques = pd.factorize(values, use_na_sentinel=True)
-    else:
-        # Any row of an address holds that very object, so the last write per code will do.
-        by_address, addresses = pd.factorize(pointers)
-        representative = np.empty(addresses.size, dtype=np.intp)
-        representative[by_address] = np.arange(by_address.size, dtype=np.intp)
-        distinct_codes, uniques = pd.factorize(values[representative], use_na_sentinel=True)
-        codes = np.asarray(distinct_codes)[by_address]
+    try:
+        codes, uniques = _factorize_objects(values, pd)
+    except TypeError:  # unhashable values (lists, dicts): the general path names them
+        return None
     distinct = np.asarray(uniques, dtype=object)
     if not all_str(distinct):  # ints, mixed types: the general path checks and refuses
         return None
     return sorted_coded(distinct, np.asarray(codes, dtype=np.int32))
+
+
+def _factorize_objects(values: NDArray[np.object_], pd: ModuleType) -> tuple[Any, Any]:
+    """`pandas.factorize` of an object array, by object address first where that pays."""
+    pointers = object_pointers(values) if _shares_objects(values, pd) else None
+    if pointers is None:
+        return pd.factorize(values, use_na_sentinel=True)
+    # Any row of an address holds that very object, so the last write per code will do.
+    by_address, addresses = pd.factorize(pointers)
+    representative = np.empty(addresses.size, dtype=np.intp)
+    representative[by_address] = np.arange(by_address.size, dtype=np.intp)
+    distinct_codes, uniques = pd.factorize(values[representative], use_na_sentinel=True)
+    return np.asarray(distinct_codes)[by_address], uniques
 
 
 _SAMPLE = 4096
