@@ -139,7 +139,8 @@ def _factorize_objects(values: NDArray[np.object_], pd: ModuleType) -> tuple[Any
     """`pandas.factorize` of an object array, by object address first where that pays."""
     pointers = object_pointers(values) if _shares_objects(values, pd) else None
     if pointers is None:
-        return pd.factorize(values, use_na_sentinel=True)
+        codes, uniques = pd.factorize(values, use_na_sentinel=True)
+        return codes, uniques
     # Any row of an address holds that very object, so the last write per code will do.
     by_address, addresses = pd.factorize(pointers)
     representative = np.empty(addresses.size, dtype=np.intp)
