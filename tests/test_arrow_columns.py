@@ -302,14 +302,14 @@ def test_object_text_shared_by_address_codes_like_arrow_text() -> None:
     values = frame["deal"].to_numpy()
     assert frames_module._shares_objects(values, pd)
     assert len(set(map(id, values))) > 900  # the copies are distinct objects
-    kw = {"case": "deal", "activity": "stage", "time": "at"}
+    kw: dict[str, Any] = {"case": "deal", "activity": "stage", "time": "at"}
     got = ss.EventLog.from_frame(frame, **kw)
     arrow = ss.EventLog.from_frame(frame.astype({"deal": "string[pyarrow]"}), **kw)
     plain = ss.EventLog.from_arrays(
         case=case,
         activity=stage,
         time=frame["at"].to_numpy(),
-        attributes={"note": [x if isinstance(x, str) else None for x in note]},
+        attributes={"note": np.array([x if isinstance(x, str) else None for x in note])},
     )
     assert got == plain
     assert arrow == plain
@@ -363,7 +363,7 @@ def test_datetime64_to_ns_is_exact_in_every_unit(unit: str) -> None:
     want = [int(x) for x in stamps.astype("datetime64[ns]").view(np.int64)]
     assert _time.datetime64_to_ns(stamps).tolist() == want
     # One value outside what ns holds: only that one is NaT, the rest exactly as before.
-    far = np.append(stamps, np.datetime64(10**17, unit))
+    far = np.append(raw, 10**17).view(f"datetime64[{unit}]")
     got = _time.datetime64_to_ns(far)
     assert got[:-1].tolist() == want
     assert got[-1] == _time.NAT
