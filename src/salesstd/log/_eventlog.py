@@ -318,6 +318,9 @@ class EventLog:
     ) -> EventLog:
         """Build a log from a pandas, polars or pyarrow table (anything narwhals reads).
 
+        Only the columns the log uses are read. Categorical and dictionary columns are used
+        as codes; text columns are hash-coded (Arrow text on up to one thread per CPU).
+
         Args:
             frame: The table, one row per event. It is never modified.
             case: Column with the case (deal) id; integer columns with nulls (pandas or
