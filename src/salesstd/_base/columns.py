@@ -237,14 +237,23 @@ def case_time_order(
         by_time = None  # the usual export: rows already in time order
     else:
         by_time = np.argsort(ns, kind="stable") if order is None else np.lexsort((order, ns))
+    perm = _linear_order(case_key, by_time)
+    if perm is not None:
+        return perm
+    rank = np.arange(ns.size) if by_time is None else _rank(by_time)
+    return np.lexsort((rank, case_key))
+
+
+def _linear_order(
+    case_key: NDArray[Any], by_time: NDArray[np.intp] | None
+) -> NDArray[np.intp] | None:
+    """The stable order of integer keys after `by_time`, in linear time; None for other keys."""
     if case_key.dtype.kind not in "iu" or case_key.size == 0:
-        rank = np.arange(ns.size) if by_time is None else _rank(by_time)
-        return np.lexsort((rank, case_key))
+        return None
     low, high = int(case_key.min()), int(case_key.max())
     span = high - low + 1
     if span > 2**32:
-        rank = np.arange(ns.size) if by_time is None else _rank(by_time)
-        return np.lexsort((rank, case_key))
+        return None
     ordered = case_key if by_time is None else case_key[by_time]
     limit = _COUNTING_SPAN * max(ordered.size, 1024)
     if low >= 0 and high < limit:

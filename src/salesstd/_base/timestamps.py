@@ -122,24 +122,21 @@ def in_range(arr: NDArray[Any]) -> NDArray[np.bool_]:
     raw = arr.view(np.int64)
     if unit == "generic":
         return np.zeros(arr.size, dtype=bool)
-    if unit in ("Y", "M"):
-        # A calendar value stands for its first instant: 1678 .. 2262, or 1677-10 .. 2262-04.
-        if unit == "Y":
-            lo, hi = 1678 - 1970, 2262 - 1970
-        else:
-            lo, hi = (1677 - 1970) * 12 + 9, (2262 - 1970) * 12 + 3
-    elif unit in ("ps", "fs", "as"):
+    if unit in ("ps", "fs", "as"):
         return np.asarray(raw != NAT, dtype=bool)  # all of int64 is a tiny span around 1970
-    else:
-        lo, hi = _unit_bounds(unit, count)
-        return np.asarray((raw != NAT) & (raw >= lo) & (raw <= hi), dtype=bool)
-    return np.asarray((raw != NAT) & (raw >= -(-lo // count)) & (raw <= hi // count), dtype=bool)
+    lo, hi = _unit_bounds(unit, count)
+    return np.asarray((raw != NAT) & (raw >= lo) & (raw <= hi), dtype=bool)
 
 
 def _unit_bounds(unit: str, count: int) -> tuple[int, int]:
     """The least and greatest value of ``datetime64[<count><unit>]`` that ns can hold."""
-    per_unit = _NS_PER_UNIT[unit]
-    lo, hi = -(-LOW_NS // per_unit), HIGH_NS // per_unit
+    if unit == "Y":  # a calendar value stands for its first instant: 1678 .. 2262
+        lo, hi = 1678 - 1970, 2262 - 1970
+    elif unit == "M":  # 1677-10 .. 2262-04
+        lo, hi = (1677 - 1970) * 12 + 9, (2262 - 1970) * 12 + 3
+    else:
+        per_unit = _NS_PER_UNIT[unit]
+        lo, hi = -(-LOW_NS // per_unit), HIGH_NS // per_unit
     return -(-lo // count), hi // count
 
 
