@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import warnings
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from typing import Any, Literal
 
 import numpy as np
@@ -17,7 +17,7 @@ from salesstd._base.progress import check_progress, progress_bar
 from salesstd.errors import DroppedEventsWarning, InvalidLogError, ParameterError
 from salesstd.io._csv import csv_columns, option_names, python_columns
 from salesstd.io._xes import parse_xes
-from salesstd.log import Coded, EventLog, code, from_columns, parse_times
+from salesstd.log import Coded, EventLog, from_columns
 
 __all__ = ["read_csv", "read_parquet", "read_xes"]
 
@@ -238,28 +238,16 @@ def read_parquet(
     aware = {
         c for c in needed if pa.types.is_timestamp(schema.field(c).type) and schema.field(c).type.tz
     }
-    convert = _ParquetConvert(
-        case=case,
-        activity=activity,
-        time=time,
-        order=order,
-        attributes=attributes,
-        case_attributes=case_attributes,
-        tz=tz,
-        aware=aware,
-    )
     with progress_bar(
         show,
         total=len(needed),
         desc=os.path.basename(p),  # noqa: PTH119
         unit="columns",
     ) as bar:
-        # One column at a time, each converted as soon as it is read (text to codes, times
-        # to ns): only one column's Arrow buffers are alive at once, and Arrow's allocator,
-        # which keeps freed memory, hands it back after each.
+        # One column at a time: from_columns converts each as soon as it is read (text to
+        # codes, times to ns) and hands Arrow's memory back, so only one column's Arrow
+        # buffers are alive at once.
         def read(name: str) -> Any:  # noqa: ANN401
-            pool = pa.default_memory_pool()
-            pool.release_unused()
             try:
                 column = file.read(columns=[name], use_threads=False).column(0)
             except Exception as err:  # pyarrow raises ArrowInvalid, OSError, ...
@@ -268,10 +256,7 @@ def read_parquet(
                     "or read_xes for other formats."
                 ) from err
             bar.update(1)
-            out = convert(name, column)
-            del column
-            pool.release_unused()
-            return out
+            return column
 
         columns = ColumnReader(names, read)
         return EventLog(
@@ -290,56 +275,6 @@ def read_parquet(
                 aware=aware,
             )
         )
-
-
-class _ParquetConvert:
-    """A Parquet column converted as `from_columns` would convert it, right after it is read.
-
-    Text becomes `Coded` and the time `Parsed` (both taken by `from_columns` as they are),
-    so the Arrow column and the conversion's scratch memory are freed at once. A column
-    with a role that takes it as it is (the order), or the time when it has a second role,
-    is passed on unconverted for `from_columns` to convert.
-    """
-
-    def __init__(
-        self,
-        *,
-        case: object,
-        activity: object,
-        time: object,
-        order: object,
-        attributes: object,
-        case_attributes: object,
-        tz: str | None,
-        aware: set[str],
-    ) -> None:
-        other = {case, activity, order}
-        for names in (attributes, case_attributes):
-            if isinstance(names, str):
-                other.add(names)
-            elif isinstance(names, Iterable):
-                other.update(n for n in names if isinstance(n, str))
-        self._time = time if time not in other else None
-        self._order = order
-        self._zone = None if time in aware else tz
-
-    def __call__(self, name: str, column: Any) -> Any:  # noqa: ANN401
-        if name == self._time:
-            return parse_times(column, tz=self._zone)
-        if name != self._order and _is_text_type(column.type):
-            return code(column)
-        return column
-
-
-def _is_text_type(kind: Any) -> bool:  # noqa: ANN401
-    """True for Arrow text and dictionary types: those `from_columns` reads as codes."""
-    pa = lazy.pa
-    return bool(
-        pa.types.is_dictionary(kind)
-        or pa.types.is_string(kind)
-        or pa.types.is_large_string(kind)
-        or pa.types.is_string_view(kind)
-    )
 
 
 def _check_parquet_names(names: list[str], path: str) -> None:

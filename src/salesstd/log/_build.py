@@ -11,6 +11,7 @@ import os
 import warnings
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -95,19 +96,13 @@ def from_columns(
     def finish(job: tuple[str, str], values: Any) -> Any:  # noqa: ANN401
         return _from_arrow(values, role=job[1], tz=zone if job[1] == "time" else None)
 
-    got = _convert_all(columns, jobs, finish, threads=threads)
+    got = iter(_convert_all(columns, jobs, finish, threads=threads))  # in the order of jobs
     return build(
-        {"case": got[0], "activity": got[1], "time": got[2]},
+        {"case": next(got), "activity": next(got), "time": next(got)},
         names={"case": case, "activity": activity, "time": time},
-        attributes=dict(zip(event_cols, got[3 : 3 + len(event_cols)], strict=True)),
-        case_attributes=dict(
-            zip(
-                case_cols,
-                got[3 + len(event_cols) : 3 + len(event_cols) + len(case_cols)],
-                strict=True,
-            )
-        ),
-        order=got[-1] if order is not None else None,
+        attributes={c: next(got) for c in event_cols},
+        case_attributes={c: next(got) for c in case_cols},
+        order=next(got) if order is not None else None,
         tz=zone,
         on_invalid=v.on_invalid(on_invalid),
         row_label=row_label,
@@ -123,24 +118,27 @@ def _convert_all(
 ) -> list[Any]:
     """Each job's column read from `columns` and passed through `finish`, in order.
 
-    Without `threads`, one column at a time: a reader makes each column as it is read and
-    the converted form replaces it before the next is read. With `threads` (a table whose
-    columns all exist already), the columns are read in order, then those that arrive as
-    Arrow arrays are finished side by side on up to one thread per CPU: Arrow's hash
-    encoding and casts run without the interpreter lock, and allocate in Arrow's pool.
+    Without `threads`, one column at a time: a reader makes each column as it is read, and
+    the converted form replaces it (Arrow's memory handed back) before the next is read.
+    With `threads` (a table whose columns all exist already), the columns are read in
+    order, then those that arrive as Arrow arrays are finished side by side on up to one
+    thread per CPU: Arrow's hash encoding and casts run without the interpreter lock.
     Columns of Python objects stay on this thread. Either way the error raised is the one
     a plain loop would raise first.
     """
     if not threads:
-        return [finish(job, columns[job[0]]) for job in jobs]
+        return [_finished(finish, job, partial(columns.__getitem__, job[0])) for job in jobs]
     raw, failure = _read_until_error(columns, jobs)
     arrow = [i for i, values in enumerate(raw) if _is_arrow(values)]
     workers = min(len(arrow), os.cpu_count() or 1)
     if workers < 2:  # noqa: PLR2004
-        out = [finish(job, values) for job, values in zip(jobs, raw, strict=False)]
+        out = [_finished(finish, jobs[i], partial(raw.__getitem__, i)) for i in range(len(raw))]
     else:
         with ThreadPoolExecutor(workers, thread_name_prefix="salesstd-columns") as pool:
-            futures = {i: pool.submit(_finish_and_release, finish, jobs[i], raw[i]) for i in arrow}
+            futures = {
+                i: pool.submit(_finished, finish, jobs[i], partial(raw.__getitem__, i))
+                for i in arrow
+            }
             # In job order: a failed job raises here, as in a loop, before any later job.
             out = [
                 futures[i].result() if i in futures else finish(jobs[i], values)
@@ -151,21 +149,26 @@ def _convert_all(
     return out
 
 
-def _finish_and_release(
+def _finished(
     finish: Callable[[tuple[str, str], Any], Any],
     job: tuple[str, str],
-    values: Any,  # noqa: ANN401
+    read: Callable[[], Any],
 ) -> Any:  # noqa: ANN401
-    """`finish` on a worker thread, which then hands Arrow's freed memory back.
+    """`finish` of the column `read` returns; after an Arrow column, Arrow's memory goes back.
 
-    Arrow's allocator keeps what a thread frees for that thread; only the thread itself
-    can return it, and a pool's threads would otherwise hold it (about 20 MB per million
-    events) while the log is built.
+    Arrow's allocator keeps what it frees (a column just read and converted, the hash
+    tables of its encoding) for the thread that freed it, and only that thread can return
+    it: about 20 MB per million events that would otherwise stay while the log is built.
+    `read` is called here so that, for a reader, this is the column's only reference.
     """
+    values = read()
+    arrow = _is_arrow(values)
     try:
         return finish(job, values)
     finally:
-        lazy.pa.default_memory_pool().release_unused()
+        if arrow:
+            del values
+            lazy.pa.default_memory_pool().release_unused()
 
 
 def _read_until_error(
@@ -236,11 +239,11 @@ def column_map(param: str, value: object) -> dict[str, Any]:
 
 
 def build(
-    core: Mapping[str, Any],
+    core: dict[str, Any],
     *,
     names: Mapping[str, str],
-    attributes: Mapping[str, Any],
-    case_attributes: Mapping[str, Any],
+    attributes: dict[str, Any],
+    case_attributes: dict[str, Any],
     order: Any,  # noqa: ANN401
     tz: str | None,
     on_invalid: v.OnInvalid,
@@ -347,8 +350,7 @@ def build(
         return a if perm is None else a[perm]
 
     # From here on only the local names hold the inputs; drop the dicts' references.
-    if isinstance(core, dict):
-        core.clear()
+    core.clear()
     del extra, case_raw, time_in
 
     # Intermediates are released as soon as they are used: at ten million events each
@@ -387,7 +389,7 @@ def build(
     # objects, from a small table of distinct values rather than a scattered object column.
     event_attrs: dict[str, NDArray[Any]] = {}
     for k in list(attributes):
-        a = attributes.pop(k) if isinstance(attributes, dict) else attributes[k]
+        a = attributes.pop(k)
         if isinstance(a, Coded):
             event_attrs[k] = _sealed(Coded(a.uniques, take(a.codes)).values())
         elif perm is not None:
@@ -397,11 +399,7 @@ def build(
         del a
     case_attrs: dict[str, NDArray[Any]] = {}
     for name in list(case_attributes):
-        col = (
-            case_attributes.pop(name)
-            if isinstance(case_attributes, dict)
-            else case_attributes[name]
-        )
+        col = case_attributes.pop(name)
         if isinstance(col, Coded):
             # Coded text: constancy is checked on the codes, one integer comparison per row.
             col_codes = take(col.codes)
