@@ -38,6 +38,7 @@ import attrs
 import numpy as np
 
 from salesstd.errors import InvalidLogError, ParameterError
+from salesstd.io._files import GZIP_MAGIC
 
 if TYPE_CHECKING:
     import io
@@ -48,12 +49,10 @@ if TYPE_CHECKING:
 
 __all__ = ["XesColumns", "parse_xes"]
 
-_GZIP_MAGIC = b"\x1f\x8b"
 _DEFLATE = 8  # the only compression method of gzip
 _GZIP_HEADER = 10  # bytes of a gzip member's fixed header
 _LIFECYCLE_KEY = "lifecycle:transition"
 _DEFAULT_LIFECYCLE = "complete"
-_CHUNK = 1 << 16
 _READ_SIZE = 1 << 20  # bytes handed to expat at a time
 _GZIP_READ = 1 << 18  # compressed bytes read from a gzip file at a time
 _GZIP_WBITS = 16 + zlib.MAX_WBITS  # zlib decodes one gzip member: header, deflate, CRC-32, size
@@ -140,14 +139,6 @@ def _lifecycle_filter(lifecycle: str | Sequence[str] | None) -> frozenset[str] |
     return frozenset(value.lower() for value in values)
 
 
-def _open_binary(path: str, stack: ExitStack) -> tuple[io.BufferedIOBase, bool]:
-    """Open ``path`` for reading, transparently decompressing gzip (detected by magic bytes)."""
-    raw, is_gzip = _open_raw(path, stack)
-    if is_gzip:
-        return stack.enter_context(gzip.GzipFile(fileobj=raw, mode="rb")), True
-    return raw, False
-
-
 def _open_raw(path: str, stack: ExitStack) -> tuple[io.BufferedIOBase, bool]:
     """Open ``path`` for reading as stored; True if it is gzip (detected by magic bytes)."""
     try:
@@ -163,7 +154,7 @@ def _open_raw(path: str, stack: ExitStack) -> tuple[io.BufferedIOBase, bool]:
             f"XES file '{path}' cannot be read ({err.strerror or err}); "
             "check that the path names a readable file."
         ) from err
-    return raw, magic == _GZIP_MAGIC
+    return raw, magic == GZIP_MAGIC
 
 
 def _gunzip(raw: io.BufferedIOBase) -> Iterator[tuple[bytes, int]]:
@@ -212,7 +203,7 @@ def _gzip_member(pending: bytes, read: Callable[[int], bytes]) -> bytes:
         if not more:
             break
         pending += more
-    if pending[:2] != _GZIP_MAGIC:
+    if pending[:2] != GZIP_MAGIC:
         raise gzip.BadGzipFile(f"Not a gzipped file ({pending[:2]!r})")
     if len(pending) < _GZIP_HEADER:
         raise EOFError("the file ends inside a gzip header")
@@ -300,9 +291,9 @@ def _declares_utf8_but_is_not(path: str) -> int | None:
     line = 1
     bad_line: int | None = None
     with ExitStack() as stack:
-        stream, _ = _open_binary(path, stack)
+        raw, is_gzip = _open_raw(path, stack)
         try:
-            while chunk := stream.read(_CHUNK):
+            for chunk, _ in _gunzip(raw) if is_gzip else _blocks(raw):
                 if len(head) < _HEAD_BYTES:
                     head += chunk[:_HEAD_BYTES]
                 try:
