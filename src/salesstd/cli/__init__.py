@@ -1,4 +1,4 @@
-"""The ``salesstd`` command: summaries of an event log from the shell.
+r"""The ``salesstd`` command: summaries of an event log from the shell.
 
 ``salesstd report FILE --case C --activity A --time T`` reads a CSV, Parquet or XES file
 (chosen by its extension) and prints cases, events, time span, activities and the
@@ -14,7 +14,15 @@ computed (the text is the same as printed at once; ``--json`` prints one documen
 While a file is read a progress bar is drawn on stderr, and while a section computes a status
 line: by default only when stderr is a terminal, always with ``--progress`` (the bar; needs
 tqdm), never with ``--no-progress``. Bad input prints one line on stderr and exits with status
-2; the library's warnings print as ``salesstd: warning: ...`` lines on stderr.
+2, as does a report that cannot be written (``cannot write <stdout>: No space left on device``)
+or a command started without a stdout (``>&-``); messages name options as typed
+(``--min-stay``, not ``min_stay=``), and every numeric option is checked before any output.
+A reader that stops early (``| head``) ends the command quietly with status 141, as a command
+killed by SIGPIPE. The library's warnings print as ``salesstd: warning: ...`` lines on stderr;
+a stage or outcome the log never records is such a warning (a young pipeline may have lost no
+deal yet), and only a funnel sharing no stage with the log is an error. Stage names are
+compared with the text of the log's activities, so ``--stages 1,2`` matches an integer stage
+column. File names the terminal cannot show are printed escaped (``caf\xe9.csv``).
 """
 
 from __future__ import annotations

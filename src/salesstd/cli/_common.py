@@ -6,6 +6,12 @@ that name things in the log with `check_against_log` (``--by``, the funnel's sta
 whole report has been computed. Every command that has a funnel prints the data-quality
 summary of `data_quality_lines` at the top, and runs its analysis inside `warnings_as_lines`,
 which turns the library's warnings into one ``salesstd: warning: ...`` line each on stderr.
+
+Messages name options as they are typed: the library's ``min_stay=60`` or ``as_of`` reads
+``--min-stay 60`` and ``--as-of`` (see `cli_words`; `Parser` records every option it defines).
+A stage or outcome of the funnel that the log never records is a warning line, not an error
+(a young pipeline may have no lost deal yet); a funnel sharing no stage with the log is an
+error, as it is in the library.
 """
 
 from __future__ import annotations
@@ -15,16 +21,24 @@ import contextlib
 import io
 import math
 import os
+import re
 import sys
 import warnings
 from collections.abc import Callable, Collection, Iterator
 from pathlib import Path
-from typing import NoReturn
+from typing import Any, NoReturn
 
 from salesstd._base import timestamps as _time
 from salesstd._base import validation as v
-from salesstd._engine.episodes import resolve_as_of
+from salesstd._engine.episodes import resolve_as_of, resolve_min_stay
 from salesstd._engine.grouping import groups
+from salesstd._engine.vocabulary import near_matches, vocabulary_findings
+from salesstd.cli._output import (
+    OutputError,
+    shown_path,
+    stdout_is_open,
+    write_err,
+)
 from salesstd.datasets import load_crm_opportunities
 from salesstd.errors import ParameterError, SalesStdError, SalesStdWarning, VocabularyWarning
 from salesstd.funnel import Funnel
@@ -34,8 +48,14 @@ from salesstd.metrics import DataQualityResult, data_quality
 
 EXIT_USAGE = 2
 #: The status when whoever reads stdout stops early (``salesstd report ... | head``): what a
-#: command killed by SIGPIPE reports (128 + 13).
+#: command killed by SIGPIPE reports (128 + 13), as ``yes | head`` does in a shell, so that
+#: ``set -o pipefail`` scripts can tell a reader that stopped from a failed command; nothing is
+#: printed, as Python's documentation recommends (stdout is pointed at the null device).
 EXIT_BROKEN_PIPE = 141
+
+#: Each option the commands define, by its destination (the library's parameter name where
+#: the option passes one on): ``{"min_stay": "--min-stay", ...}``; filled by `Parser`.
+OPTIONS: dict[str, str] = {}
 
 
 class UsageError(Exception):
@@ -50,14 +70,26 @@ class Parser(argparse.ArgumentParser):
     class too (``add_subparsers`` makes them of the parent's class).
     """
 
+    def add_argument(  # argparse's own signature, passed on whole
+        self,
+        *args: Any,  # noqa: ANN401
+        **kwargs: Any,  # noqa: ANN401
+    ) -> argparse.Action:
+        """Add an option as argparse does, and record its spelling in `OPTIONS`."""
+        action = super().add_argument(*args, **kwargs)
+        spelt = [s for s in action.option_strings if s.startswith("--")]
+        if spelt:
+            OPTIONS.setdefault(action.dest, spelt[0])
+        return action
+
     def error(self, message: str) -> NoReturn:
         """Raise `UsageError` naming the problem and where the help is."""
         raise UsageError(f"{message} (see {self.prog} --help)")
 
 
 #: What `run_guarded` turns into one line and exit status 2: the library's errors, usage
-#: mistakes, and files that cannot be opened or read.
-BAD_INPUT = (SalesStdError, UsageError, OSError)
+#: mistakes, files that cannot be opened or read, and output that cannot be written.
+BAD_INPUT = (SalesStdError, UsageError, OutputError, OSError)
 
 
 def run_guarded(command: Callable[[], int]) -> int:
@@ -67,18 +99,35 @@ def run_guarded(command: Callable[[], int]) -> int:
     the pipe while later sections are still to come: the command then stops quietly with
     `EXIT_BROKEN_PIPE` instead of reporting a write error.
 
+    Without a stdout (the command started with it closed, ``>&-``) nothing runs: the
+    command would compute a report nobody can read. Output that the system refuses (a full
+    disk) is one line too; stdout is then pointed at the null device, so Python's own flush
+    at exit does not fail again with a traceback.
+
     Returns:
-        The command's exit status, `EXIT_USAGE` if it raised one of `BAD_INPUT`, or
-        `EXIT_BROKEN_PIPE` if stdout was closed by its reader.
+        The command's exit status, `EXIT_USAGE` if it raised one of `BAD_INPUT` or there is
+        no stdout, or `EXIT_BROKEN_PIPE` if stdout was closed by its reader.
     """
+    if not stdout_is_open():
+        write_err(
+            "salesstd: error: stdout is closed; redirect the report to a file "
+            "(> report.txt) or to /dev/null\n"
+        )
+        return EXIT_USAGE
     try:
-        return command()
+        status = command()
+        sys.stdout.flush()
     except BrokenPipeError:
         _discard_stdout()
         return EXIT_BROKEN_PIPE
-    except BAD_INPUT as err:
-        sys.stderr.write(error_line(err))
+    except OutputError as err:
+        _discard_stdout()
+        write_err(error_line(err))
         return EXIT_USAGE
+    except BAD_INPUT as err:
+        write_err(error_line(err))
+        return EXIT_USAGE
+    return status
 
 
 def _discard_stdout() -> None:
@@ -107,12 +156,16 @@ def names(text: str | None) -> list[str]:
 def check_options(args: argparse.Namespace) -> None:
     """Checks that need no log: ``--top``, ``--min-stay`` and the syntax of ``--as-of``.
 
-    ``args.min_stay`` becomes a float number of seconds (or stays None).
+    They run before anything is read or printed, with the library's own bounds (a
+    ``--min-stay`` of more than a year is refused here, not after the heading), and their
+    messages name the options (see `cli_words`). ``args.min_stay`` becomes a float number of
+    seconds (or stays None).
     """
     if getattr(args, "top", 0) < 0:
-        fail("--top must be 0 or more")
+        fail(f"--top must be 0 or more; got {args.top}")
     if getattr(args, "min_stay", None) is not None:
         args.min_stay = _seconds(args.min_stay)
+        resolve_min_stay(args.min_stay)
     if args.as_of is not None:
         _time.as_utc_ns(args.as_of, name="--as-of")
 
@@ -131,17 +184,22 @@ def _seconds(text: str) -> float:
 
 def funnel_option(args: argparse.Namespace) -> Funnel | None:
     """The funnel of ``--funnel FILE`` or ``--stages``/``--lost``, or None if neither."""
-    if args.funnel and args.stages:
+    if args.funnel and args.stages is not None:
         fail("give either --funnel or --stages, not both")
-    if args.lost and not args.stages:
+    if args.lost and args.stages is None:
         fail("--lost goes with --stages")
     if args.funnel:
         try:
             text = Path(args.funnel).read_text(encoding="utf-8")
-        except OSError as err:
-            fail(f"cannot read the funnel file {args.funnel!r}: {err.strerror}")
+        except (OSError, UnicodeDecodeError) as err:
+            reason = err.strerror if isinstance(err, OSError) else "it is not UTF-8 text"
+            fail(f"cannot read the funnel file '{shown_path(args.funnel)}': {reason}")
         return Funnel.from_json(text)
-    if args.stages:
+    if args.stages is not None:
+        if not names(args.stages):
+            fail(
+                f"--stages needs stage names, e.g. --stages lead,qualified,won; got {args.stages!r}"
+            )
         return Funnel.linear(names(args.stages), lost=names(args.lost) or None)
     return None
 
@@ -208,28 +266,75 @@ def _cli_finding(text: str, *, min_stay: float | None) -> str:
     return f"{head}pass --min-stay {seconds} {rest}"
 
 
-#: Library phrases that name a Python parameter, and what the command line calls it.
+#: Library phrases about a parameter that read better said another way on the command line;
+#: the rest is `cli_words`' general renaming.
 _CLI_WORDS = (
     (
         "Pass encoding= the file's encoding, e.g. encoding='latin-1' or 'cp1252'.",
         "Pass --encoding with the file's encoding, e.g. --encoding latin-1 or --encoding cp1252.",
     ),
-    ("pass min_stay=", "pass --min-stay "),
     ("or leave as_of=None for the log's end", "or leave --as-of out for the log's end"),
-    ("as_of ", "--as-of "),
+    (
+        "use the log's name in the funnel or map it with aliases=",
+        (
+            "use the log's name in --stages/--lost or, in a --funnel file, list the first as "
+            "an alias of the second: "
+        ),
+    ),
 )
+#: A Python keyword argument (``min_stay=60``) or a parameter name with an underscore
+#: (``as_of``), not part of a longer name, an attribute or an option already.
+_PARAMETER = re.compile(r"(?<![\w.'\"-])([a-z][a-z0-9_]*)(?:(=)|(?![\w('\"]))")
 
 
-def error_line(err: SalesStdError | UsageError | OSError) -> str:
-    """The one line on stderr for `err`, naming command-line options, not parameters."""
-    if isinstance(err, OSError) and not isinstance(err, SalesStdError):
-        where = f"{err.filename}: " if err.filename else ""
-        text = f"cannot read {where}{err.strerror or err}"
-        return f"salesstd: error: {' '.join(text.split())}\n"
-    text = " ".join(str(err).split())
+def cli_words(text: str, *, parameter: str | None = None) -> str:
+    """`text` with every library parameter that is a command-line option named as the option.
+
+    ``min_stay=60`` becomes ``--min-stay 60`` and ``as_of`` ``--as-of``, for every option in
+    `OPTIONS`. A plain word such as ``time`` or ``by`` is renamed only in the keyword form
+    (``time=``), where it cannot be ordinary English, or when it is `parameter`, the option
+    a `ParameterError` is about (``tz 'Mars/Base' is not a known time zone``). Keywords inside
+    a call in the message (``Funnel.linear([...], lost='lost')``) stay Python.
+
+    Examples:
+        >>> OPTIONS.update(min_stay="--min-stay", as_of="--as-of", time="--time", tz="--tz")
+        >>> cli_words("as_of is before the log; pass min_stay=60 or time='at' in time")
+        "--as-of is before the log; pass --min-stay 60 or --time 'at' in time"
+        >>> cli_words("tz 'Mars' is not a known time zone", parameter="tz")
+        "--tz 'Mars' is not a known time zone"
+    """
     for library, cli in _CLI_WORDS:
         text = text.replace(library, cli)
-    return f"salesstd: error: {text}\n"
+
+    def rename(match: re.Match[str]) -> str:
+        name, keyword = match.group(1), match.group(2)
+        option = OPTIONS.get(name)
+        if option is None or not (keyword or "_" in name or name == parameter):
+            return match.group(0)
+        before = text[: match.start()]
+        if before.count("(") > before.count(")"):  # an argument of a call shown in Python
+            return match.group(0)
+        return f"{option} " if keyword else option
+
+    return " ".join(_PARAMETER.sub(rename, text).split())
+
+
+def error_line(err: SalesStdError | UsageError | OutputError | OSError) -> str:
+    """The one line on stderr for `err`, naming command-line options, not parameters."""
+    if isinstance(err, OSError) and not isinstance(err, SalesStdError):
+        where = f"{shown_path(err.filename)}: " if err.filename else "the input: "
+        text = f"cannot read {where}{err.strerror or err}"
+        return f"salesstd: error: {' '.join(text.split())}\n"
+    parameter = None
+    if isinstance(err, ParameterError):
+        # The option the error is about: as the library names it, or the message's subject.
+        parameter = err.parameter or str(err).split(" ", 1)[0]
+    return f"salesstd: error: {cli_words(str(err), parameter=parameter)}\n"
+
+
+def warning_line(message: object) -> str:
+    """The line on stderr for a library warning's `message` (options named as typed)."""
+    return f"salesstd: warning: {cli_words(str(message))}\n"
 
 
 def warn_each(messages: Collection[str]) -> None:
@@ -266,15 +371,15 @@ def warnings_as_lines(shown: Collection[str] = ()) -> Iterator[None]:
             finally:
                 caught += record
     finally:
-        seen = set(shown)
+        seen = {warning_line(text) for text in shown}
         for w in caught:
             if not issubclass(w.category, SalesStdWarning):
                 warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
                 continue
-            text = " ".join(str(w.message).split())
-            if text not in seen:
-                seen.add(text)
-                sys.stderr.write(f"salesstd: warning: {text}\n")
+            line = warning_line(w.message)
+            if line not in seen:
+                seen.add(line)
+                write_err(line)
 
 
 def load(args: argparse.Namespace) -> tuple[EventLog, str]:
@@ -296,12 +401,12 @@ def load(args: argparse.Namespace) -> tuple[EventLog, str]:
     if name.endswith((".xes", ".xes.gz")):
         _file_only(args, "XES files (trace attributes are case attributes already)")
         log = read_xes(path, lifecycle=args.lifecycle, tz=args.tz, progress=args.progress)
-        return log, str(path)
+        return log, shown_path(path)
     if args.lifecycle:
         fail("--lifecycle applies to XES files only")
     missing = [f"--{k}" for k in ("case", "activity", "time") if not getattr(args, k)]
     if missing:
-        fail(f"{path.name} needs {', '.join(missing)} to name its columns")
+        fail(f"{shown_path(path.name)} needs {', '.join(missing)} to name its columns")
     case_attributes = names(args.case_attributes) or None
     if name.endswith((".csv", ".csv.gz", ".txt", ".tsv")):
         log = read_csv(
@@ -316,7 +421,7 @@ def load(args: argparse.Namespace) -> tuple[EventLog, str]:
             encoding=args.encoding or "utf-8",
             progress=args.progress,
         )
-        return log, str(path)
+        return log, shown_path(path)
     if name.endswith((".parquet", ".pq")):
         if args.encoding:
             fail("--encoding applies to CSV files only (Parquet stores its own)")
@@ -330,7 +435,7 @@ def load(args: argparse.Namespace) -> tuple[EventLog, str]:
             tz=args.tz,
             progress=args.progress,
         )
-        return log, str(path)
+        return log, shown_path(path)
     fail(f"cannot tell the format of {path.name!r}; use .csv, .csv.gz, .parquet, .xes or .xes.gz")
     raise AssertionError  # pragma: no cover - fail raised
 
@@ -348,10 +453,15 @@ def check_against_log(
     funnel: Funnel | None,
     by: str | None,
     as_of: str | None,
-    every_stage: bool,
     by_hint: str = "",
-) -> None:
+) -> list[str]:
     """Check the options that name things in `log`, before any analysis runs.
+
+    A stage or outcome of `funnel` that never occurs in the log is a warning, written at
+    once as a ``salesstd: warning:`` line: a young pipeline may have lost no deal yet, and
+    the library warns, not refuses, for that reason. Only a funnel that shares no stage with
+    the log is an error. Stage names are text and a log's activities may be numbers (an
+    integer stage column, XES ``<int key="concept:name">``): they are compared as text.
 
     Args:
         log: The log just read.
@@ -359,61 +469,58 @@ def check_against_log(
         by: The ``--by`` column, if any: a case attribute or an event attribute that is
             constant within every deal.
         as_of: The ``--as-of`` time, if any: not before the log starts.
-        every_stage: True: every stage and outcome of `funnel` must occur in the log (the
-            user typed them for this log); False: at least one must (a standard's stage that
-            no deal records is a finding, not a typo).
         by_hint: Appended to an error about `by` (e.g. that ``rep`` is a default).
 
+    Returns:
+        The warnings written, as the library words them (for `warnings_as_lines`' `shown`,
+        so the analysis does not repeat them).
+
     Raises:
-        UsageError: If a name does not occur in the log.
+        UsageError: If `by` is not in the log or no stage of `funnel` occurs in it.
         ParameterError: If `as_of` is before the log starts.
     """
     if as_of is not None:
         resolve_as_of(log, as_of)
-    if funnel is not None:
-        _check_stages(log, funnel, every_stage=every_stage)
+    messages = [] if funnel is None else _check_stages(log, funnel)
     if by is not None:
         try:
             groups(log, by, param="--by")
         except ParameterError as err:
             known = by in log.case_attributes or by in log.event_attributes
             raise UsageError(f"{err}{'' if known else by_hint}") from err
+    for message in messages:
+        write_err(warning_line(message))
+    return messages
 
 
-def _check_stages(log: EventLog, funnel: Funnel, *, every_stage: bool) -> None:
-    activities = log.activities
-    present = set(activities)
-    absent = [s for s in funnel.stage_names if s not in present]
-    if not absent or (not every_stage and len(absent) < len(funnel.stage_names)):
-        return
-    has = f"the log's activities are {v.listing(activities)}"
-    if len(absent) == len(funnel.stage_names):
+def _check_stages(log: EventLog, funnel: Funnel) -> list[str]:
+    """The warnings about stages `log` never records; fails if it records none of them."""
+    activities = [str(a) for a in log.activities]
+    if set(activities).isdisjoint([*funnel.stage_names, *funnel.aliases]):
+        stages = list(funnel.stage_names)
         fail(
-            f"no stage of the funnel ({', '.join(absent)}) occurs in the log; {has}."
-            f"{_closest(absent, activities)} Check --activity and the stage names."
+            f"no stage of the funnel ({', '.join(stages)}) occurs in the log; the log's "
+            f"activities are {v.listing(activities)}.{_closest(stages, activities)} "
+            "Check --activity and the stage names."
         )
-    shown = ", ".join(repr(s) for s in absent)
-    verb = "never occurs" if len(absent) == 1 else "never occur"
-    fail(
-        f"stage {shown} {verb} in the log; {has}.{_closest(absent, activities)} "
-        "Correct the name in --stages/--lost (or the --funnel file), or leave it out."
-    )
+    codes = funnel.stage_codes(log)
+    findings = vocabulary_findings(log, funnel, codes, all_absent=True)
+    return [f.message for f in findings if f.kind in ("absent", "misspelled")]
 
 
-def _closest(absent: list[str], activities: tuple[str, ...]) -> str:
+def _closest(absent: list[str], activities: list[str]) -> str:
     """``" Did you mean 'x'?"`` for the first absent name with a close activity, else "".
 
-    Close: a near spelling (difflib), or an activity that contains the name ignoring case
-    ('Won' in 'Closed Won').
+    Close: another spelling or a word of it (`near_matches`: 'Won' in 'Closed Won'), or a
+    near spelling by difflib.
     """
     for name in absent:
+        near = near_matches(name, activities, words=True)
+        if near:
+            return f" Did you mean {near[0]!r}?"
         hint = v.did_you_mean(name, activities)
         if hint:
             return hint
-        folded = name.casefold()
-        holding = [a for a in activities if folded in a.casefold()]
-        if holding:
-            return f" Did you mean {min(holding, key=len)!r}?"
     return ""
 
 

@@ -26,7 +26,7 @@ from salesstd.cli._common import (
     warnings_as_lines,
 )
 from salesstd.cli._common import quality as _quality
-from salesstd.cli._output import Sections
+from salesstd.cli._output import Sections, printable_streams, write_out
 from salesstd.cli._standard import run_standard_command
 from salesstd.funnel import Funnel
 from salesstd.log import EventLog
@@ -135,11 +135,14 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     Returns:
         0 on success, 2 on bad input (after one line on stderr, never a traceback): a usage
-        mistake, any `SalesStdError`, or a file that cannot be read. ``check`` returns 1 when
-        a deal fails the standard.
+        mistake, any `SalesStdError`, a file that cannot be read, a report that cannot be
+        written (a full disk) or no stdout at all (``>&-``). ``check`` returns 1 when a deal
+        fails the standard; 141 (as a command killed by SIGPIPE) when the reader of stdout
+        stops early (``| head``), with nothing printed.
     """
     parser = _parser()
-    return run_guarded(lambda: _main(parser, argv))
+    with printable_streams():
+        return run_guarded(lambda: _main(parser, argv))
 
 
 def _main(parser: argparse.ArgumentParser, argv: Sequence[str] | None) -> int:
@@ -165,15 +168,14 @@ def _report(args: argparse.Namespace, shown: set[str]) -> None:
     if args.min_stay is not None and funnel is None:
         fail("--min-stay needs a funnel (--stages or --funnel)")
     log, source = load(args)
-    check_against_log(log, funnel=funnel, by=by, as_of=args.as_of, every_stage=True)
+    shown.update(check_against_log(log, funnel=funnel, by=by, as_of=args.as_of))
     if args.json:
         dq = None
         if funnel is not None:
             dq = _quality(log, funnel, min_stay=args.min_stay, as_of=args.as_of)
             warn_each(dq.vocabulary)
         report = _report_dict(log, source, funnel, args.as_of, by, args.min_stay, dq)
-        json.dump(report, sys.stdout, indent=2)
-        sys.stdout.write("\n")
+        write_out(json.dumps(report, indent=2) + "\n")
         return
     sections = Sections(sys.stdout, status=args.progress is not False)
     sections.write(_heading(log, source))

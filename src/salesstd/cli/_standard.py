@@ -33,7 +33,7 @@ from salesstd.cli._common import (
     warn_each,
     warnings_as_lines,
 )
-from salesstd.cli._output import Sections
+from salesstd.cli._output import Sections, write_out
 from salesstd.conformance import check_conformance
 from salesstd.datasets import synthetic_pipeline
 from salesstd.log import EventLog
@@ -83,14 +83,7 @@ def _run(args: argparse.Namespace, shown: set[str]) -> int:
         hint = f" (scorecard groups by {DEFAULT_BY!r} unless given --by COLUMN)"
     else:
         hint = ""
-    check_against_log(
-        log,
-        funnel=funnel,
-        by=args.by,
-        as_of=args.as_of,
-        every_stage=standard is None,
-        by_hint=hint,
-    )
+    shown.update(check_against_log(log, funnel=funnel, by=args.by, as_of=args.as_of, by_hint=hint))
     sections = Sections(sys.stdout, status=args.progress is not False)
     with sections.computing("the data-quality summary"):
         dq = quality(log, funnel, min_stay=args.min_stay, as_of=args.as_of)
@@ -132,7 +125,7 @@ def _targets(args: argparse.Namespace, standard: str | None) -> str:
 
 def _standard(args: argparse.Namespace) -> Standard | None:
     """The standard of ``--standard`` or ``--example``; None to learn one from the log."""
-    given = getattr(args, "stages", None) or getattr(args, "funnel", None)
+    given = getattr(args, "stages", None) is not None or bool(getattr(args, "funnel", None))
     if args.standard is None:
         if args.example:
             if given:
@@ -175,8 +168,7 @@ def _check(
             "conformance": result.to_dict(),
             "rates": rates.to_dict(),
         }
-        json.dump(out, sys.stdout, indent=2)
-        sys.stdout.write("\n")
+        write_out(json.dumps(out, indent=2) + "\n")
     else:
         lines = [
             f"cases checked   {result.n_cases:,}",
@@ -218,8 +210,7 @@ def _scorecard(
             "data_quality": dq.to_dict(),
             "scorecard": card.to_dict(),
         }
-        json.dump(out, sys.stdout, indent=2)
-        sys.stdout.write("\n")
+        write_out(json.dumps(out, indent=2) + "\n")
         return 0
     lines = ["Scorecard, best first (proportions shrunk towards the population; * small sample)"]
     long = card._table()  # noqa: SLF001

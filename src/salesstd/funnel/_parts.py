@@ -399,18 +399,19 @@ def stage_codes(
 ) -> tuple[NDArray[np.int32], str | None]:
     """Stage code of each activity of `log` (-1: non-stage), and the first undeclared one.
 
+    Stage names are text and a log's activities may be numbers (an integer stage column in
+    Parquet, XES ``<int key="concept:name">``): an activity is matched by its text, so stage
+    ``'3'`` is activity ``3``, as every message and table prints it.
+
     The second item is None unless the funnel declares its non-stage `activities` and the
     log has an activity that is neither a stage, an alias nor one of them.
     """
     names = log.activity_names.tolist()
-    codes = np.fromiter(
-        (lookup.get(a, -1) if isinstance(a, str) else -1 for a in names),
-        dtype=np.int32,
-        count=len(names),
-    )
+    texts = [a if isinstance(a, str) else str(a) for a in names]
+    codes = np.fromiter((lookup.get(a, -1) for a in texts), dtype=np.int32, count=len(names))
     if activities is not None:
         for i in np.flatnonzero(codes < 0).tolist():
-            if names[i] not in declared:
+            if texts[i] not in declared:
                 return codes, names[i]
     return codes, None
 
