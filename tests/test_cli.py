@@ -1235,3 +1235,18 @@ def test_messages_name_options_as_typed(
     assert err.count("\n") == 1
     assert message in err
     assert "=" not in err.replace("e.g.", "")
+
+
+def test_on_invalid_reaches_the_reader(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    # The reader's message told the user to pass on_invalid='drop', which the command line
+    # had no way to say (the Maven CRM export has 500 deals without an engage date).
+    path = tmp_path / "deals.csv"
+    path.write_text(TINY + "d9,lead,\n", encoding="utf-8")
+    code, out, err = run(capsys, "report", str(path), *COLUMNS)
+    assert (code, out) == (2, "")
+    assert "or pass --on-invalid 'drop' to drop such rows with a warning." in err
+    code, out, err = run(capsys, "report", str(path), *COLUMNS, "--on-invalid", "drop")
+    assert code == 0
+    assert out.startswith("salesstd report: ")
+    assert err.startswith("salesstd: warning: dropped 1 of ")
+    assert "(--on-invalid 'drop')" in err

@@ -8,6 +8,7 @@ censored, headed by a data-quality summary (late entries, stays of seconds, move
 see `salesstd.data_quality`). ``salesstd report --example`` does all of it for the bundled
 CRM example. ``--min-stay SECONDS`` reads shorter stays as data-entry corrections.
 ``--encoding`` and ``--case-attributes`` (columns with one value per deal) go to the CSV
+reader, ``--on-invalid drop`` (rows with a missing id or time dropped with a warning) to every
 reader. Options that name things in the log (``--by``, stages, ``--as-of``) are checked as
 soon as the log is read, before any analysis. Each section is printed as soon as it is
 computed (the text is the same as printed at once; ``--json`` prints one document at the end).

@@ -294,14 +294,18 @@ def cli_words(text: str, *, parameter: str | None = None) -> str:
     `OPTIONS`. A plain word such as ``time`` or ``by`` is renamed only in the keyword form
     (``time=``), where it cannot be ordinary English, or when it is `parameter`, the option
     a `ParameterError` is about (``tz 'Mars/Base' is not a known time zone``). Keywords inside
-    a call in the message (``Funnel.linear([...], lost='lost')``) stay Python.
+    a call in the message (``Funnel.linear([...], lost='lost')``) stay Python; those in an
+    aside (``(on_invalid='drop')``) do not.
 
     Examples:
-        >>> OPTIONS.update(min_stay="--min-stay", as_of="--as-of", time="--time", tz="--tz")
+        >>> OPTIONS.update(min_stay="--min-stay", as_of="--as-of", time="--time")
+        >>> OPTIONS.update(tz="--tz", lost="--lost")
         >>> cli_words("as_of is before the log; pass min_stay=60 or time='at' in time")
         "--as-of is before the log; pass --min-stay 60 or --time 'at' in time"
         >>> cli_words("tz 'Mars' is not a known time zone", parameter="tz")
         "--tz 'Mars' is not a known time zone"
+        >>> cli_words("dropped (min_stay=60); e.g. Funnel.linear(['a', 'won'], lost='lost')")
+        "dropped (--min-stay 60); e.g. Funnel.linear(['a', 'won'], lost='lost')"
     """
     for library, cli in _CLI_WORDS:
         text = text.replace(library, cli)
@@ -311,12 +315,24 @@ def cli_words(text: str, *, parameter: str | None = None) -> str:
         option = OPTIONS.get(name)
         if option is None or not (keyword or "_" in name or name == parameter):
             return match.group(0)
-        before = text[: match.start()]
-        if before.count("(") > before.count(")"):  # an argument of a call shown in Python
+        if _in_call(text, match.start()):
             return match.group(0)
         return f"{option} " if keyword else option
 
     return " ".join(_PARAMETER.sub(rename, text).split())
+
+
+def _in_call(text: str, at: int) -> bool:
+    """Whether `at` lies within the parentheses of a call (``f(...)``), not of an aside."""
+    depth = 0
+    for i in range(at - 1, -1, -1):
+        if text[i] == ")":
+            depth += 1
+        elif text[i] == "(":
+            if depth == 0:
+                return i > 0 and (text[i - 1].isalnum() or text[i - 1] in "_]")
+            depth -= 1
+    return False
 
 
 def error_line(err: SalesStdError | UsageError | OutputError | OSError) -> str:
@@ -400,7 +416,13 @@ def load(args: argparse.Namespace) -> tuple[EventLog, str]:
     name = path.name.lower()
     if name.endswith((".xes", ".xes.gz")):
         _file_only(args, "XES files (trace attributes are case attributes already)")
-        log = read_xes(path, lifecycle=args.lifecycle, tz=args.tz, progress=args.progress)
+        log = read_xes(
+            path,
+            lifecycle=args.lifecycle,
+            tz=args.tz,
+            on_invalid=args.on_invalid,
+            progress=args.progress,
+        )
         return log, shown_path(path)
     if args.lifecycle:
         fail("--lifecycle applies to XES files only")
@@ -419,6 +441,7 @@ def load(args: argparse.Namespace) -> tuple[EventLog, str]:
             tz=args.tz,
             delimiter="\t" if name.endswith(".tsv") else ",",
             encoding=args.encoding or "utf-8",
+            on_invalid=args.on_invalid,
             progress=args.progress,
         )
         return log, shown_path(path)
@@ -433,6 +456,7 @@ def load(args: argparse.Namespace) -> tuple[EventLog, str]:
             case_attributes=case_attributes,
             order=args.order,
             tz=args.tz,
+            on_invalid=args.on_invalid,
             progress=args.progress,
         )
         return log, shown_path(path)

@@ -63,6 +63,14 @@ def _parser() -> argparse.ArgumentParser:
     files.add_argument(
         "--encoding", help="CSV only: the file's text encoding (utf-8), e.g. latin-1, cp1252"
     )
+    files.add_argument(
+        "--on-invalid",
+        dest="on_invalid",
+        choices=("raise", "drop"),
+        default="raise",
+        help="rows with a missing id or time: refuse the file (raise, the default) or drop "
+        "them with a warning (drop)",
+    )
     files.add_argument("--as-of", dest="as_of", help="censoring time for open deals (log end)")
     files.add_argument(
         "--min-stay",
