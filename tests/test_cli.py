@@ -1250,3 +1250,15 @@ def test_on_invalid_reaches_the_reader(capsys: pytest.CaptureFixture[str], tmp_p
     assert out.startswith("salesstd report: ")
     assert err.startswith("salesstd: warning: dropped 1 of ")
     assert "(--on-invalid 'drop')" in err
+
+
+def test_no_stderr_draws_no_progress_bar(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # `salesstd report ... --progress 2>&-`: the bar used to be drawn on a stderr that
+    # Python does not have ("'NoneType' object has no attribute 'write'", shown nowhere).
+    pytest.importorskip("tqdm")
+    monkeypatch.setattr(sys, "stderr", None)
+    code = main(["report", _tiny(tmp_path), *COLUMNS, "--progress", *TINY_FUNNEL])
+    assert code == 0
+    assert capsys.readouterr().out.startswith("salesstd report: ")

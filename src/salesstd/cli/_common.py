@@ -36,6 +36,7 @@ from salesstd._engine.vocabulary import near_matches, vocabulary_findings
 from salesstd.cli._output import (
     OutputError,
     shown_path,
+    stderr_is_open,
     stdout_is_open,
     write_err,
 )
@@ -402,8 +403,8 @@ def load(args: argparse.Namespace) -> tuple[EventLog, str]:
     """The log named by FILE (format by extension) or ``--example``, and its description.
 
     ``args.progress`` goes to the reader: None (no option) draws a bar on stderr only when
-    stderr is a terminal, True (``--progress``) always, False (``--no-progress``) never. The
-    bundled example is read in a moment and draws none.
+    stderr is a terminal, True (``--progress``) always, False (``--no-progress``) never, nor
+    when there is no stderr (``2>&-``). The bundled example is read in a moment and draws none.
     """
     if args.example:
         if args.file:
@@ -414,6 +415,7 @@ def load(args: argparse.Namespace) -> tuple[EventLog, str]:
         fail("give a FILE to report on, or --example for the bundled CRM data")
     path = Path(args.file)
     name = path.name.lower()
+    progress = args.progress if stderr_is_open() else False
     if name.endswith((".xes", ".xes.gz")):
         _file_only(args, "XES files (trace attributes are case attributes already)")
         log = read_xes(
@@ -421,7 +423,7 @@ def load(args: argparse.Namespace) -> tuple[EventLog, str]:
             lifecycle=args.lifecycle,
             tz=args.tz,
             on_invalid=args.on_invalid,
-            progress=args.progress,
+            progress=progress,
         )
         return log, shown_path(path)
     if args.lifecycle:
@@ -442,7 +444,7 @@ def load(args: argparse.Namespace) -> tuple[EventLog, str]:
             delimiter="\t" if name.endswith(".tsv") else ",",
             encoding=args.encoding or "utf-8",
             on_invalid=args.on_invalid,
-            progress=args.progress,
+            progress=progress,
         )
         return log, shown_path(path)
     if name.endswith((".parquet", ".pq")):
@@ -457,7 +459,7 @@ def load(args: argparse.Namespace) -> tuple[EventLog, str]:
             order=args.order,
             tz=args.tz,
             on_invalid=args.on_invalid,
-            progress=args.progress,
+            progress=progress,
         )
         return log, shown_path(path)
     fail(f"cannot tell the format of {path.name!r}; use .csv, .csv.gz, .parquet, .xes or .xes.gz")

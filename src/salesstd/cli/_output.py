@@ -94,8 +94,16 @@ class OutputError(Exception):
 
 def stdout_is_open() -> bool:
     """Whether there is a stdout to write the report to (``>&-`` leaves Python none)."""
-    out = sys.stdout
-    return out is not None and not getattr(out, "closed", False)
+    return _is_open(sys.stdout)
+
+
+def stderr_is_open() -> bool:
+    """Whether there is a stderr to draw a progress bar on (``2>&-`` leaves Python none)."""
+    return _is_open(sys.stderr)
+
+
+def _is_open(stream: TextIO | None) -> bool:
+    return stream is not None and not getattr(stream, "closed", False)
 
 
 def write_out(text: str) -> None:
