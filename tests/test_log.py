@@ -1466,3 +1466,82 @@ def test_building_a_sorted_log_leaves_the_callers_arrays_writeable() -> None:
     score[0] = 9.0
     assert log.event_attributes["note"].tolist() == ["a", "b", "c"]
     assert log.event_attributes["score"].tolist() == [1.0, 2.0, 3.0]
+
+
+# ------------------------------------------------------------------ issue 22
+
+
+_NA_ROWS = [("d1", "a", "2024-01-01"), ("d1", "b", "2024-01-02"), ("d2", "a", "2024-01-03")]
+
+
+@pytest.mark.parametrize(
+    "build",
+    [
+        lambda col: ss.EventLog.from_records(
+            [(*r, x) for r, x in zip(_NA_ROWS, col, strict=True)],
+            names=("case", "activity", "time", "won"),
+            case_attributes=["won"],
+        ),
+        lambda col: ss.EventLog.from_arrays(
+            case=[r[0] for r in _NA_ROWS],
+            activity=[r[1] for r in _NA_ROWS],
+            time=[r[2] for r in _NA_ROWS],
+            case_attributes={"won": np.array(col, dtype=object)},
+        ),
+        lambda col: ss.EventLog.from_frame(
+            pd.DataFrame(
+                {
+                    "case": [r[0] for r in _NA_ROWS],
+                    "activity": [r[1] for r in _NA_ROWS],
+                    "time": [r[2] for r in _NA_ROWS],
+                    "won": pd.array(col, dtype="boolean"),
+                }
+            ),
+            case="case",
+            activity="activity",
+            time="time",
+            case_attributes=["won"],
+        ),
+    ],
+    ids=["records", "object-array", "pandas-boolean"],
+)
+def test_pd_na_in_a_case_attribute_is_missing(build: Any) -> None:
+    log = build([pd.NA, pd.NA, True])
+    won = log.case_attributes["won"]
+    assert pd.isna(won[0])
+    assert won[1] is True or won[1] == True  # noqa: E712
+    with pytest.raises(ss.InvalidLogError, match=r"'won' is not constant within case 'd1'"):
+        build([pd.NA, True, True])
+    assert log == build([None, None, True])
+
+
+def test_pd_na_compares_as_missing_in_log_equality() -> None:
+    def make(value: object) -> ss.EventLog:
+        return ss.EventLog.from_arrays(
+            case=["d1"],
+            activity=["a"],
+            time=["2024-01-01"],
+            attributes={"x": np.array([value], dtype=object)},
+        )
+
+    assert make(pd.NA) == make(None)
+    assert make(pd.NA) != make(1)
+
+
+@pytest.mark.parametrize(
+    ("names", "match"),
+    [
+        ([1, "activity", "time"], r"field labels must be strings; 1 is a int\. Pass names="),
+        (("case", "activity", "time", "time"), r"field 'time' appears more than once; rename"),
+    ],
+)
+def test_from_records_checks_its_field_names(names: Any, match: str) -> None:
+    rows = [tuple(["d1", "a", "2024-01-01", "2024-01-02"][: len(names)])]
+    with pytest.raises(ss.ParameterError, match=match):
+        ss.EventLog.from_records(rows, names=names)
+
+
+def test_from_records_refuses_keys_that_are_not_strings() -> None:
+    row: dict[Any, object] = {"case": "d1", "activity": "a", "time": "2024-01-01", 7: 1}
+    with pytest.raises(ss.InvalidLogError, match=r"field labels must be strings; 7 is a int"):
+        ss.EventLog.from_records([row])
