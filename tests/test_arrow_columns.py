@@ -483,3 +483,24 @@ def test_a_float_dictionary_nan_id_is_missing_in_parquet(tmp_path: Any) -> None:
     )
     with pytest.raises(ss.InvalidLogError, match="column 'case' has a missing value at row 1"):
         ss.read_parquet(path, case="case", activity="activity", time="time")
+
+
+@pytest.mark.parametrize("coded", [False, True])
+def test_a_numeric_time_column_is_refused_alike_on_every_path(
+    tmp_path: Any, *, coded: bool
+) -> None:
+    import pyarrow.parquet as pq  # noqa: PLC0415
+
+    time = pa.array([1.5, 2.5, 3.5])
+    table = pa.table(_with("time", time.dictionary_encode() if coded else time))
+    pq.write_table(table, tmp_path / "t.parquet")
+    kw: dict[str, Any] = {"case": "case", "activity": "activity", "time": "time"}
+    message = r"column 'time': timestamps are numbers \(float64\), e\.g\. 1\.5 at row 0"
+    builds: list[Any] = [
+        lambda: ss.EventLog.from_frame(table, **kw),
+        lambda: ss.EventLog.from_frame(table.to_pandas(), **kw),
+        lambda: ss.read_parquet(tmp_path / "t.parquet", **kw),
+    ]
+    for build in builds:
+        with pytest.raises(ss.InvalidLogError, match=message):
+            build()

@@ -25,7 +25,16 @@ from salesstd._base.columns import Coded, objects, sorted_coded
 if TYPE_CHECKING:
     from numpy.typing import NDArray
 
-__all__ = ["Coded", "Parsed", "code", "decoded", "is_text", "numpy_values", "parse_times"]
+__all__ = [
+    "Coded",
+    "Parsed",
+    "code",
+    "decoded",
+    "is_number",
+    "is_text",
+    "numpy_values",
+    "parse_times",
+]
 
 
 class Parsed:
@@ -74,6 +83,18 @@ def is_text(values: Any) -> bool:  # noqa: ANN401
     if pa.types.is_dictionary(kind):
         kind = kind.value_type
     return _is_string(kind)
+
+
+def is_number(values: Any) -> bool:  # noqa: ANN401
+    """True for an Arrow column of numbers or bools (which are no times: their unit is unknown)."""
+    pa = lazy.pa
+    kind = values.type
+    return bool(
+        pa.types.is_integer(kind)
+        or pa.types.is_floating(kind)
+        or pa.types.is_boolean(kind)
+        or pa.types.is_decimal(kind)
+    )
 
 
 def decoded(values: Any) -> Any:  # noqa: ANN401

@@ -208,6 +208,9 @@ def _from_arrow(values: Any, *, role: str, tz: str | None = None) -> Any:  # noq
     if role == "time":
         if tz is not None:
             _time.check_zone(tz)
+        if arrow.is_number(values):
+            # Numbers are refused by `build`, naming the column, as from numpy or pandas.
+            return arrow.numpy_values(values)
         return arrow.parse_times(values, tz=tz)
     if role != "order" and arrow.is_text(values):
         return arrow.code(values)
