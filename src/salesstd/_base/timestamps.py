@@ -397,12 +397,21 @@ def _localize(ns: NDArray[np.int64], tz: str | None) -> NDArray[np.int64]:
     unique_buckets, inverse = np.unique(buckets, return_inverse=True)
     inverse = inverse.reshape(-1)
     last = dt.timedelta(minutes=15) - dt.timedelta(microseconds=1)
-    offsets = np.empty(unique_buckets.size, dtype=np.int64)
+    starts = unique_buckets.tolist()
+    offsets = np.array(
+        [_offset_ns(_WALL_EPOCH + dt.timedelta(minutes=15 * b), zone) for b in starts],
+        dtype=np.int64,
+    )
+    # A quarter hour followed by the next one in the data ends where that one starts (a
+    # change right on the boundary only sends the quarter hour to the exact path, harmless);
+    # any other is looked up at its last microsecond.
     mixed = np.zeros(unique_buckets.size, dtype=bool)
-    for k, bucket in enumerate(unique_buckets.tolist()):
-        start = _WALL_EPOCH + dt.timedelta(minutes=15 * bucket)
-        offsets[k] = _offset_ns(start, zone)
-        mixed[k] = _offset_ns(start + last, zone) != offsets[k]
+    for k, bucket in enumerate(starts):
+        if k + 1 < len(starts) and starts[k + 1] == bucket + 1:
+            mixed[k] = offsets[k + 1] != offsets[k]
+        else:
+            end = _WALL_EPOCH + dt.timedelta(minutes=15 * bucket) + last
+            mixed[k] = _offset_ns(end, zone) != offsets[k]
     per_value = offsets[inverse]
     for i in np.flatnonzero(mixed[inverse] & valid).tolist():
         wall = _WALL_EPOCH + dt.timedelta(microseconds=int(ns[i]) // 1000)
