@@ -386,3 +386,121 @@ def test_unhashable_ids_in_an_object_column_are_named_not_a_type_error(n: int) -
     frame["deal"] = [f"d{i % 7}" for i in range(n)]
     log = ss.EventLog.from_frame(frame, case="deal", activity="stage", time="at")
     assert log.event_attributes["tags"][0] == ["x"]
+
+
+# ------------------------------------------------------------------ issue 22: dictionaries
+
+NON_TEXT: dict[str, list[Any]] = {
+    "int": [1, None, 2],
+    "float": [1.5, None, 2.5],
+    "timestamp": [pd.Timestamp("2024-01-01"), None, pd.Timestamp("2024-01-02")],
+    "bool": [True, None, False],
+}
+
+
+def _dictionary(values: list[Any], *, chunked: bool) -> Any:
+    array = pa.array(values).dictionary_encode()
+    if not chunked:
+        return array
+    # Two chunks with dictionaries of their own: the null sits in the second.
+    return pa.chunked_array([array[:1], pa.array(values[1:]).dictionary_encode()])
+
+
+def _with(column: str, values: Any) -> dict[str, Any]:
+    base: dict[str, Any] = {
+        "case": ["x", "y", "z"],
+        "activity": ["a", "b", "c"],
+        "time": ["2024-01-01", "2024-01-02", "2024-01-03"],
+    }
+    return {**base, column: values}
+
+
+@pytest.mark.parametrize("chunked", [False, True])
+@pytest.mark.parametrize(
+    ("column", "kind"),
+    [(c, k) for c in ("case", "activity") for k in NON_TEXT] + [("time", "timestamp")],
+)
+def test_a_null_in_a_dictionary_of_non_text_values_is_missing(
+    column: str, kind: str, *, chunked: bool
+) -> None:
+    table = pa.table(_with(column, _dictionary(NON_TEXT[kind], chunked=chunked)))
+    kw: dict[str, Any] = {"case": "case", "activity": "activity", "time": "time"}
+    with pytest.raises(
+        ss.InvalidLogError, match=rf"column '{column}' has a missing value at row 1"
+    ):
+        ss.EventLog.from_frame(table, **kw)
+    with pytest.warns(ss.DroppedEventsWarning, match="dropped 1 of 3 events"):
+        log = ss.EventLog.from_frame(table, **kw, on_invalid="drop")
+    assert log.n_events == 2
+    plain = pa.table(_with(column, pa.array(NON_TEXT[kind])))
+    with pytest.warns(ss.DroppedEventsWarning, match="dropped 1 of 3 events"):
+        assert log == ss.EventLog.from_frame(plain, **kw, on_invalid="drop")
+
+
+@pytest.mark.parametrize("kind", list(NON_TEXT))
+def test_a_dictionary_attribute_of_non_text_values_equals_the_plain_column(kind: str) -> None:
+    kw: dict[str, Any] = {"case": "case", "activity": "activity", "time": "time"}
+    plain = ss.EventLog.from_frame(pa.table(_with("n", pa.array(NON_TEXT[kind]))), **kw)
+    for chunked in (False, True):
+        coded = pa.table(_with("n", _dictionary(NON_TEXT[kind], chunked=chunked)))
+        log = ss.EventLog.from_frame(coded, **kw)
+        assert log == plain
+        assert ss.EventLog.from_frame(coded.to_pandas(), **kw) == plain  # pandas categorical
+    got = plain.event_attributes["n"]
+    assert ss.EventLog.from_frame(pa.table(_with("n", NON_TEXT[kind])), **kw) == plain
+    assert pd.isna(got[1])
+    assert not pd.isna(got[2])
+
+
+def test_an_int_dictionary_null_activity_is_not_read_as_a_value() -> None:
+    table = pa.table(_with("activity", pa.array([1, None, 2]).dictionary_encode()))
+    with pytest.warns(ss.DroppedEventsWarning, match="dropped 1 of 3"):
+        log = ss.EventLog.from_frame(
+            table, case="case", activity="activity", time="time", on_invalid="drop"
+        )
+    assert list(log.activity_names) == [1, 2]
+    assert log.cases == ("x", "z")
+
+
+@pytest.mark.parametrize("value_type", [pa.int64(), pa.string()])
+def test_pandas_arrow_dictionary_columns_are_read(value_type: Any) -> None:
+    values = [1, None, 2] if value_type == pa.int64() else ["1", None, "2"]
+    dtype = pd.ArrowDtype(pa.dictionary(pa.int32(), value_type))
+    frame = pd.DataFrame(_with("n", pd.Series(pa.array(values).dictionary_encode(), dtype=dtype)))
+    log = ss.EventLog.from_frame(frame, case="case", activity="activity", time="time")
+    expected = ss.EventLog.from_frame(
+        pa.table(_with("n", pa.array(values))), case="case", activity="activity", time="time"
+    )
+    assert log == expected
+
+
+def test_a_float_dictionary_nan_id_is_missing_in_parquet(tmp_path: Any) -> None:
+    import pyarrow.parquet as pq  # noqa: PLC0415
+
+    path = tmp_path / "d.parquet"
+    pq.write_table(
+        pa.table(_with("case", pa.array([1.0, float("nan"), 2.0]).dictionary_encode())), path
+    )
+    with pytest.raises(ss.InvalidLogError, match="column 'case' has a missing value at row 1"):
+        ss.read_parquet(path, case="case", activity="activity", time="time")
+
+
+@pytest.mark.parametrize("coded", [False, True])
+def test_a_numeric_time_column_is_refused_alike_on_every_path(
+    tmp_path: Any, *, coded: bool
+) -> None:
+    import pyarrow.parquet as pq  # noqa: PLC0415
+
+    time = pa.array([1.5, 2.5, 3.5])
+    table = pa.table(_with("time", time.dictionary_encode() if coded else time))
+    pq.write_table(table, tmp_path / "t.parquet")
+    kw: dict[str, Any] = {"case": "case", "activity": "activity", "time": "time"}
+    message = r"column 'time': timestamps are numbers \(float64\), e\.g\. 1\.5 at row 0"
+    builds: list[Any] = [
+        lambda: ss.EventLog.from_frame(table, **kw),
+        lambda: ss.EventLog.from_frame(table.to_pandas(), **kw),
+        lambda: ss.read_parquet(tmp_path / "t.parquet", **kw),
+    ]
+    for build in builds:
+        with pytest.raises(ss.InvalidLogError, match=message):
+            build()

@@ -123,3 +123,28 @@ def test_a_log_copy_with_more_case_attributes_shares_the_cached_episodes() -> No
     extra = attrs.evolve(LOG, case_attributes={**LOG.case_attributes, "k": np.arange(LOG.n_cases)})
     assert build_episodes(extra, FUNNEL) is first
     assert build_episodes(LOG.where(activity=list(LOG.activities)), FUNNEL) is not first
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        np.timedelta64(213504, "D"),  # 585 years: cast to ns it wrapped round to 1,526 s
+        np.timedelta64(2**62, "s"),
+        np.timedelta64(367, "D"),
+        np.timedelta64(1, "M"),  # no fixed length
+        np.timedelta64("NaT"),
+    ],
+    ids=str,
+)
+def test_a_long_timedelta64_min_stay_is_refused_not_wrapped(value: np.timedelta64) -> None:
+    log = ss.EventLog.from_records([("d1", "a", "2024-01-01"), ("d1", "b", "2024-01-02")])
+    with pytest.raises(ss.ParameterError, match=r"min_stay must be between 0 and a year"):
+        build_episodes(log, ss.Funnel.linear(["a", "b"]), min_stay=value)
+
+
+def test_a_timedelta64_min_stay_is_read_in_its_own_unit() -> None:
+    log = ss.EventLog.from_records([("d1", "a", "2024-01-01"), ("d1", "b", "2024-01-02")])
+    funnel = ss.Funnel.linear(["a", "b"])
+    for value in (np.timedelta64(1, "h"), np.timedelta64(3_600_000, "ms"), 3600):
+        eps = build_episodes(log, funnel, min_stay=value)
+        assert eps == build_episodes(log, funnel, min_stay=3600.0)

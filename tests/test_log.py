@@ -8,6 +8,7 @@ import datetime as dt
 import pickle
 import uuid
 import warnings
+from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
@@ -1466,3 +1467,181 @@ def test_building_a_sorted_log_leaves_the_callers_arrays_writeable() -> None:
     score[0] = 9.0
     assert log.event_attributes["note"].tolist() == ["a", "b", "c"]
     assert log.event_attributes["score"].tolist() == [1.0, 2.0, 3.0]
+
+
+# ------------------------------------------------------------------ issue 22
+
+
+_NA_ROWS = [("d1", "a", "2024-01-01"), ("d1", "b", "2024-01-02"), ("d2", "a", "2024-01-03")]
+
+
+@pytest.mark.parametrize(
+    "build",
+    [
+        lambda col: ss.EventLog.from_records(
+            [(*r, x) for r, x in zip(_NA_ROWS, col, strict=True)],
+            names=("case", "activity", "time", "won"),
+            case_attributes=["won"],
+        ),
+        lambda col: ss.EventLog.from_arrays(
+            case=[r[0] for r in _NA_ROWS],
+            activity=[r[1] for r in _NA_ROWS],
+            time=[r[2] for r in _NA_ROWS],
+            case_attributes={"won": np.array(col, dtype=object)},
+        ),
+        lambda col: ss.EventLog.from_frame(
+            pd.DataFrame(
+                {
+                    "case": [r[0] for r in _NA_ROWS],
+                    "activity": [r[1] for r in _NA_ROWS],
+                    "time": [r[2] for r in _NA_ROWS],
+                    "won": pd.array(col, dtype="boolean"),
+                }
+            ),
+            case="case",
+            activity="activity",
+            time="time",
+            case_attributes=["won"],
+        ),
+    ],
+    ids=["records", "object-array", "pandas-boolean"],
+)
+def test_pd_na_in_a_case_attribute_is_missing(build: Any) -> None:
+    log = build([pd.NA, pd.NA, True])
+    won = log.case_attributes["won"]
+    assert pd.isna(won[0])
+    assert won[1] is True or won[1] == True  # noqa: E712
+    with pytest.raises(ss.InvalidLogError, match=r"'won' is not constant within case 'd1'"):
+        build([pd.NA, True, True])
+    assert log == build([None, None, True])
+
+
+def test_pd_na_compares_as_missing_in_log_equality() -> None:
+    def make(value: object) -> ss.EventLog:
+        return ss.EventLog.from_arrays(
+            case=["d1"],
+            activity=["a"],
+            time=["2024-01-01"],
+            attributes={"x": np.array([value], dtype=object)},
+        )
+
+    assert make(pd.NA) == make(None)
+    assert make(pd.NA) != make(1)
+
+
+@pytest.mark.parametrize(
+    ("names", "match"),
+    [
+        ([1, "activity", "time"], r"field labels must be strings; 1 is a int\. Pass names="),
+        (("case", "activity", "time", "time"), r"field 'time' appears more than once; rename"),
+    ],
+)
+def test_from_records_checks_its_field_names(names: Any, match: str) -> None:
+    rows = [tuple(["d1", "a", "2024-01-01", "2024-01-02"][: len(names)])]
+    with pytest.raises(ss.ParameterError, match=match):
+        ss.EventLog.from_records(rows, names=names)
+
+
+def test_from_records_refuses_keys_that_are_not_strings() -> None:
+    row: dict[Any, object] = {"case": "d1", "activity": "a", "time": "2024-01-01", 7: 1}
+    with pytest.raises(ss.InvalidLogError, match=r"field labels must be strings; 7 is a int"):
+        ss.EventLog.from_records([row])
+
+
+LOW = "1677-09-21T00:12:43.145224193"
+HIGH = "2262-04-11T23:47:16.854775807"
+EDGE_VALUES: list[dt.datetime | str] = [
+    dt.datetime(2262, 2, 1),  # noqa: DTZ001
+    dt.datetime(1677, 12, 1),  # noqa: DTZ001
+    dt.datetime(2262, 4, 11, 23, 47, 16, 854775),  # noqa: DTZ001
+    dt.datetime(2262, 4, 11, 22, 0, tzinfo=dt.timezone(dt.timedelta(hours=-1))),
+    "2262-02-01",
+    "1677-12-01T10:00",
+    "2262-04-11T22:00:00-01:00",
+    "1677-09-21T01:00:00+00:45",
+    LOW,
+    HIGH,
+    f"{HIGH}Z",
+]
+
+
+@pytest.mark.parametrize("value", EDGE_VALUES, ids=str)
+def test_a_time_inside_the_nanosecond_range_is_taken_on_every_path(
+    value: dt.datetime | str,
+) -> None:
+    expected = pd.Timestamp(value)
+    want = (expected.tz_convert("UTC").tz_localize(None) if expected.tzinfo else expected).value
+    builds: list[Callable[[], ss.EventLog]] = [
+        lambda: ss.EventLog.from_records([("d1", "a", value)]),
+        lambda: ss.EventLog.from_arrays(
+            case=["d1"], activity=["a"], time=np.array([value], dtype=object)
+        ),
+        lambda: ss.EventLog.from_frame(
+            pa.table({"case": ["d1"], "activity": ["a"], "time": [str(value)]}),
+            case="case",
+            activity="activity",
+            time="time",
+        ),
+    ]
+    for build in builds:
+        assert int(build().time.view(np.int64)[0]) == want
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "1677-09-21T00:12:43.145224192",  # one nanosecond before the range
+        "2262-04-11T23:47:16.854775808",  # one after
+        "2262-05-01",
+        "1677-01-01",
+        "2262-04-11T23:00:00-01:00",  # inside as written, past it in UTC
+        "1677-09-21T00:30:00+01:00",
+        dt.datetime(2262, 4, 12),  # noqa: DTZ001
+        dt.datetime(1677, 9, 21),  # noqa: DTZ001
+    ],
+    ids=str,
+)
+def test_a_time_just_outside_the_nanosecond_range_is_refused_not_wrapped(value: object) -> None:
+    with pytest.raises(ss.InvalidLogError, match=OUT_OF_RANGE):
+        ss.EventLog.from_records([("d1", "a", "2024-01-01"), ("d1", "b", value)])
+
+
+def test_an_edge_time_localised_past_the_range_is_refused() -> None:
+    # 2262-04-11T20:00 in New York is 2262-04-12T00:00 UTC: past the range, never wrapped.
+    with pytest.raises(ss.InvalidLogError, match=OUT_OF_RANGE):
+        ss.EventLog.from_records([("d1", "a", "2262-04-11T20:00:00")], tz="America/New_York")
+
+
+ODD_ZONES = {
+    # Zone: naive wall-clock times around a change that is not on a quarter hour.
+    "Africa/Monrovia": ("1972-01-06T23:00", "1972-01-07T02:00"),  # -0:44:30 -> 0 at 00:44:30
+    "Europe/Amsterdam": ("1937-06-30T23:00", "1937-07-01T02:00"),  # +1:19:32 -> +1:20
+    "Australia/Lord_Howe": ("2024-10-06T01:00", "2024-10-06T03:00"),  # half-hour DST
+    "Asia/Kathmandu": ("1985-12-31T23:00", "1986-01-01T01:00"),  # +5:30 -> +5:45
+    "America/St_Johns": ("2023-11-05T00:00", "2023-11-05T02:00"),  # -2:30 -> -3:30
+}
+
+
+@pytest.mark.parametrize("zone", list(ODD_ZONES))
+def test_naive_times_are_localised_as_zoneinfo_reads_each_one(zone: str) -> None:
+    from zoneinfo import ZoneInfo  # noqa: PLC0415
+
+    start, stop = (np.datetime64(x, "s") for x in ODD_ZONES[zone])
+    # Every 10 seconds across the change, and odd seconds and nanoseconds near it.
+    walls = np.arange(start, stop, np.timedelta64(10, "s")).astype("datetime64[ns]")
+    walls = np.concatenate([walls, walls[::7] + np.timedelta64(1_234_567_891, "ns")])
+    log = ss.EventLog.from_arrays(
+        case=np.arange(walls.size), activity=["a"] * walls.size, time=walls, tz=zone
+    )
+    got = log.time.view(np.int64)[np.argsort(log.case_names.astype(np.int64))]
+    tz = ZoneInfo(zone)
+    for wall, utc in zip(walls.tolist(), got.tolist(), strict=True):
+        wall_dt = dt.datetime(1970, 1, 1) + dt.timedelta(microseconds=wall // 1000)  # noqa: DTZ001
+        offset = wall_dt.replace(tzinfo=tz).utcoffset()
+        assert offset is not None
+        assert utc == wall - offset // dt.timedelta(microseconds=1) * 1000, (wall_dt, offset)
+
+
+def test_monrovia_just_after_its_1972_change_is_utc() -> None:
+    log = ss.EventLog.from_records([("d1", "a", "1972-01-07T00:44:40")], tz="Africa/Monrovia")
+    assert str(log.time[0]) == "1972-01-07T00:44:40.000000000"

@@ -69,6 +69,21 @@ def is_null(value: object) -> bool:
         return True
 
 
+def same_value(x: object, y: object) -> bool:
+    """True if two cell values are equal, or both missing (None, NaN, NaT, pandas NA, "").
+
+    Never asks ``bool()`` of a comparison that cannot give one: ``pd.NA == x`` is NA, whose
+    truth value pandas refuses, and an array-valued cell compares element by element.
+    """
+    x_null, y_null = is_null(x), is_null(y)
+    if x_null or y_null:
+        return x_null and y_null
+    try:
+        return bool(x == y)
+    except (TypeError, ValueError, ArithmeticError):  # NA inside, or array-valued cells
+        return x is y
+
+
 def homogeneous(arr: NDArray[Any], *, name: str) -> NDArray[Any]:
     """Return `arr` with one value type, refusing mixed types instead of coercing.
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import importlib
 from collections import Counter
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Mapping, Sequence
 from types import ModuleType
 from typing import Any, Literal
 
@@ -49,7 +49,8 @@ def frame_columns(frame: Any) -> tuple[Mapping[str, Any], set[str]]:  # noqa: AN
     keep their own unit (``datetime64[s]``, ``[us]``...): the range check and the cast to
     nanoseconds happen in one place, `_time.parse_times`, so the year 3000 is refused rather
     than wrapped. Integer columns with nulls (pandas ``Int64``, polars ``Int64``) become
-    Python ints with None, never floats, so ids above 2**53 stay apart.
+    Python ints with None, never floats, so ids above 2**53 stay apart; boolean columns with
+    nulls become bools with None (never pandas' NA).
 
     Raises:
         ParameterError: If `frame` is not a table narwhals understands.
@@ -82,9 +83,11 @@ def _convert(series: Any) -> Any:  # noqa: ANN401
                 series = series.dt.convert_time_zone("UTC")
             series = series.dt.replace_time_zone(None)
         return np.asarray(series.to_numpy())
-    if dtype.is_integer() and series.null_count() > 0:
+    boolean = isinstance(dtype, nw.Boolean)
+    if (dtype.is_integer() or boolean) and series.null_count() > 0:
+        # Missing is None, as from records or Arrow (pandas would give NaN or pd.NA).
         missing = np.asarray(series.is_null().to_numpy(), dtype=bool)
-        values = np.asarray(series.fill_null(0).to_numpy()).astype(object)
+        values = np.asarray(series.fill_null(False if boolean else 0).to_numpy()).astype(object)
         values[missing] = None
         return values
     if isinstance(dtype, (nw.String, nw.Object)):
@@ -96,17 +99,27 @@ def _convert(series: Any) -> Any:  # noqa: ANN401
         if coded is not None:
             return coded
     if isinstance(dtype, (nw.String, nw.Categorical, nw.Enum, nw.Object)):
-        text = _arrow_text(series)
+        text = _arrow_column(series)
         if text is not None:
             return text
     return np.asarray(series.to_numpy())
 
 
 def _pandas_categorical(native: Any) -> Coded | None:  # noqa: ANN401
-    """A pandas categorical as its own codes and categories (never expanded); else None."""
+    """A pandas categorical of text as its own codes and categories (never expanded).
+
+    None for anything else: categories of other values (ints, times) are decoded by
+    `_arrow_column`, so they give what the plain column gives; an Arrow dictionary held by
+    pandas (``ArrowDtype``) has no ``.cat`` and goes that way too.
+    """
     if not type(native).__module__.startswith("pandas"):
         return None
+    pd = require("pandas")
+    if not isinstance(native.dtype, pd.CategoricalDtype):
+        return None
     index = native.cat.categories
+    if not all_str(np.asarray(index, dtype=object)):
+        return None
     codes = np.asarray(native.cat.codes.to_numpy(), dtype=np.int32)
     # pandas caches both facts of its index (unique by construction, so increasing is strict).
     presorted = bool(index.inferred_type == "string" and index.is_monotonic_increasing)
@@ -161,8 +174,12 @@ def _shares_objects(values: NDArray[np.object_], pd: ModuleType) -> bool:
     return bool(pd.unique(pointers).size <= 2 * pd.unique(sample).size)
 
 
-def _arrow_text(series: Any) -> Any:  # noqa: ANN401
-    """The series as an Arrow text or dictionary array, or None if it is not all text."""
+def _arrow_column(series: Any) -> Any:  # noqa: ANN401
+    """The series as an Arrow array of text (plain or dictionary), or None.
+
+    A dictionary (categorical) of other values is decoded to a plain Arrow array of them,
+    nulls kept: numpy's view of it would fill each null with a dictionary value.
+    """
     pa = lazy.pa
     try:
         array = series.to_arrow()
@@ -170,10 +187,17 @@ def _arrow_text(series: Any) -> Any:  # noqa: ANN401
         return None
     kind = array.type
     if pa.types.is_dictionary(kind):
+        if not _is_string(kind.value_type):
+            return array.cast(kind.value_type)
         kind = kind.value_type
-    if pa.types.is_string(kind) or pa.types.is_large_string(kind) or pa.types.is_string_view(kind):
-        return array
-    return None
+    return array if _is_string(kind) else None
+
+
+def _is_string(kind: Any) -> bool:  # noqa: ANN401
+    pa = lazy.pa
+    return bool(
+        pa.types.is_string(kind) or pa.types.is_large_string(kind) or pa.types.is_string_view(kind)
+    )
 
 
 def _check_labels(frame: Any) -> None:  # noqa: ANN401
@@ -187,20 +211,41 @@ def _check_labels(frame: Any) -> None:  # noqa: ANN401
             labels = list(columns)
         except TypeError:
             return
-    labels = list(labels)
+    check_labels(
+        list(labels),
+        fix="Rename the columns first, e.g. df.columns = [str(c) for c in df.columns].",
+    )
+
+
+def check_labels(
+    labels: Sequence[object],
+    *,
+    fix: str,
+    what: str = "column",
+    error: type[Exception] = InvalidLogError,
+    parameter: str | None = None,
+) -> None:
+    """Refuse labels (of columns, record fields) that are not strings or that repeat.
+
+    One wording on every path that names columns: frames, records (``names=``, dict keys).
+    `fix` follows the message on a label that is not a string; `error` is raised (with
+    `parameter` for a `ParameterError`).
+    """
+    extra: dict[str, Any] = {} if parameter is None else {"parameter": parameter}
     odd = [label for label in labels if not isinstance(label, str)]
     if odd:
-        raise InvalidLogError(
-            f"column labels must be strings; {odd[0]!r} is a {type(odd[0]).__name__}. Rename "
-            "the columns first, e.g. df.columns = [str(c) for c in df.columns]."
+        raise error(
+            f"{what} labels must be strings; {odd[0]!r} is a {type(odd[0]).__name__}. {fix}",
+            **extra,
         )
     counts = Counter(labels)
-    dups = sorted(label for label, count in counts.items() if count > 1)
+    dups = sorted(str(label) for label, count in counts.items() if count > 1)
     if dups:
-        raise InvalidLogError(
-            f"column {dups[0]!r} appears more than once"
+        raise error(
+            f"{what} {dups[0]!r} appears more than once"
             + (f" (also {', '.join(map(repr, dups[1:]))})" if len(dups) > 1 else "")
-            + "; rename the duplicates so every column has its own name."
+            + f"; rename the duplicates so every {what} has its own name.",
+            **extra,
         )
 
 

@@ -18,6 +18,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from salesstd._base.frames import FrameBackend, make_frame
+from salesstd._base.timestamps import timedelta64_seconds
 
 _HTML_ROWS = 20
 
@@ -53,11 +54,8 @@ def plain(value: object) -> object:
     if isinstance(value, np.datetime64):
         return None if np.isnat(value) else str(value.astype("datetime64[ns]")) + "Z"
     if isinstance(value, np.timedelta64):
-        return (
-            None
-            if np.isnat(value)
-            else float(value.astype("timedelta64[ns]").astype(np.int64)) / 1e9
-        )
+        seconds = timedelta64_seconds(value)  # read in its own unit: 585 years never wrap
+        return None if math.isnan(seconds) else seconds
     if isinstance(value, np.generic):
         value = value.item()
     if isinstance(value, float) and not math.isfinite(value):

@@ -2,7 +2,8 @@
 
 ISO 8601 strings are parsed in bulk: UTC offsets (``+02:00``, ``+0200``, ``+02``, ``Z``) are cut
 off and applied as integer arithmetic, and numpy parses what is left in C. Naive times are UTC
-unless a time zone is given, in which case each distinct hour is localised once with `zoneinfo`.
+unless a time zone is given, in which case each distinct quarter hour is localised once with
+`zoneinfo` (value by value where a zone change falls inside it).
 """
 
 from __future__ import annotations
@@ -24,14 +25,26 @@ NAT = np.iinfo(np.int64).min
 # Positions in ``YYYY-MM-DDTHH:MM``: an offset sign can only stand after them.
 _MIN_OFFSET_POS = 16
 _DIGIT_0 = ord("0")
-# Years that int64 nanoseconds hold whole (the full range is 1677-09-21 .. 2262-04-11).
+# Years that int64 nanoseconds hold whole; the first and last are held in part.
 MIN_YEAR = 1678
 MAX_YEAR = 2261
-_MIN_NS = int(np.datetime64(f"{MIN_YEAR}-01-01", "ns").view(np.int64))
-_MAX_NS = int(np.datetime64(f"{MAX_YEAR + 1}-01-01", "ns").view(np.int64)) - 1
 # What datetime64[ns] holds: 1677-09-21T00:12:43.145224193 .. 2262-04-11T23:47:16.854775807.
 LOW_NS = NAT + 1
 HIGH_NS = int(np.iinfo(np.int64).max)
+# Text of the partly held years 1677 and 2262 is parsed a century inside (same leap-year
+# pattern, so one fixed shift for the whole year) and shifted back with a range check:
+# numpy wraps text outside the range round without a word.
+_EDGE_YEARS = {MIN_YEAR - 1: 100, MAX_YEAR + 1: -100}
+_EDGE_SHIFT_NS = {
+    year: int(
+        (np.datetime64(f"{year + years}-01-01", "D") - np.datetime64(f"{year}-01-01", "D")).astype(
+            np.int64
+        )
+    )
+    * 86_400
+    * NS_PER_S
+    for year, years in _EDGE_YEARS.items()
+}
 _NS_PER_UNIT = {
     "W": 7 * 86_400 * NS_PER_S,
     "D": 86_400 * NS_PER_S,
@@ -59,11 +72,11 @@ def parse_times(values: Any, *, tz: str | None = None) -> NDArray[np.int64]:  # 
 
     Strings must start with a date ``YYYY-MM-DD`` (then optionally ``T`` or a space and a
     time, then optionally an offset); words numpy would accept such as ``"now"`` are refused.
-    Nothing is wrapped around: ``datetime64`` values of any unit outside what
-    ``datetime64[ns]`` holds (1677-09-21 .. 2262-04-11, checked in their own unit before any
-    cast), `datetime` objects and text outside the years 1678-2261, and text with an
-    impossible UTC offset (24 hours or more, or 60 minutes or more) are NaT; the caller
-    reports them, `why_not_a_time` saying why.
+    Nothing is wrapped around: values of any kind outside what ``datetime64[ns]`` holds
+    (1677-09-21T00:12:43.145224193 .. 2262-04-11T23:47:16.854775807 UTC, checked exactly,
+    ``datetime64`` in its own unit before any cast), and text with an impossible UTC offset
+    (24 hours or more, or 60 minutes or more) are NaT; the caller reports them,
+    `why_not_a_time` saying why.
 
     Returns:
         int64 nanoseconds since 1970-01-01 UTC, with `NAT` (int64 min) where a value is
@@ -170,7 +183,7 @@ def _one_object(value: object) -> tuple[int, bool]:
         ns, naive = _datetime_object(value)
     except (OverflowError, ValueError):
         return NAT, False
-    if ns != NAT and not _MIN_NS <= ns <= _MAX_NS:
+    if ns != NAT and not LOW_NS <= ns <= HIGH_NS:
         return NAT, False
     return ns, naive
 
@@ -289,13 +302,18 @@ def _parse_strings(
     )
     sep = char_at(np.full(n, _DATE_LEN, dtype=np.int64))
     ok &= (length64 == _DATE_LEN) | (sep == ord("T")) | (sep == ord("t")) | (sep == ord(" "))
-    ok &= (year >= MIN_YEAR) & (year <= MAX_YEAR) & ~bad_offset
+    ok &= (year >= MIN_YEAR - 1) & (year <= MAX_YEAR + 1) & ~bad_offset
     del month, day
     cut[~ok] = 0
     has_offset &= ok
 
     trimmed = grid.copy()
     trimmed[np.arange(width)[None, :] >= cut[:, None]] = 0
+    edge = {y: np.flatnonzero(ok & (year == y)) for y in _EDGE_YEARS}
+    for y, rows_y in edge.items():
+        if rows_y.size:
+            digits_y = np.frombuffer(f"{y + _EDGE_YEARS[y]:04d}".encode(), dtype=np.uint8)
+            trimmed[rows_y, :4] = digits_y
     naive_text = trimmed.view(f"S{width}").reshape(n)
     try:
         # numpy warns (and parses anyway) on a zone it cannot place, e.g. "T000:00+01:00"
@@ -310,12 +328,29 @@ def _parse_strings(
         if not fallback:
             raise
         return _parse_rowwise(arr, tz)
+    for y, rows_y in edge.items():
+        parsed[rows_y] = _shift(parsed[rows_y], -_EDGE_SHIFT_NS[y])
     nat = parsed == NAT
-    parsed[~nat & has_offset] -= offset_min[~nat & has_offset] * NS_PER_MIN
+    shifted = ~nat & has_offset
+    parsed[shifted] = _shift(parsed[shifted], -offset_min[shifted] * NS_PER_MIN)
+    nat = parsed == NAT
     naive_rows = ~nat & ~has_offset
     if tz is not None and naive_rows.any():
         parsed[naive_rows] = _localize(parsed[naive_rows], tz)
     return parsed
+
+
+def _shift(ns: NDArray[np.int64], by: Any) -> NDArray[np.int64]:  # noqa: ANN401
+    """``ns + by`` where it stays inside what datetime64[ns] holds, NaT where it would not.
+
+    `by` is one int or an array of them, each less than 2**63 in size; NaT stays NaT.
+    """
+    step = np.broadcast_to(np.asarray(by, dtype=np.int64), ns.shape)
+    with np.errstate(over="ignore"):
+        out = ns + step
+    # int64 addition wraps: a sum that overflowed moved against the sign of `by`.
+    wrapped = ((step > 0) & (out < ns)) | ((step < 0) & (out > ns))
+    return np.where(wrapped | (ns == NAT) | (out == NAT), NAT, out).astype(np.int64)
 
 
 def _parse_rowwise(arr: NDArray[Any], tz: str | None) -> NDArray[np.int64]:
@@ -342,26 +377,55 @@ def check_zone(tz: str) -> None:
 
 
 def _localize(ns: NDArray[np.int64], tz: str | None) -> NDArray[np.int64]:
-    """Read naive wall-clock nanoseconds as local time in `tz` and return UTC nanoseconds."""
+    """Read naive wall-clock nanoseconds as local time in `tz` and return UTC nanoseconds.
+
+    Exactly as `zoneinfo` reads each value (``fold=0``: a time in a gap or an overlap takes
+    the offset in force before the change), without a Python call per value: each distinct
+    quarter hour of wall-clock time is looked up once, at its first and its last
+    microsecond. Where both agree the whole quarter hour has that offset; the few quarter
+    hours that hold a change (Monrovia's 1972 change came at 00:44:30, Amsterdam's 1937
+    one moved by 19:32) are looked up value by value. A result outside what datetime64[ns]
+    holds is NaT.
+    """
     if tz is None:
         return ns
     zone = _zone(tz)
     if ns.size == 0:
         return ns
     valid = ns != NAT
-    # One zone lookup per distinct quarter hour of wall-clock time: offsets change on quarter
-    # hours in every zone (Lord Howe's daylight saving shifts by half an hour).
     buckets = np.where(valid, ns // _BUCKET_NS, 0)
     unique_buckets, inverse = np.unique(buckets, return_inverse=True)
-    epoch = dt.datetime(1970, 1, 1)  # noqa: DTZ001 - wall-clock arithmetic, zone applied below
-    offsets = np.empty(unique_buckets.size, dtype=np.int64)
-    for k, bucket in enumerate(unique_buckets.tolist()):
-        wall = (epoch + dt.timedelta(minutes=15 * bucket)).replace(tzinfo=zone)
-        delta = wall.utcoffset() or dt.timedelta(0)
-        offsets[k] = delta // dt.timedelta(microseconds=1) * 1000
-    out = np.asarray(ns - offsets[inverse.reshape(-1)], dtype=np.int64)
-    out[~valid] = NAT
-    return out
+    inverse = inverse.reshape(-1)
+    last = dt.timedelta(minutes=15) - dt.timedelta(microseconds=1)
+    starts = unique_buckets.tolist()
+    offsets = np.array(
+        [_offset_ns(_WALL_EPOCH + dt.timedelta(minutes=15 * b), zone) for b in starts],
+        dtype=np.int64,
+    )
+    # A quarter hour followed by the next one in the data ends where that one starts (a
+    # change right on the boundary only sends the quarter hour to the exact path, harmless);
+    # any other is looked up at its last microsecond.
+    mixed = np.zeros(unique_buckets.size, dtype=bool)
+    for k, bucket in enumerate(starts):
+        if k + 1 < len(starts) and starts[k + 1] == bucket + 1:
+            mixed[k] = offsets[k + 1] != offsets[k]
+        else:
+            end = _WALL_EPOCH + dt.timedelta(minutes=15 * bucket) + last
+            mixed[k] = _offset_ns(end, zone) != offsets[k]
+    per_value = offsets[inverse]
+    for i in np.flatnonzero(mixed[inverse] & valid).tolist():
+        wall = _WALL_EPOCH + dt.timedelta(microseconds=int(ns[i]) // 1000)
+        per_value[i] = _offset_ns(wall, zone)
+    return _shift(ns, -per_value)
+
+
+_WALL_EPOCH = dt.datetime(1970, 1, 1)  # noqa: DTZ001 - wall-clock arithmetic, zone applied later
+
+
+def _offset_ns(wall: dt.datetime, zone: dt.tzinfo) -> int:
+    """The UTC offset of a naive wall-clock time in `zone` (fold 0), in nanoseconds."""
+    delta = wall.replace(tzinfo=zone).utcoffset() or dt.timedelta(0)
+    return delta // dt.timedelta(microseconds=1) * 1000
 
 
 def _zone(tz: str) -> dt.tzinfo:
@@ -444,10 +508,7 @@ def why_not_a_time(value: object) -> str:
     text = value.strip()
     head = text[:4]
     if len(text) >= _DATE_LEN and head.isdigit() and not MIN_YEAR <= int(head) <= MAX_YEAR:
-        return (
-            f"is outside the range {RANGE_TEXT}; text times must fall in the years "
-            f"{MIN_YEAR}-{MAX_YEAR}"
-        )
+        return f"is outside the range {RANGE_TEXT}"
     for span in (6, 5, 3):
         tail = text[-span:]
         if len(text) > _MIN_OFFSET_POS + 1 and tail[:1] in "+-" and tail[1:3].isdigit():
@@ -460,6 +521,19 @@ def why_not_a_time(value: object) -> str:
                     "than 24 hours, e.g. '+05:30')"
                 )
     return ""
+
+
+def timedelta64_seconds(value: np.timedelta64) -> float:
+    """Seconds of a `numpy.timedelta64`, read in its own unit: no cast that can wrap.
+
+    (``np.timedelta64(213504, "D").astype("timedelta64[ns]")`` wraps 585 years round to
+    1,526 seconds.) NaT and units without a fixed length (months, years, generic) give NaN,
+    which callers refuse.
+    """
+    unit, count = np.datetime_data(value.dtype)
+    if np.isnat(value) or unit not in _NS_PER_UNIT:
+        return float("nan")
+    return int(value.astype(np.int64)) * count * _NS_PER_UNIT[unit] / NS_PER_S
 
 
 def check_span(ns: NDArray[np.int64], *, column: str) -> None:

@@ -334,11 +334,7 @@ def duration_ns(name: str, value: object) -> int:
     """
     example = f"Pass e.g. {name}=60 for one minute, or 0 for none."
     if isinstance(value, np.timedelta64):
-        seconds = (
-            float("nan")
-            if np.isnat(value)
-            else float(value.astype("timedelta64[ns]").astype(np.int64)) / 1e9
-        )
+        seconds = _time.timedelta64_seconds(value)  # NaN (refused below) for NaT, months
     elif isinstance(value, dt.timedelta):
         seconds = value.total_seconds()
     elif isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(

@@ -10,6 +10,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from salesstd._base import columns as _columns
+from salesstd._base import timestamps as _time
 from salesstd._base import validation as v
 from salesstd.errors import ParameterError
 
@@ -224,28 +225,13 @@ def days(name: str, value: object, *, allow_zero: bool = False) -> float:
     return number
 
 
-_UNIT_DAYS = {
-    "W": 7.0,
-    "D": 1.0,
-    "h": 1 / 24,
-    "m": 1 / 1_440,
-    "s": 1 / 86_400,
-    "ms": 1e-3 / 86_400,
-    "us": 1e-6 / 86_400,
-    "ns": 1e-9 / 86_400,
-}
-
-
 def _timedelta64_days(value: np.timedelta64) -> float:
     """Float days of a `numpy.timedelta64`, read from its own unit (no cast that can wrap).
 
     NaT and units without a fixed length (months, years, generic) give NaN, which the caller
     refuses.
     """
-    unit, step = np.datetime_data(value.dtype)
-    if np.isnat(value) or unit not in _UNIT_DAYS:
-        return float("nan")
-    return float(value.astype(np.int64)) * step * _UNIT_DAYS[unit]
+    return _time.timedelta64_seconds(value) / 86_400
 
 
 def ns_to_days(ns: Any) -> Any:  # noqa: ANN401 - scalar or array

@@ -25,7 +25,16 @@ from salesstd._base.columns import Coded, objects, sorted_coded
 if TYPE_CHECKING:
     from numpy.typing import NDArray
 
-__all__ = ["Coded", "Parsed", "code", "is_text", "numpy_values", "parse_times"]
+__all__ = [
+    "Coded",
+    "Parsed",
+    "code",
+    "decoded",
+    "is_number",
+    "is_text",
+    "numpy_values",
+    "parse_times",
+]
 
 
 class Parsed:
@@ -68,10 +77,39 @@ def _chunked(values: Any) -> Any:  # noqa: ANN401
 
 
 def is_text(values: Any) -> bool:  # noqa: ANN401
-    """True for an Arrow column of text, or of any dictionary (coded) type."""
+    """True for an Arrow column of text, or a dictionary (coded) column of text."""
     pa = lazy.pa
     kind = values.type
-    return bool(pa.types.is_dictionary(kind) or _is_string(kind))
+    if pa.types.is_dictionary(kind):
+        kind = kind.value_type
+    return _is_string(kind)
+
+
+def is_number(values: Any) -> bool:  # noqa: ANN401
+    """True for an Arrow column of numbers or bools (which are no times: their unit is unknown)."""
+    pa = lazy.pa
+    kind = values.type
+    return bool(
+        pa.types.is_integer(kind)
+        or pa.types.is_floating(kind)
+        or pa.types.is_boolean(kind)
+        or pa.types.is_decimal(kind)
+    )
+
+
+def decoded(values: Any) -> Any:  # noqa: ANN401
+    """A dictionary column of non-text values (ints, floats, times, bools) as plain values.
+
+    Only text is kept coded. Any other dictionary is cast to its value type, so that a null
+    index or a null entry stays null and a NaN stays NaN: the column then takes exactly the
+    path its plain form takes (``to_numpy`` of a dictionary would fill a null with some
+    dictionary value, and codes would hide a NaN id). Other columns come back as they are.
+    """
+    pa = lazy.pa
+    kind = values.type
+    if pa.types.is_dictionary(kind) and not _is_string(kind.value_type):
+        return values.cast(kind.value_type)
+    return values
 
 
 def _is_string(kind: Any) -> bool:  # noqa: ANN401

@@ -191,8 +191,10 @@ def _is_arrow(values: object) -> bool:
 def _from_arrow(values: Any, *, role: str, tz: str | None = None) -> Any:  # noqa: ANN401
     """An Arrow or `Coded` column as `build` takes it; any other column unchanged.
 
-    Text and dictionary columns become `Coded` (ids and attributes), times `Parsed`, and
-    everything else numpy. The order column is compared as values, so it is never coded.
+    Text and dictionary columns of text become `Coded` (ids and attributes), times `Parsed`,
+    and everything else numpy: a dictionary of other values is decoded first, so its nulls
+    and NaNs are seen exactly as in the plain column. The order column is compared as
+    values, so it is never coded.
     """
     if isinstance(values, Coded):
         if role == "time":
@@ -202,9 +204,13 @@ def _from_arrow(values: Any, *, role: str, tz: str | None = None) -> Any:  # noq
         return values.values() if role == "order" else values
     if not _is_arrow(values):
         return values
+    values = arrow.decoded(values)  # only text stays coded: other values as they are
     if role == "time":
         if tz is not None:
             _time.check_zone(tz)
+        if arrow.is_number(values):
+            # Numbers are refused by `build`, naming the column, as from numpy or pandas.
+            return arrow.numpy_values(values)
         return arrow.parse_times(values, tz=tz)
     if role != "order" and arrow.is_text(values):
         return arrow.code(values)
@@ -510,10 +516,7 @@ def _check_constant(
     a, b = values[1:], values[:-1]
     if values.dtype.kind == "O":
         differ = np.fromiter(
-            (
-                not (x == y or (_columns.is_null(x) and _columns.is_null(y)))
-                for x, y in zip(a, b, strict=True)
-            ),
+            (not _columns.same_value(x, y) for x, y in zip(a, b, strict=True)),
             dtype=bool,
             count=a.size,
         )

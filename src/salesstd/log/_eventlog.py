@@ -13,7 +13,7 @@ from numpy.typing import ArrayLike, NDArray
 from salesstd._base import columns as _columns
 from salesstd._base import timestamps as _time
 from salesstd._base import validation as v
-from salesstd._base.frames import frame_columns, make_frame
+from salesstd._base.frames import check_labels, frame_columns, make_frame
 from salesstd._base.results import ReadOnlyDict
 from salesstd._base.timestamps import to_datetime
 from salesstd.errors import InvalidLogError, ParameterError
@@ -62,10 +62,7 @@ def _arrays_equal(a: NDArray[Any], b: NDArray[Any]) -> bool:
     if a.dtype.kind in "fMm":
         return bool(np.array_equal(a, b, equal_nan=True))
     if a.dtype.kind == "O":
-        return all(
-            x == y or (_columns.is_null(x) and _columns.is_null(y))
-            for x, y in zip(a, b, strict=True)
-        )
+        return all(_columns.same_value(x, y) for x, y in zip(a, b, strict=True))
     return bool(np.array_equal(a, b))
 
 
@@ -243,7 +240,9 @@ class EventLog:
             The log, sorted by (case, time).
 
         Raises:
-            InvalidLogError: If a row has the wrong number of fields or a field is missing.
+            InvalidLogError: If a row has the wrong number of fields or a field is missing,
+                or a record's key is not a string.
+            ParameterError: If `names` repeats a name or holds one that is not a string.
 
         Examples:
             >>> log = ss.EventLog.from_records(
@@ -261,6 +260,13 @@ class EventLog:
             raise ParameterError(
                 f"names must be a sequence of field names; got {names!r}.", parameter="names"
             )
+        check_labels(
+            list(names),
+            what="field",
+            fix="Pass names= as strings, e.g. names=('case', 'activity', 'time', 'rep').",
+            error=ParameterError,
+            parameter="names",
+        )
         rows = list(records)
         if not rows:
             raise InvalidLogError("the log has no events; pass at least one record.")
@@ -271,6 +277,7 @@ class EventLog:
                 if not isinstance(row, Mapping):
                     raise InvalidLogError("records mix dicts and tuples; use one kind.")
                 keys.extend(k for k in row if k not in keys)
+            check_labels(keys, what="field", fix="Use strings as the keys of every record.")
             columns = {k: [r.get(k) for r in rows] for k in keys}  # type: ignore[union-attr]
         else:
             width = len(names)
