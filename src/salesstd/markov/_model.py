@@ -403,6 +403,7 @@ class MarkovFunnel(ResultMixin):
             One row per move, largest absolute elasticity first.
 
         Raises:
+            ParameterError: If `start` is several names (a list, an array).
             UnknownStageError: If `start` is not an open stage.
 
         Examples:
@@ -414,7 +415,7 @@ class MarkovFunnel(ResultMixin):
             >>> sens.at("lead", "won").derivative
             1.0
         """
-        s = 0 if start is None else open_index(start, self.states, self.n_open)
+        s = 0 if start is None else open_index(start, self.states, self.n_open, "start")
         return _sensitivity(
             self.states, self.n_open, np.asarray(self.probabilities, dtype=np.float64), s
         )
