@@ -271,6 +271,52 @@ def test_data_quality_counts_every_kind_of_noise() -> None:
     assert "late_entries" in dq._repr_html_()
 
 
+def _as_of_log() -> ss.EventLog:
+    rows = [
+        ("d1", "A", _t(0)), ("d1", "call", _t(1)), ("d1", "won", _t(4)),
+        ("d2", "A", _t(1)), ("d2", "B", _t(19)), ("d2", "B", _t(19)),  # a duplicate, later
+        ("d2", "email", _t(20)),  # a non-stage activity seen only later
+        ("d3", "call", _t(2)), ("d3", "meeting", _t(14)),  # no stage, ever
+        ("d4", "call", _t(3)), ("d4", "A", _t(11)),  # no stage by day 9, one later
+        ("d5", "A", _t(14)),  # nothing by day 9
+        ("d6", "meeting", _t(4)),  # no stage
+    ]  # fmt: skip
+    return ss.EventLog.from_records(rows)
+
+
+def test_data_quality_as_of_leaves_later_events_out_of_every_check() -> None:
+    """duplicate_events, non_stage_activities, cases_without_stage and vocabulary counted
+    events after as_of (issue 22)."""
+    log, funnel = _as_of_log(), ss.Funnel.linear(["A", "B", "won"], lost="lost")
+    whole = ss.data_quality(log, funnel)
+    assert whole.count("duplicate_events") == 1
+    assert dict(whole.non_stage) == {"call": 3, "meeting": 2, "email": 1}
+    assert whole.cases[list(whole.check).index("non_stage_activities")] == 5
+    assert whole.count("cases_without_stage") == 2  # d3, d6
+    assert whole.count("vocabulary") == 1  # 'lost'
+
+    dq = ss.data_quality(log, funnel, as_of=_t(9))
+    assert dq.count("duplicate_events") == 0
+    assert dq.count("non_stage_activities") == 4  # the calls of d1, d3, d4; d6's meeting
+    assert dict(dq.non_stage) == {"call": 3, "meeting": 1}
+    assert dq.cases[list(dq.check).index("non_stage_activities")] == 4
+    assert dq.count("cases_without_stage") == 3  # d3, d4, d6; d5 has no event yet
+    assert dq.count("vocabulary") == 2  # 'B' is first recorded after as_of; 'lost' never
+    assert any("stage 'B' never occurs" in m for m in dq.vocabulary)
+    assert dq.count("repeated_stage_events") == 0
+    assert dq.count("events_after_close") == 0
+
+
+def test_data_quality_as_of_before_any_stage_reports_the_stages_absent() -> None:
+    rows = [("d1", "call", _t(0)), ("d1", "A", _t(3)), ("d1", "won", _t(5))]
+    dq = ss.data_quality(
+        ss.EventLog.from_records(rows), ss.Funnel.linear(["A", "won"]), as_of=_t(1)
+    )
+    assert dq.count("cases_without_stage") == 1
+    assert dict(dq.non_stage) == {"call": 1}
+    assert dq.count("vocabulary") == 2  # neither 'A' nor 'won' occurs by then
+
+
 def test_data_quality_of_a_clean_log_finds_nothing() -> None:
     rows = [("d1", "A", _t(0)), ("d1", "won", _t(3)), ("d2", "A", _t(1)), ("d2", "lost", _t(2))]
     dq = ss.data_quality(

@@ -130,7 +130,12 @@ class Finding:
 
 
 def vocabulary_findings(
-    log: EventLog, funnel: Funnel, codes: NDArray[np.int32], *, all_absent: bool = False
+    log: EventLog,
+    funnel: Funnel,
+    codes: NDArray[np.int32],
+    *,
+    all_absent: bool = False,
+    events: NDArray[np.bool_] | None = None,
 ) -> list[Finding]:
     """The mismatches between `funnel` and `log`; see the module docstring.
 
@@ -139,20 +144,23 @@ def vocabulary_findings(
         funnel: The funnel.
         codes: ``funnel.stage_codes(log)``: the stage code of each activity, -1 for none.
         all_absent: Report every stage that never occurs, whatever the log's size.
+        events: The events to count (those up to an `as_of`); default all.
 
     Raises:
-        FunnelError: If the log has events and none is a stage or outcome of the funnel.
+        FunnelError: If the log has events and none is a stage or outcome of the funnel
+            (not raised when `events` is given: the stages may occur after them).
     """
-    if log.n_events == 0:
+    counted = log.activity if events is None else log.activity[events]
+    if counted.size == 0:
         return []
     names = [str(a) for a in log.activity_names.tolist()]
-    counts = np.bincount(log.activity, minlength=len(names))
+    counts = np.bincount(counted, minlength=len(names))
     present = counts > 0
     stage_names = [s.name for s in funnel.stages]
     occurs = np.zeros(len(stage_names), dtype=bool)
     occurs[codes[present & (codes >= 0)]] = True
     unmapped = [names[i] for i in np.flatnonzero(present & (codes < 0)).tolist()]
-    if not occurs.any():
+    if not occurs.any() and events is None:  # (a stage may well occur after an as_of)
         order = np.argsort(-counts, kind="stable")[: min(8, len(names))]
         frequent = [f"{names[i]!r}" for i in order.tolist() if counts[i] > 0]
         hints = [
