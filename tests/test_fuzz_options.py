@@ -90,6 +90,7 @@ FUNCTIONS: dict[str, tuple[Callable[..., Any], tuple[object, ...], dict[str, Any
     "scorecard": (ss.scorecard, (LOG, STANDARD), {"by": "rep", "min_sample": 1}),
     "ramp": (ss.ramp, (LOG, STANDARD), {"by": "rep", "kpi": "win"}),
     "Standard.from_log": (ss.Standard.from_log, (LOG, FUNNEL), {"by": None}),
+    "synthetic_pipeline": (ss.datasets.synthetic_pipeline, (20,), {"seed": 0}),
 }
 
 #: Options whose value sizes arrays: a huge int there is refused by its limit, but a valid
@@ -113,7 +114,7 @@ _MARKOV = _quiet(lambda: ss.MarkovFunnel.from_log(LOG, FUNNEL))
 OBJECTS: dict[str, Any] = {
     name: _quiet(functools.partial(fn, *args, **options))
     for name, (fn, args, options) in FUNCTIONS.items()
-    if name != "Standard.from_log"
+    if name not in {"Standard.from_log", "synthetic_pipeline"}
 }
 OBJECTS["MarkovFunnel.sensitivity"] = _MARKOV.sensitivity()
 OBJECTS["MarkovFunnel.bootstrap"] = _quiet(
@@ -358,6 +359,10 @@ EVERY_SHAPE: list[Callable[[], object]] = [
     lambda: math.nan,
     lambda: True,
     lambda: 10**400,
+    lambda: 10**6,
+    lambda: 1e300,
+    lambda: -1,
+    lambda: 0,
     lambda: b"lead",
     lambda: pd.NA,
     lambda: pd.NaT,

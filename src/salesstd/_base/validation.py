@@ -256,22 +256,32 @@ def one_value(name: str, value: object, *, kind: str, many: str = "") -> object:
 
 
 @names_parameter
-def positive_int(name: str, value: object, *, limit: int | None = None, unit: str = "") -> int:
+def positive_int(
+    name: str,
+    value: object,
+    *,
+    limit: int | None = None,
+    unit: str = "",
+    why: str | None = None,
+) -> int:
     """Return `value` as an int if it is a whole number >= 1 (numpy ints taken, bools refused).
 
     With `limit`, larger values are refused too: a count that sizes arrays (simulations,
     bootstrap replicates) is capped before numpy is asked for the memory. `unit` names what
-    is counted in that message (``"simulations"``).
+    is counted in that message (``"simulations"``); `why` says why there is a limit
+    (default: beyond it the answer no longer changes).
     """
     if not is_whole(value) or value < 1:
         raise ParameterError(f"{name} must be a whole number >= 1; got {value!r}.", parameter=name)
     number = int(value)
     if limit is not None and number > limit:
         what = f" {unit}" if unit else ""
+        reason = why or (
+            f"beyond {limit:,} the answer no longer changes, the memory and the time do"
+        )
         raise ParameterError(
             f"{name} must be at most {limit:,}{what}; got {short(value)}. "
-            f"Pass a smaller {name}: beyond {limit:,} the answer no longer changes, the memory "
-            "and the time do.",
+            f"Pass a smaller {name}: {reason}.",
             parameter=name,
         )
     return number
@@ -369,6 +379,12 @@ MAX_DAYS = 36_525
 history or dwell limit reaches past the times a log can hold, and in nanoseconds past int64."""
 
 MAX_NUMBER = 1e15
+
+MAX_STAGES = 2_000
+"""The most stages (open ones and outcomes) a Markov chain is built for: its matrices are
+dense, ``S x S`` for ``S`` stages (31 MB at 2,000, solved in seconds); at 10,000 they would
+take 763 MB each. A sales funnel has a dozen stages; thousands mean activities were taken
+as stages."""
 """The largest KPI target, tolerance or weight taken: past it a number is a typo or junk."""
 
 
