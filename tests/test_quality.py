@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import unicodedata
 import warnings
 
 import numpy as np
@@ -333,3 +334,36 @@ def test_every_call_warns_even_when_the_episodes_come_from_the_cache() -> None:
     for _ in range(2):
         with pytest.warns(ss.VocabularyWarning, match="'Won' never occurs"):
             ss.conversion(log, funnel)
+
+
+_NFC = unicodedata.normalize("NFC", "Diseño")
+_NFD = unicodedata.normalize("NFD", "Diseño")
+
+
+def test_names_differing_only_in_unicode_normalisation_are_explained() -> None:
+    """NFD and NFC 'Diseño' were shown as two identical-looking names (issue 22)."""
+    assert _NFC != _NFD
+    log = ss.EventLog.from_records(
+        [("d1", "Lead", _t(0)), ("d1", _NFD, _t(1)), ("d1", "Won", _t(2))]
+    )
+    funnel = ss.Funnel.linear(["Lead", _NFC, "Won"])
+    note = (
+        f"({_NFC!r} in the funnel and {_NFD!r} in the log differ only in Unicode "
+        "normalisation: NFC vs NFD; write both the same way"
+    )
+    with pytest.warns(ss.VocabularyWarning) as record:
+        result = ss.conversion(log, funnel)
+    assert any(note in str(w.message) for w in record)
+    assert result.at(_NFC).recorded == 0  # a near-match, explained, not merged
+    with pytest.raises(ss.UnknownStageError, match="Did you mean") as info:
+        result.at(_NFD)
+    assert "differ only in Unicode normalisation: NFD vs NFC" in str(info.value)
+
+
+def test_an_activity_spelt_in_another_normal_form_beside_the_stage_is_explained() -> None:
+    log = ss.EventLog.from_records(
+        [("d1", "Lead", _t(0)), ("d1", _NFC, _t(1)), ("d2", _NFD, _t(1)), ("d1", "Won", _t(2))]
+    )
+    with pytest.warns(ss.VocabularyWarning, match="nearly matches stage") as record:
+        ss.conversion(log, ss.Funnel.linear(["Lead", _NFC, "Won"]))
+    assert any("NFC vs NFD" in str(w.message) for w in record)

@@ -10,6 +10,7 @@ import difflib
 import functools
 import json
 import sys
+import unicodedata
 from collections.abc import Callable, Collection, Hashable, Iterable, Mapping, Sequence
 from typing import Any, Literal, TypeGuard, TypeVar, cast, overload
 
@@ -138,10 +139,46 @@ def caller_stacklevel() -> int:
 
 
 def did_you_mean(value: object, choices: Iterable[object]) -> str:
-    """Return ``" Did you mean 'x'?"`` for the closest choice, or an empty string."""
+    """Return ``" Did you mean 'x'?"`` for the closest choice, or an empty string.
+
+    When the two look the same (they differ only in Unicode normalisation) it says so.
+    """
     names = [str(c) for c in choices]
     close = difflib.get_close_matches(str(value), names, n=1, cutoff=0.6)
-    return f" Did you mean {close[0]!r}?" if close else ""
+    if not close:
+        return ""
+    return f" Did you mean {close[0]!r}?" + normalisation_note(str(value), close[0])
+
+
+def _unicode_form(text: str) -> str:
+    if unicodedata.is_normalized("NFC", text):
+        return "NFC"
+    return "NFD" if unicodedata.is_normalized("NFD", text) else "neither NFC nor NFD"
+
+
+def normalisation_note(
+    given: str, other: str, *, given_at: str = "as given", other_at: str = "as suggested"
+) -> str:
+    r"""A sentence for two names that differ only in Unicode normalisation, else "".
+
+    ``'Diseño'`` typed on a Mac (NFD: ``n`` + a combining tilde) and on Windows (NFC: one
+    ``ñ``) look the same in a message; this says which is which so the reader can see why
+    they do not match.
+
+    Examples:
+        >>> note = normalisation_note("Dise\u00f1o", "Disen\u0303o")
+        >>> "differ only in Unicode normalisation: NFC vs NFD" in note
+        True
+        >>> normalisation_note("Lead", "lead")
+        ''
+    """
+    if given == other or unicodedata.normalize("NFC", given) != unicodedata.normalize("NFC", other):
+        return ""
+    return (
+        f" ({given!r} {given_at} and {other!r} {other_at} differ only in Unicode "
+        f"normalisation: {_unicode_form(given)} vs {_unicode_form(other)}; write both the "
+        "same way, e.g. unicodedata.normalize('NFC', name).)"
+    )
 
 
 def listing(values: Iterable[object], *, limit: int = 12) -> str:

@@ -36,7 +36,7 @@ import attrs
 import numpy as np
 from numpy.typing import NDArray
 
-from salesstd._base.validation import listing
+from salesstd._base.validation import listing, normalisation_note
 from salesstd.errors import FunnelError, VocabularyWarning
 
 if TYPE_CHECKING:
@@ -194,7 +194,10 @@ def vocabulary_findings(
                     tuple(near),
                     f"{kind} {stage!r} never occurs in the log; the log has {has}. If they "
                     f"are the same, use the log's name in the funnel or map it with "
-                    f"aliases={{{near[0]!r}: {stage!r}}}.",
+                    f"aliases={{{near[0]!r}: {stage!r}}}."
+                    + normalisation_note(
+                        stage, near[0], given_at="in the funnel", other_at="in the log"
+                    ),
                 )
             )
         elif all_absent or n_cases >= ABSENT_MIN_CASES:
@@ -225,7 +228,10 @@ def vocabulary_findings(
                     f"nearly matches stage {near[0]!r}; its events are read as non-stage "
                     f"activities. If it is the same stage, map it with "
                     f"aliases={{{activity!r}: {near[0]!r}}}; if not, declare it with "
-                    f"funnel.with_activities([..., {activity!r}]).",
+                    f"funnel.with_activities([..., {activity!r}])."
+                    + normalisation_note(
+                        near[0], activity, given_at="in the funnel", other_at="in the log"
+                    ),
                 )
             )
     return out
