@@ -24,7 +24,7 @@ from scipy import stats
 
 import _data
 import salesstd as ss
-from salesstd.datasets import PilotEffect, SyntheticPipeline, synthetic_pipeline
+from salesstd.datasets import PilotEffect, SyntheticPipeline, _synthetic, synthetic_pipeline
 from salesstd.errors import ParameterError, UnknownStageError
 
 DATA = _data.DATA / "maven-crm"
@@ -660,3 +660,69 @@ def test_any_parameters_give_a_valid_log_of_allowed_moves(sim: SyntheticPipeline
     matrix = sim.transition_matrix()
     np.testing.assert_allclose(matrix.sum(axis=1), 1.0)
     assert all(0.0 <= p <= 1.0 for p in sim.win_probability().values())
+
+
+# --------------------------------------------------------------------- limits (issue 22)
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        (
+            {"n_teams": 10**6, "reps_per_team": 10**6},
+            r"^n_teams must be at most 100,000 teams; got 1000000\. Pass a smaller n_teams",
+        ),
+        (
+            {"n_teams": 1_000, "reps_per_team": 1_000},
+            r"^n_teams x reps_per_team must be at most 100,000 reps; got 1,000 x 1,000",
+        ),
+        ({"dwell_mean": 1e300}, r"^dwell_mean for stage 'Lead' must be in \[0, 36525\]"),
+        (
+            {"dwell_mean": {"Proposal": 1e300}},
+            r"^dwell_mean for stage 'Proposal' must be in \[0, 36525\]; got 1e\+300",
+        ),
+        ({"activity_rate": 1e300}, r"^activity_rate for stage 'Lead' must be in \[0, 100\]"),
+        ({"dwell_shape": 1e300}, r"^dwell_shape for stage 'Lead' must be in \[0, 1e\+06\]"),
+        (
+            {"dwell_family": "lognormal", "dwell_shape": 50},
+            r"^dwell_shape for stage 'Lead' must be in \[0, 10\]",
+        ),
+        ({"amount_median": 1e300}, r"^amount_median must be at most 1e\+15"),
+        ({"amount_sigma": 1e300}, r"^amount_sigma must be at most 10"),
+        ({"rep_effect": 1e300}, r"^rep_effect must be at most 10"),
+        ({"stages": 5}, r"^stages must be a non-empty sequence of stage names; got int 5\."),
+        ({"stages": []}, r"^stages must be a non-empty sequence of stage names; got none"),
+        (
+            {"stages": [f"S{i}" for i in range(5_000)]},
+            r"^stages must name at most 1,998 stages .*; got 5,000",
+        ),
+        ({"activity_mix": None}, r"^activity_mix must map activity names to shares.*got None"),
+        ({"dwell_family": ["gamma"]}, r"^dwell_family must be one of .*; got list"),
+    ],
+    ids=lambda x: x if isinstance(x, str) and not x.startswith("^") else None,
+)
+def test_sizes_and_ranges_are_refused_with_the_limit(options: dict[str, Any], message: str) -> None:
+    """Each died with MemoryError, numpy's 'lam' error or a TypeError before issue 22."""
+    with pytest.raises(ParameterError, match=message):
+        synthetic_pipeline(10, seed=0, **options)
+
+
+def test_too_many_deals_is_refused_with_the_limit() -> None:
+    with pytest.raises(ParameterError, match=r"^n_deals must be at most 10,000,000 deals"):
+        synthetic_pipeline(10**8, seed=0)
+
+
+def test_running_out_of_memory_is_a_parameter_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    def no_memory(*_: object) -> None:
+        raise MemoryError
+
+    monkeypatch.setattr(_synthetic, "_simulate", no_memory)
+    with pytest.raises(ParameterError, match="not enough memory to simulate 10 deals"):
+        synthetic_pipeline(10, seed=0)
+
+
+def test_stages_may_be_any_sequence_of_names() -> None:
+    expected = synthetic_pipeline(20, seed=0, stages=["A", "B"]).log
+    names = np.array(["A", "B"])
+    assert synthetic_pipeline(20, seed=0, stages=names).log == expected  # type: ignore[arg-type]
+    assert synthetic_pipeline(20, seed=0, stages=("A", "B")).log == expected

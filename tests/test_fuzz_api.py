@@ -604,8 +604,8 @@ def test_random_json_text_gives_a_standard_or_a_salesstd_error(text: str) -> Non
     ],
     ids=type,
 )
-def test_a_result_looked_up_by_a_list_names_the_stages(result: Any) -> None:
-    with pytest.raises(ss.UnknownStageError, match=r"stage \[\] is not in the funnel"):
+def test_a_result_looked_up_by_a_list_is_a_parameter_error(result: Any) -> None:
+    with pytest.raises(ParameterError, match=r"^stage must be one stage name.*; got list \[\]\."):
         result.at([])
 
 

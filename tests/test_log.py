@@ -470,6 +470,59 @@ def test_where_cases_single_id(log: ss.EventLog) -> None:
     assert log.where(cases="d1") == log.where(cases=["d1"])
 
 
+@pytest.mark.parametrize(
+    "many",
+    [["d1", "d2"], ("d1",), np.array(["d1", "d2"]), pd.Series(["d1"]), {"d1"}],
+    ids=type,
+)
+def test_events_of_several_cases_is_refused_naming_where(log: ss.EventLog, many: Any) -> None:
+    """A list of ids was broadcast against the case names (a numpy ValueError, issue 22)."""
+    with pytest.raises(
+        ss.ParameterError, match=r"^case must be one case id; got .*log\.where\(cases=\[\.\.\.\]\)"
+    ) as info:
+        log.events(many)
+    assert info.value.parameter == "case"
+    with pytest.raises(ss.ParameterError, match="case must be one case id; got generator"):
+        log.events(c for c in ["d1"])
+
+
+@pytest.mark.parametrize(
+    "many", [["lead", "won"], np.array(["lead"]), pd.Series(["won"])], ids=type
+)
+def test_activity_code_of_several_names_is_refused(log: ss.EventLog, many: Any) -> None:
+    with pytest.raises(
+        ss.ParameterError, match=r"^name must be one activity name; got .*once per name"
+    ):
+        log.activity_code(many)
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda: (c for c in ["d1", "d3"]),
+        lambda: iter(["d1", "d3"]),
+        lambda: np.array(["d3", "d1"]),
+        lambda: pd.Series(["d1", "d3"]),
+        lambda: {"d1", "d3"},
+        lambda: dict.fromkeys(["d1", "d3"]).keys(),
+    ],
+    ids=["generator", "iterator", "array", "Series", "set", "keys"],
+)
+def test_where_cases_takes_any_iterable_of_ids(log: ss.EventLog, make: Any) -> None:
+    """A generator was taken as one id: 'no event meets the conditions' (issue 22)."""
+    assert log.where(cases=make()) == log.where(cases=["d1", "d3"])
+    assert log.where(activity=(a for a in ["lead", "won"])) == log.where(activity=["lead", "won"])
+
+
+def test_where_refuses_a_mapping_or_an_unhashable_id(log: ss.EventLog) -> None:
+    with pytest.raises(ss.ParameterError, match=r"cases must be .*got a dict\. Pass its keys"):
+        log.where(cases={"d1": 1})
+    with pytest.raises(ss.ParameterError, match="cannot be compared as one value"):
+        log.where(cases=np.array("d1"))  # a 0-d array is one value, and unhashable
+    with pytest.raises(ss.ParameterError, match="cannot be compared as one value"):
+        log.where(cases=[["d1"]])
+
+
 def test_where_nothing_left(log: ss.EventLog) -> None:
     with pytest.raises(ss.InvalidLogError, match="no event meets the conditions"):
         log.where(cases=["zz"])

@@ -476,3 +476,51 @@ def test_bootstrap_of_a_million_events_is_quick() -> None:
     assert time.perf_counter() - start < 30
     truth = np.array(list(sim.win_probability().values()))
     assert np.all((boot.win_low <= truth + 0.01) & (truth - 0.01 <= boot.win_high))
+
+
+# --------------------------------------------------------------------- size limit (issue 22)
+
+_HUGE_FUNNEL = ss.Funnel.linear([f"s{i}" for i in range(10_000)], won="won", lost="lost")
+_TINY_LOG = ss.EventLog.from_records(
+    [("d1", "s0", "2024-01-01"), ("d1", "s1", "2024-01-02"), ("d2", "s0", "2024-01-01")]
+)
+
+
+@pytest.mark.parametrize(
+    ("name", "call"),
+    [
+        ("MarkovFunnel.from_log", lambda: ss.MarkovFunnel.from_log(_TINY_LOG, _HUGE_FUNNEL)),
+        (
+            "MarkovFunnel.bootstrap",
+            lambda: ss.MarkovFunnel.bootstrap(_TINY_LOG, _HUGE_FUNNEL, n_boot=2, seed=0),
+        ),
+        ("forecast", lambda: ss.forecast(_TINY_LOG, _HUGE_FUNNEL, horizon=5, n=10, seed=0)),
+        (
+            "backtest_forecast",
+            lambda: ss.backtest_forecast(
+                _TINY_LOG, _HUGE_FUNNEL, cutoffs=["2024-01-02"], horizon=5, n=10, seed=0
+            ),
+        ),
+        ("bottlenecks", lambda: ss.bottlenecks(_TINY_LOG, _HUGE_FUNNEL, by=None, n_boot=2)),
+    ],
+)
+def test_a_funnel_too_large_for_dense_matrices_is_refused_with_the_limit(
+    name: str, call: Any
+) -> None:
+    """10,000 stages died with numpy's MemoryError (10,000 x 10,002 float64 matrices)."""
+    with pytest.raises(
+        ss.FunnelError,
+        match=rf"^{name} builds dense 10,002 x 10,002 matrices \(763 MB each\) for a funnel "
+        r"of 10,002 stages \(10,000 open, 2 outcomes\); the limit is 2,000 stages\.",
+    ):
+        call()
+
+
+def test_a_funnel_at_the_limit_is_still_fitted() -> None:
+    funnel = ss.Funnel.linear([f"s{i}" for i in range(1_998)], won="won", lost="lost")
+    log = ss.EventLog.from_records(
+        [("d1", "s0", "2024-01-01"), ("d1", "s1", "2024-01-02"), ("d1", "won", "2024-01-03")]
+    )
+    chain = ss.MarkovFunnel.from_log(log, funnel)
+    assert chain.n_open == 1_998
+    assert chain.at("s0").win_probability == 1.0

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import unicodedata
 import warnings
 
 import numpy as np
@@ -271,6 +272,52 @@ def test_data_quality_counts_every_kind_of_noise() -> None:
     assert "late_entries" in dq._repr_html_()
 
 
+def _as_of_log() -> ss.EventLog:
+    rows = [
+        ("d1", "A", _t(0)), ("d1", "call", _t(1)), ("d1", "won", _t(4)),
+        ("d2", "A", _t(1)), ("d2", "B", _t(19)), ("d2", "B", _t(19)),  # a duplicate, later
+        ("d2", "email", _t(20)),  # a non-stage activity seen only later
+        ("d3", "call", _t(2)), ("d3", "meeting", _t(14)),  # no stage, ever
+        ("d4", "call", _t(3)), ("d4", "A", _t(11)),  # no stage by day 9, one later
+        ("d5", "A", _t(14)),  # nothing by day 9
+        ("d6", "meeting", _t(4)),  # no stage
+    ]  # fmt: skip
+    return ss.EventLog.from_records(rows)
+
+
+def test_data_quality_as_of_leaves_later_events_out_of_every_check() -> None:
+    """duplicate_events, non_stage_activities, cases_without_stage and vocabulary counted
+    events after as_of (issue 22)."""
+    log, funnel = _as_of_log(), ss.Funnel.linear(["A", "B", "won"], lost="lost")
+    whole = ss.data_quality(log, funnel)
+    assert whole.count("duplicate_events") == 1
+    assert dict(whole.non_stage) == {"call": 3, "meeting": 2, "email": 1}
+    assert whole.cases[list(whole.check).index("non_stage_activities")] == 5
+    assert whole.count("cases_without_stage") == 2  # d3, d6
+    assert whole.count("vocabulary") == 1  # 'lost'
+
+    dq = ss.data_quality(log, funnel, as_of=_t(9))
+    assert dq.count("duplicate_events") == 0
+    assert dq.count("non_stage_activities") == 4  # the calls of d1, d3, d4; d6's meeting
+    assert dict(dq.non_stage) == {"call": 3, "meeting": 1}
+    assert dq.cases[list(dq.check).index("non_stage_activities")] == 4
+    assert dq.count("cases_without_stage") == 3  # d3, d4, d6; d5 has no event yet
+    assert dq.count("vocabulary") == 2  # 'B' is first recorded after as_of; 'lost' never
+    assert any("stage 'B' never occurs" in m for m in dq.vocabulary)
+    assert dq.count("repeated_stage_events") == 0
+    assert dq.count("events_after_close") == 0
+
+
+def test_data_quality_as_of_before_any_stage_reports_the_stages_absent() -> None:
+    rows = [("d1", "call", _t(0)), ("d1", "A", _t(3)), ("d1", "won", _t(5))]
+    dq = ss.data_quality(
+        ss.EventLog.from_records(rows), ss.Funnel.linear(["A", "won"]), as_of=_t(1)
+    )
+    assert dq.count("cases_without_stage") == 1
+    assert dict(dq.non_stage) == {"call": 1}
+    assert dq.count("vocabulary") == 2  # neither 'A' nor 'won' occurs by then
+
+
 def test_data_quality_of_a_clean_log_finds_nothing() -> None:
     rows = [("d1", "A", _t(0)), ("d1", "won", _t(3)), ("d2", "A", _t(1)), ("d2", "lost", _t(2))]
     dq = ss.data_quality(
@@ -287,3 +334,36 @@ def test_every_call_warns_even_when_the_episodes_come_from_the_cache() -> None:
     for _ in range(2):
         with pytest.warns(ss.VocabularyWarning, match="'Won' never occurs"):
             ss.conversion(log, funnel)
+
+
+_NFC = unicodedata.normalize("NFC", "Diseño")
+_NFD = unicodedata.normalize("NFD", "Diseño")
+
+
+def test_names_differing_only_in_unicode_normalisation_are_explained() -> None:
+    """NFD and NFC 'Diseño' were shown as two identical-looking names (issue 22)."""
+    assert _NFC != _NFD
+    log = ss.EventLog.from_records(
+        [("d1", "Lead", _t(0)), ("d1", _NFD, _t(1)), ("d1", "Won", _t(2))]
+    )
+    funnel = ss.Funnel.linear(["Lead", _NFC, "Won"])
+    note = (
+        f"({_NFC!r} in the funnel and {_NFD!r} in the log differ only in Unicode "
+        "normalisation: NFC vs NFD; write both the same way"
+    )
+    with pytest.warns(ss.VocabularyWarning) as record:
+        result = ss.conversion(log, funnel)
+    assert any(note in str(w.message) for w in record)
+    assert result.at(_NFC).recorded == 0  # a near-match, explained, not merged
+    with pytest.raises(ss.UnknownStageError, match="Did you mean") as info:
+        result.at(_NFD)
+    assert "differ only in Unicode normalisation: NFD vs NFC" in str(info.value)
+
+
+def test_an_activity_spelt_in_another_normal_form_beside_the_stage_is_explained() -> None:
+    log = ss.EventLog.from_records(
+        [("d1", "Lead", _t(0)), ("d1", _NFC, _t(1)), ("d2", _NFD, _t(1)), ("d1", "Won", _t(2))]
+    )
+    with pytest.warns(ss.VocabularyWarning, match="nearly matches stage") as record:
+        ss.conversion(log, ss.Funnel.linear(["Lead", _NFC, "Won"]))
+    assert any("NFC vs NFD" in str(w.message) for w in record)

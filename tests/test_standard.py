@@ -214,6 +214,17 @@ def test_from_toml_file_errors_start_with_file_name(tmp_path: Path) -> None:
     assert str(funnel_info.value).startswith(f"{path}: funnel: ")
 
 
+def test_from_toml_reads_a_file_saved_with_a_byte_order_mark(tmp_path: Path) -> None:
+    """Windows editors save UTF-8 with a BOM: it was 'Invalid statement (line 1, column 1)'."""
+    text = 'name = "mini"\n[funnel]\nstages = ["Lead"]\nwon = "Won"\nlost = "Lost"\n'
+    path = tmp_path / "bom.toml"
+    path.write_text(text, encoding="utf-8-sig")
+    assert path.read_bytes().startswith(b"\xef\xbb\xbf")
+    expected = ss.Standard.from_toml(text)
+    assert ss.Standard.from_toml(path) == expected
+    assert ss.Standard.from_toml("\ufeff" + text) == expected
+
+
 def test_from_toml_missing_file(tmp_path: Path) -> None:
     with pytest.raises(ParameterError, match="no such file"):
         ss.Standard.from_toml(tmp_path / "nope.toml")

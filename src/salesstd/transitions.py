@@ -131,6 +131,7 @@ class TransitionsResult(ResultMixin):
         """Statistics of one pair.
 
         Raises:
+            ParameterError: If `source` or `target` is several names (a list, an array).
             UnknownStageError: If the pair never occurs.
 
         Examples:
@@ -139,6 +140,8 @@ class TransitionsResult(ResultMixin):
             >>> ss.transitions(log).at("lead", "won").mean / 86400
             2.0
         """
+        for name, value in (("source", source), ("target", target)):
+            v.one_value(name, value, kind="activity name", many="Look up one pair at a time.")
         hit = np.flatnonzero((self.source == source) & (self.target == target))
         if not hit.size:
             pairs = [f"{s} -> {t}" for s, t in zip(self.source, self.target, strict=True)]

@@ -17,6 +17,7 @@ from numpy.typing import NDArray
 
 from salesstd._base import lazy
 from salesstd._base.columns import Coded, ColumnReader, all_str, object_pointers, sorted_coded
+from salesstd._base.validation import described
 from salesstd.errors import InvalidLogError, MissingDependencyError, ParameterError
 
 FrameBackend = Literal["pandas", "polars"]
@@ -256,6 +257,11 @@ def make_frame(
     utc: Collection[str] = (),
 ) -> Any:  # noqa: ANN401
     """Build a pandas or polars DataFrame; `utc` names datetime64 columns to mark as UTC."""
+    if not isinstance(backend, str) or backend not in ("pandas", "polars"):
+        got = repr(backend) if isinstance(backend, str) else described(backend)
+        raise ParameterError(
+            f"backend must be 'pandas' or 'polars'; got {got}.", parameter="backend"
+        )
     if backend == "pandas":
         pd = require("pandas")
         data = {}
@@ -274,6 +280,4 @@ def make_frame(
                 s = s.dt.replace_time_zone("UTC")
             series_list.append(s)
         return pl.DataFrame(series_list)
-    raise ParameterError(
-        f"backend must be 'pandas' or 'polars'; got {backend!r}.", parameter="backend"
-    )
+    raise AssertionError(backend)  # pragma: no cover - checked above

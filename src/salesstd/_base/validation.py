@@ -10,7 +10,8 @@ import difflib
 import functools
 import json
 import sys
-from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
+import unicodedata
+from collections.abc import Callable, Collection, Hashable, Iterable, Mapping, Sequence
 from typing import Any, Literal, TypeGuard, TypeVar, cast, overload
 
 import numpy as np
@@ -138,10 +139,46 @@ def caller_stacklevel() -> int:
 
 
 def did_you_mean(value: object, choices: Iterable[object]) -> str:
-    """Return ``" Did you mean 'x'?"`` for the closest choice, or an empty string."""
+    """Return ``" Did you mean 'x'?"`` for the closest choice, or an empty string.
+
+    When the two look the same (they differ only in Unicode normalisation) it says so.
+    """
     names = [str(c) for c in choices]
     close = difflib.get_close_matches(str(value), names, n=1, cutoff=0.6)
-    return f" Did you mean {close[0]!r}?" if close else ""
+    if not close:
+        return ""
+    return f" Did you mean {close[0]!r}?" + normalisation_note(str(value), close[0])
+
+
+def _unicode_form(text: str) -> str:
+    if unicodedata.is_normalized("NFC", text):
+        return "NFC"
+    return "NFD" if unicodedata.is_normalized("NFD", text) else "neither NFC nor NFD"
+
+
+def normalisation_note(
+    given: str, other: str, *, given_at: str = "as given", other_at: str = "as suggested"
+) -> str:
+    r"""A sentence for two names that differ only in Unicode normalisation, else "".
+
+    ``'Diseño'`` typed on a Mac (NFD: ``n`` + a combining tilde) and on Windows (NFC: one
+    ``ñ``) look the same in a message; this says which is which so the reader can see why
+    they do not match.
+
+    Examples:
+        >>> note = normalisation_note("Dise\u00f1o", "Disen\u0303o")
+        >>> "differ only in Unicode normalisation: NFC vs NFD" in note
+        True
+        >>> normalisation_note("Lead", "lead")
+        ''
+    """
+    if given == other or unicodedata.normalize("NFC", given) != unicodedata.normalize("NFC", other):
+        return ""
+    return (
+        f" ({given!r} {given_at} and {other!r} {other_at} differ only in Unicode "
+        f"normalisation: {_unicode_form(given)} vs {_unicode_form(other)}; write both the "
+        "same way, e.g. unicodedata.normalize('NFC', name).)"
+    )
 
 
 def listing(values: Iterable[object], *, limit: int = 12) -> str:
@@ -164,47 +201,124 @@ def require_column(name: str, columns: Sequence[str], *, param: str, where: str 
 
 def on_invalid(value: object) -> OnInvalid:
     """Check the `on_invalid` option."""
-    if value == "raise":
-        return "raise"
-    if value == "drop":
-        return "drop"
+    if isinstance(value, str) and value in ("raise", "drop"):
+        return cast("OnInvalid", value)
+    got = repr(value) if isinstance(value, str) else described(value)
     raise ParameterError(
-        f"on_invalid must be 'raise' or 'drop'; got {value!r}. "
+        f"on_invalid must be 'raise' or 'drop'; got {got}. "
         "Pass on_invalid='drop' to drop offending rows with a warning.",
         parameter="on_invalid",
     )
 
 
+def described(value: object) -> str:
+    """A value for a message: its type and a short repr (``ndarray array(['a', 'b'])``)."""
+    if value is None:
+        return "None"
+    one_line = " ".join(part.strip() for part in short(value, limit=200).splitlines())
+    limit = 60
+    cut = one_line if len(one_line) <= limit else f"{one_line[: limit - 3]}..."
+    return f"{type(value).__name__} {cut}"
+
+
+@names_parameter
+def text(name: str, value: object, *, what: str, known: Sequence[object] = ()) -> str:
+    """Return `value` if it is a str, else raise `ParameterError` naming what it got.
+
+    For an option that names one thing (a KPI, a stage to start from): `what` says what,
+    `known` lists the names it may take.
+    """
+    if isinstance(value, str):
+        return value
+    among = f" ({listing(known)})" if known else ""
+    raise ParameterError(
+        f"{name} must be one {what} (a str){among}; got {described(value)}.", parameter=name
+    )
+
+
+def is_one_value(value: object) -> bool:
+    """True for one hashable value; False for a container, a generator or an unhashable.
+
+    A str or bytes is one value; a list, tuple, set, dict, numpy array (0-d too), pandas
+    Series or generator is several (or cannot be compared as one), so an option or lookup
+    that expects one value refuses it instead of letting ``==`` broadcast. So is a value
+    whose ``==`` answers no True or False (`pandas.NA`, whose comparisons are NA).
+    """
+    if isinstance(value, (str, bytes)):
+        return True
+    if not isinstance(value, Hashable) or isinstance(value, Iterable):
+        return False
+    try:
+        return isinstance(value == value, (bool, np.bool_))  # noqa: PLR0124 - NA's == is NA
+    except Exception:  # noqa: BLE001 - a hostile __eq__ is not one comparable value
+        return False
+
+
 @names_parameter
 def choice(name: str, value: object, allowed: Collection[T]) -> T:
-    """Return `value` if it is one of `allowed`, else raise `ParameterError`."""
+    """Return `value` if it is one of `allowed`, else raise `ParameterError`.
+
+    `value` must have the type of the choices (a str for words) before it is compared, so
+    an array, a Series or a list is refused by name instead of broadcasting ``==``.
+    """
+    options = f"{name} must be one of {listing(repr(a) for a in allowed)}"
+    kinds = tuple({type(a) for a in allowed})
+    if not isinstance(value, kinds) or not is_one_value(value):
+        kind = " or ".join(sorted(k.__name__ for k in kinds))
+        raise ParameterError(
+            f"{options}; got {described(value)}. Pass one of them, as a {kind}.", parameter=name
+        )
     for option in allowed:
         if value == option:
             return option
     raise ParameterError(
-        f"{name} must be one of {listing(repr(a) for a in allowed)}; got {value!r}."
-        + did_you_mean(value, allowed),
+        f"{options}; got {value!r}." + did_you_mean(value, allowed),
         parameter=name,
     )
 
 
 @names_parameter
-def positive_int(name: str, value: object, *, limit: int | None = None, unit: str = "") -> int:
+def one_value(name: str, value: object, *, kind: str, many: str = "") -> object:
+    """Return `value` if it is one value (see `is_one_value`), else raise `ParameterError`.
+
+    For lookups of one id or name (``log.events(case)``): the message names `kind` and, in
+    `many`, the way to ask for several.
+    """
+    if is_one_value(value):
+        return value
+    raise ParameterError(
+        f"{name} must be one {kind}; got {described(value)}.{' ' + many if many else ''}",
+        parameter=name,
+    )
+
+
+@names_parameter
+def positive_int(
+    name: str,
+    value: object,
+    *,
+    limit: int | None = None,
+    unit: str = "",
+    why: str | None = None,
+) -> int:
     """Return `value` as an int if it is a whole number >= 1 (numpy ints taken, bools refused).
 
     With `limit`, larger values are refused too: a count that sizes arrays (simulations,
     bootstrap replicates) is capped before numpy is asked for the memory. `unit` names what
-    is counted in that message (``"simulations"``).
+    is counted in that message (``"simulations"``); `why` says why there is a limit
+    (default: beyond it the answer no longer changes).
     """
     if not is_whole(value) or value < 1:
         raise ParameterError(f"{name} must be a whole number >= 1; got {value!r}.", parameter=name)
     number = int(value)
     if limit is not None and number > limit:
         what = f" {unit}" if unit else ""
+        reason = why or (
+            f"beyond {limit:,} the answer no longer changes, the memory and the time do"
+        )
         raise ParameterError(
             f"{name} must be at most {limit:,}{what}; got {short(value)}. "
-            f"Pass a smaller {name}: beyond {limit:,} the answer no longer changes, the memory "
-            "and the time do.",
+            f"Pass a smaller {name}: {reason}.",
             parameter=name,
         )
     return number
@@ -258,14 +372,21 @@ def fraction(name: str, value: object, *, inclusive: bool = False) -> float:
 
 
 def known_names(kind: str, names: Iterable[object], known: Sequence[object]) -> None:
-    """Raise `UnknownStageError` for the first name not in `known`."""
+    """Raise `UnknownStageError` for the first name not in `known`.
+
+    Raises:
+        ParameterError: If a name is several (a list, an array: `is_one_value` is False).
+        UnknownStageError: If a name is not in `known`.
+    """
     known_set = set(known)
     for name in names:
-        try:
-            present = name in known_set
-        except TypeError:  # unhashable: a list where a name belongs
-            present = False
-        if not present:
+        if not is_one_value(name):
+            raise ParameterError(
+                f"{kind} must be one {kind} name, not several; got {described(name)}. "
+                f"Look up one {kind} at a time.",
+                parameter=kind,
+            )
+        if name not in known_set:
             raise UnknownStageError(
                 f"{kind} {name!r} is not in the {'funnel' if kind == 'stage' else 'log'} "
                 f"({listing(known)}).{did_you_mean(name, known)}",
@@ -295,6 +416,12 @@ MAX_DAYS = 36_525
 history or dwell limit reaches past the times a log can hold, and in nanoseconds past int64."""
 
 MAX_NUMBER = 1e15
+
+MAX_STAGES = 2_000
+"""The most stages (open ones and outcomes) a Markov chain is built for: its matrices are
+dense, ``S x S`` for ``S`` stages (31 MB at 2,000, solved in seconds); at 10,000 they would
+take 763 MB each. A sales funnel has a dozen stages; thousands mean activities were taken
+as stages."""
 """The largest KPI target, tolerance or weight taken: past it a number is a typo or junk."""
 
 
@@ -410,15 +537,24 @@ def stage_mapping(
     return out
 
 
-def result_stage(name: object, stages: Sequence[str], outcomes: Collection[str] = ()) -> int:
+def result_stage(
+    name: object,
+    stages: Sequence[str],
+    outcomes: Collection[str] = (),
+    *,
+    param: str = "stage",
+) -> int:
     """Index of `name` among the open `stages` a result has rows for.
 
     Raises:
+        ParameterError: If `name` is a container (a list, an array): one stage at a time.
         UnknownStageError: If `name` is not one of them (an outcome is named as one).
     """
-    for i, stage in enumerate(stages):
-        if name == stage:
-            return i
+    one_value(param, name, kind="stage name (a str)", many="Look up one stage at a time.")
+    if isinstance(name, str):
+        for i, stage in enumerate(stages):
+            if name == stage:
+                return i
     if isinstance(name, str) and name in outcomes:
         raise UnknownStageError(
             f"stage {name!r} is an outcome; the result has rows for the open stages "
@@ -438,8 +574,10 @@ def result_label(kind: str, value: object, labels: Sequence[object], *, fix: str
     """Index of `value` among a result's row labels of one kind (its groups or periods).
 
     Raises:
-        ParameterError: If `value` is not one of them; the message ends with `fix`.
+        ParameterError: If `value` is not one of them (or not one value); the message ends
+            with `fix`.
     """
+    one_value(kind, value, kind="label", many=f"Look up one {kind} at a time; {fix}.")
     for i, label in enumerate(labels):
         if label is value or (label is not None and value is not None and bool(label == value)):
             return i

@@ -1,4 +1,4 @@
-"""Absorbing-chain algebra behind `salesstd.markov` (pure numpy, no validation).
+"""Absorbing-chain algebra behind `salesstd.markov` (pure numpy; the only check is the size).
 
 States ``0 .. n_open - 1`` are transient (open stages), ``n_open`` is won, the rest lost.
 A row of ``P`` may be NaN (an open stage never left in the data); such a stage, and every
@@ -15,8 +15,27 @@ import attrs
 import numpy as np
 from numpy.typing import NDArray
 
+from salesstd._base.validation import MAX_STAGES
+from salesstd.errors import FunnelError
+
 if TYPE_CHECKING:
     from salesstd._engine.episodes import Episodes
+
+
+def require_size(n_open: int, n_stages: int, *, what: str) -> None:
+    """Raise `FunnelError` if a funnel of `n_stages` stages is too large for a dense chain.
+
+    Every public function that builds a chain (`what` names it) calls this before numpy is
+    asked for the memory.
+    """
+    if n_stages > MAX_STAGES:
+        mb = n_stages * n_stages * 8 / 2**20
+        raise FunnelError(
+            f"{what} builds dense {n_stages:,} x {n_stages:,} matrices ({mb:,.0f} MB each) "
+            f"for a funnel of {n_stages:,} stages ({n_open:,} open, "
+            f"{n_stages - n_open:,} outcomes); the limit is {MAX_STAGES:,} stages. Map the "
+            "activities to a few stages (aliases=) or leave out the ones that are not stages."
+        )
 
 
 def _reaches(

@@ -36,7 +36,7 @@ import attrs
 import numpy as np
 from numpy.typing import NDArray
 
-from salesstd._base.validation import listing
+from salesstd._base.validation import listing, normalisation_note
 from salesstd.errors import FunnelError, VocabularyWarning
 
 if TYPE_CHECKING:
@@ -130,7 +130,12 @@ class Finding:
 
 
 def vocabulary_findings(
-    log: EventLog, funnel: Funnel, codes: NDArray[np.int32], *, all_absent: bool = False
+    log: EventLog,
+    funnel: Funnel,
+    codes: NDArray[np.int32],
+    *,
+    all_absent: bool = False,
+    events: NDArray[np.bool_] | None = None,
 ) -> list[Finding]:
     """The mismatches between `funnel` and `log`; see the module docstring.
 
@@ -139,20 +144,23 @@ def vocabulary_findings(
         funnel: The funnel.
         codes: ``funnel.stage_codes(log)``: the stage code of each activity, -1 for none.
         all_absent: Report every stage that never occurs, whatever the log's size.
+        events: The events to count (those up to an `as_of`); default all.
 
     Raises:
-        FunnelError: If the log has events and none is a stage or outcome of the funnel.
+        FunnelError: If the log has events and none is a stage or outcome of the funnel
+            (not raised when `events` is given: the stages may occur after them).
     """
-    if log.n_events == 0:
+    counted = log.activity if events is None else log.activity[events]
+    if counted.size == 0:
         return []
     names = [str(a) for a in log.activity_names.tolist()]
-    counts = np.bincount(log.activity, minlength=len(names))
+    counts = np.bincount(counted, minlength=len(names))
     present = counts > 0
     stage_names = [s.name for s in funnel.stages]
     occurs = np.zeros(len(stage_names), dtype=bool)
     occurs[codes[present & (codes >= 0)]] = True
     unmapped = [names[i] for i in np.flatnonzero(present & (codes < 0)).tolist()]
-    if not occurs.any():
+    if not occurs.any() and events is None:  # (a stage may well occur after an as_of)
         order = np.argsort(-counts, kind="stable")[: min(8, len(names))]
         frequent = [f"{names[i]!r}" for i in order.tolist() if counts[i] > 0]
         hints = [
@@ -186,7 +194,10 @@ def vocabulary_findings(
                     tuple(near),
                     f"{kind} {stage!r} never occurs in the log; the log has {has}. If they "
                     f"are the same, use the log's name in the funnel or map it with "
-                    f"aliases={{{near[0]!r}: {stage!r}}}.",
+                    f"aliases={{{near[0]!r}: {stage!r}}}."
+                    + normalisation_note(
+                        stage, near[0], given_at="in the funnel", other_at="in the log"
+                    ),
                 )
             )
         elif all_absent or n_cases >= ABSENT_MIN_CASES:
@@ -217,7 +228,10 @@ def vocabulary_findings(
                     f"nearly matches stage {near[0]!r}; its events are read as non-stage "
                     f"activities. If it is the same stage, map it with "
                     f"aliases={{{activity!r}: {near[0]!r}}}; if not, declare it with "
-                    f"funnel.with_activities([..., {activity!r}]).",
+                    f"funnel.with_activities([..., {activity!r}])."
+                    + normalisation_note(
+                        near[0], activity, given_at="in the funnel", other_at="in the log"
+                    ),
                 )
             )
     return out

@@ -244,6 +244,7 @@ def bottlenecks(
     """
     v.instance("log", log, EventLog)
     v.instance("funnel", funnel, Funnel)
+    mc.require_size(funnel.n_open, funnel.n_stages, what="bottlenecks")
     stages = [s.name for s in funnel.open_stages]
     bench_opt = _check_benchmark(benchmark, stages, list(funnel.stage_names))
     sla_opt = _check_sla(sla, stages, list(funnel.stage_names))

@@ -225,13 +225,14 @@ class BottleneckReport(ResultMixin):
 
         Raises:
             UnknownStageError: If `stage` is not an open stage.
-            ParameterError: If `lens` is not a lens, or the row is absent (a transition
-                never observed).
+            ParameterError: If `lens` is not a lens, `target` is several names, or the row
+                is absent (a transition never observed).
         """
         v.result_stage(stage, self.stages)
         v.choice("lens", lens, LENSES)
         hit = (self.stage == stage) & (self.lens == lens)
         if target is not None:
+            v.one_value("target", target, kind="stage name (a str)")
             hit &= self.target == target
         rows = np.flatnonzero(hit)
         if rows.size == 0:

@@ -8,7 +8,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 import types
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Literal
 
 import attrs
@@ -55,6 +55,21 @@ DEFAULT_MIX = types.MappingProxyType({"Call": 0.45, "Email": 0.35, "Meeting": 0.
 
 S_PER_DAY = 86_400
 NS_PER_S = 1_000_000_000
+
+MAX_DEALS = 10_000_000
+"""The most deals simulated: about 100 million events, past what fits in memory here."""
+_MEMORY = "it sizes the simulation's arrays"
+MAX_REPS = 100_000
+"""The most reps (``n_teams * reps_per_team``): each gets a name and a multiplier."""
+MAX_ACTIVITY_RATE = 100.0
+"""The most non-stage activities per day in a stage: past it the Poisson counts, and the
+log, outgrow memory long before they mean anything for a sales team."""
+MAX_SHAPE = 1e6
+"""The largest gamma dwell shape taken (a lognormal sigma is held to `MAX_LOG_SIGMA`: past
+about 38 the scale that keeps the mean underflows to 0)."""
+MAX_LOG_SIGMA = 10.0
+"""The largest sigma of a log (`amount_sigma`, `rep_effect`, a lognormal dwell shape):
+``exp(10 * 4)`` is already a factor of 10**17 around the median."""
 
 # --------------------------------------------------------------------------- parameters
 
@@ -166,11 +181,7 @@ class PilotEffect:
 
 
 def _family(value: object) -> DwellFamily:
-    if value == "gamma":
-        return "gamma"
-    if value == "lognormal":
-        return "lognormal"
-    return v.choice("dwell_family", value, ("gamma", "lognormal"))  # raises
+    return v.choice("dwell_family", value, ("gamma", "lognormal"))
 
 
 def _positive(name: str, value: object) -> float:
@@ -243,14 +254,36 @@ class Spec:
         start: object,
         as_of: object,
     ) -> Spec:
-        n = v.positive_int("n_deals", n_deals)
+        n = v.positive_int("n_deals", n_deals, limit=MAX_DEALS, unit="deals", why=_MEMORY)
         v.random_seed("seed", seed, optional=False)
-        if isinstance(stages, str) or not stages:
+        if (
+            isinstance(stages, (str, bytes, Mapping))
+            or not isinstance(stages, Iterable)
+            or (isinstance(stages, np.ndarray) and stages.ndim != 1)
+        ):
             raise ParameterError(
-                f"stages must be a non-empty sequence of stage names; got {stages!r}.",
+                "stages must be a non-empty sequence of stage names; got "
+                f"{v.described(stages)}. Pass e.g. stages=['Lead', 'Demo', 'Proposal'].",
                 parameter="stages",
             )
         names = tuple(stages)
+        if not names:
+            raise ParameterError(
+                "stages must be a non-empty sequence of stage names; got none.",
+                parameter="stages",
+            )
+        if len(names) > v.MAX_STAGES - 2:
+            raise ParameterError(
+                f"stages must name at most {v.MAX_STAGES - 2:,} stages (with won and lost, "
+                f"{v.MAX_STAGES:,}, the most a Markov chain is built for); got {len(names):,}.",
+                parameter="stages",
+            )
+        if not isinstance(activity_mix, Mapping):
+            raise ParameterError(
+                "activity_mix must map activity names to shares, e.g. {'Call': 0.6, "
+                f"'Email': 0.4}}, or {{}} for none; got {v.described(activity_mix)}.",
+                parameter="activity_mix",
+            )
         mix_names = tuple(activity_mix)
         everything = [*names, won, lost, *mix_names]
         for name in everything:
@@ -286,8 +319,11 @@ class Spec:
         _check_impossible("backward", bwd, names, can_back, "is the first stage")
 
         means = per_stage("dwell_mean", dwell_mean, _FALLBACK["dwell_mean"], _DEFAULT_DWELL_MEAN)
+        _check_range("dwell_mean", means, names, low=0.0, high=v.MAX_DAYS, high_open=False)
         shape_default = _DEFAULT_SHAPE[family]
         shapes = _per_stage("dwell_shape", dwell_shape, names, [shape_default] * s)
+        top = MAX_SHAPE if family == "gamma" else MAX_LOG_SIGMA  # exp(sigma**2 / 2) overflows
+        _check_range("dwell_shape", shapes, names, low=0.0, high=top, high_open=False)
         dwell = tuple(
             DwellDistribution.from_mean(family, mean=float(m), shape=float(k))
             for m, k in zip(means, shapes, strict=True)
@@ -295,20 +331,23 @@ class Spec:
         rate = per_stage(
             "activity_rate", activity_rate, _FALLBACK["activity_rate"], _DEFAULT_ACTIVITY_RATE
         )
-        _check_range("activity_rate", rate, names, low=0.0, high=math.inf, high_open=True)
+        _check_range("activity_rate", rate, names, low=0.0, high=MAX_ACTIVITY_RATE, high_open=False)
 
-        if not isinstance(activity_mix, Mapping):
-            raise ParameterError(
-                f"activity_mix must map activity names to shares; got {activity_mix!r}.",
-                parameter="activity_mix",
-            )
         mix = np.array([_nonnegative(f"activity_mix[{k!r}]", x) for k, x in activity_mix.items()])
         if mix.size and mix.sum() <= 0:
             raise ParameterError("activity_mix shares must not all be 0; pass {} for none.")
         mix_p = mix / mix.sum() if mix.size else mix
 
-        teams = v.positive_int("n_teams", n_teams)
-        per_team = v.positive_int("reps_per_team", reps_per_team)
+        teams = v.positive_int("n_teams", n_teams, limit=MAX_REPS, unit="teams", why=_MEMORY)
+        per_team = v.positive_int(
+            "reps_per_team", reps_per_team, limit=MAX_REPS, unit="reps", why=_MEMORY
+        )
+        if teams * per_team > MAX_REPS:
+            raise ParameterError(
+                f"n_teams x reps_per_team must be at most {MAX_REPS:,} reps; got "
+                f"{teams:,} x {per_team:,} = {teams * per_team:,}. Pass fewer teams or reps.",
+                parameter="reps_per_team",
+            )
         width = max(2, len(str(teams * per_team)))
         reps = tuple(f"rep-{i + 1:0{width}d}" for i in range(teams * per_team))
         rep_team = tuple(f"team-{i // per_team + 1}" for i in range(teams * per_team))
@@ -344,13 +383,21 @@ class Spec:
             mix_p=mix_p,
             reps=reps,
             rep_team=rep_team,
-            amount_median=_positive("amount_median", amount_median),
-            amount_sigma=_nonnegative("amount_sigma", amount_sigma),
+            amount_median=_at_most(
+                "amount_median", _positive("amount_median", amount_median), v.MAX_NUMBER
+            ),
+            amount_sigma=_at_most("amount_sigma", _nonnegative("amount_sigma", amount_sigma)),
             pilot=pilot,
             pilot_stage=pilot_stage,
             start_s=int(start_s),
             end_s=int(end_s),
         )
+
+
+def _at_most(name: str, number: float, limit: float = MAX_LOG_SIGMA) -> float:
+    if number > limit:
+        raise ParameterError(f"{name} must be at most {limit:g}; got {number:g}.", parameter=name)
+    return number
 
 
 def _nonnegative(name: str, value: object) -> float:
@@ -440,7 +487,7 @@ def rep_multipliers(
     rep_effect: object, n_reps: int, rng: np.random.Generator
 ) -> NDArray[np.float64]:
     if isinstance(rep_effect, (int, float)) and not isinstance(rep_effect, bool):
-        sigma = _nonnegative("rep_effect", rep_effect)
+        sigma = _at_most("rep_effect", _nonnegative("rep_effect", rep_effect))
         z = rng.normal(0.0, 1.0, n_reps) * sigma
         out: NDArray[np.float64] = np.exp(z - z.mean())
         return out

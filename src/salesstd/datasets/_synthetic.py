@@ -29,6 +29,7 @@ from salesstd.datasets._params import (
     rep_multipliers,
 )
 from salesstd.datasets._pipeline import SyntheticPipeline
+from salesstd.errors import ParameterError
 from salesstd.log import EventLog
 
 __all__ = ["synthetic_pipeline"]
@@ -144,7 +145,10 @@ def synthetic_pipeline(
         The log and the true parameters.
 
     Raises:
-        ParameterError: If an argument is out of range or of the wrong type.
+        ParameterError: If an argument is out of range or of the wrong type, or past a
+            limit that keeps the simulation in memory: 10,000,000 deals, 100,000 reps,
+            1,998 stages, a dwell mean of 36,525 days, 100 activities per day; or if the
+            simulation runs out of memory.
         UnknownStageError: If a per-stage mapping or the pilot names an unknown stage.
 
     Examples:
@@ -180,7 +184,14 @@ def synthetic_pipeline(
     )
     rng = np.random.default_rng(seed)
     multipliers = rep_multipliers(rep_effect, spec.n_reps, rng)
-    log = _simulate(spec, multipliers, rng)
+    try:
+        log = _simulate(spec, multipliers, rng)
+    except MemoryError as err:
+        raise ParameterError(
+            f"there is not enough memory to simulate {spec.n_deals:,} deals with these "
+            "activity rates and dwell times; pass a smaller n_deals (or activity_rate).",
+            parameter="n_deals",
+        ) from err
     return SyntheticPipeline(
         log=log,
         stages=spec.stages,

@@ -11,7 +11,7 @@ from numpy.typing import NDArray
 from salesstd._base import validation as v
 from salesstd._base.columns import objects
 from salesstd._base.timestamps import stamp
-from salesstd._engine.chain import solve_chain
+from salesstd._engine.chain import require_size, solve_chain
 from salesstd._engine.episodes import NS_PER_DAY, build_episodes, resolve_as_of
 from salesstd._engine.grouping import days
 from salesstd.errors import ParameterError
@@ -419,6 +419,7 @@ def forecast(
     """
     v.instance("log", log, EventLog)
     v.instance("funnel", funnel, Funnel)
+    require_size(funnel.n_open, funnel.n_stages, what="forecast")
     horizon_days = days("horizon", horizon)
     n_sims = v.positive_int("n", n, limit=MAX_SIMULATIONS, unit="simulations")
     level = v.fraction("confidence_level", confidence_level)
@@ -616,6 +617,7 @@ def backtest_forecast(
     """
     v.instance("log", log, EventLog)
     v.instance("funnel", funnel, Funnel)
+    require_size(funnel.n_open, funnel.n_stages, what="backtest_forecast")
     horizon_days = days("horizon", horizon)
     n_sims = v.positive_int("n", n, limit=MAX_SIMULATIONS, unit="simulations")
     level = v.fraction("confidence_level", confidence_level)

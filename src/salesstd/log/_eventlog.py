@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Collection, Hashable, Iterable, Mapping, Sequence
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, cast
 
 import attrs
 import numpy as np
@@ -439,8 +439,17 @@ class EventLog:
         """The code of activity `name`.
 
         Raises:
+            ParameterError: If `name` is several names (a list, an array): one at a time,
+                or ``log.where(activity=[...])`` for the events of several.
             UnknownStageError: If the log has no such activity.
         """
+        v.one_value(
+            "name",
+            name,
+            kind="activity name",
+            many="activity_code looks up one activity; call it once per name, or use "
+            "log.where(activity=[...]) to keep the events of several.",
+        )
         matches = np.flatnonzero(self.activity_names == name)
         if matches.size:
             return int(matches[0])
@@ -451,6 +460,8 @@ class EventLog:
         """The (activity, time) events of one case, in order; for inspection, not for loops.
 
         Raises:
+            ParameterError: If `case` is several ids (a list, an array, a generator); use
+                ``log.where(cases=[...])`` for several cases.
             UnknownStageError: If the log has no such case.
 
         Examples:
@@ -459,6 +470,12 @@ class EventLog:
             >>> [a for a, _ in log.events("d1")]
             ['lead', 'won']
         """
+        v.one_value(
+            "case",
+            case,
+            kind="case id",
+            many="events() shows one case; use log.where(cases=[...]) to keep several.",
+        )
         matches = np.flatnonzero(self.case_names == case)
         if not matches.size:
             v.known_names("case", [case], self.cases)
@@ -484,8 +501,9 @@ class EventLog:
         """Keep the events that meet every condition given; cases left empty disappear.
 
         Args:
-            activity: Activity name, or several, to keep.
-            cases: Case id, or several, to keep.
+            activity: Activity name, or several (any iterable), to keep.
+            cases: Case id, or several, to keep: a list, set, array, Series or any other
+                iterable of ids (a generator is read once); a str is one id.
             start: Keep events at or after this time (ISO string, datetime, datetime64);
                 a time outside 1677-09-21 .. 2262-04-11 is refused.
             end: Keep events strictly before this time.
@@ -629,12 +647,23 @@ def _restore(fields: dict[str, Any]) -> EventLog:
 
 
 def _as_collection(value: object, *, name: str) -> list[object]:
-    """One value or several as a list; each must be hashable (it is looked up in a set)."""
-    values = (
-        [value]
-        if isinstance(value, (str, bytes)) or not isinstance(value, Collection)
-        else list(value)
+    """One value or several as a list; each must be hashable (it is looked up in a set).
+
+    Any iterable but a str or bytes is several values (a generator is read once); a 0-d
+    array is one value, refused below as unhashable.
+    """
+    several = (
+        isinstance(value, Iterable)
+        and not isinstance(value, (str, bytes))
+        and not (isinstance(value, np.ndarray) and value.ndim == 0)
     )
+    if isinstance(value, Mapping):
+        raise ParameterError(
+            f"{name} must be a value or a collection of values; got a {type(value).__name__}. "
+            "Pass its keys or its values as a list.",
+            parameter=name,
+        )
+    values = list(cast("Iterable[object]", value)) if several else [value]
     odd = [item for item in values if not isinstance(item, Hashable)]
     if odd:
         raise ParameterError(

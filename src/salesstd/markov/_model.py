@@ -220,6 +220,7 @@ class MarkovFunnel(ResultMixin):
         """
         v.instance("log", log, EventLog)
         v.instance("funnel", funnel, Funnel)
+        mc.require_size(funnel.n_open, funnel.n_stages, what="MarkovFunnel.from_log")
         groups = _common.groups(log, by)
         ep = build_episodes(log, funnel, as_of=as_of, skips="strict", min_stay=min_stay)
         states = funnel.stage_names
@@ -285,6 +286,7 @@ class MarkovFunnel(ResultMixin):
         """
         v.instance("log", log, EventLog)
         v.instance("funnel", funnel, Funnel)
+        mc.require_size(funnel.n_open, funnel.n_stages, what="MarkovFunnel.bootstrap")
         n_boot = v.positive_int("n_boot", n_boot, limit=mb.MAX_REPLICATES, unit="replicates")
         level = v.fraction("confidence_level", confidence_level)
         seed = v.random_seed("seed", seed)
@@ -403,6 +405,7 @@ class MarkovFunnel(ResultMixin):
             One row per move, largest absolute elasticity first.
 
         Raises:
+            ParameterError: If `start` is several names (a list, an array).
             UnknownStageError: If `start` is not an open stage.
 
         Examples:
@@ -414,7 +417,7 @@ class MarkovFunnel(ResultMixin):
             >>> sens.at("lead", "won").derivative
             1.0
         """
-        s = 0 if start is None else open_index(start, self.states, self.n_open)
+        s = 0 if start is None else open_index(start, self.states, self.n_open, "start")
         return _sensitivity(
             self.states, self.n_open, np.asarray(self.probabilities, dtype=np.float64), s
         )

@@ -102,8 +102,8 @@ class MarkovStageInterval:
     replicates: int
 
 
-def open_index(name: object, states: tuple[str, ...], n_open: int) -> int:
-    return v.result_stage(name, states[:n_open], states[n_open:])
+def open_index(name: object, states: tuple[str, ...], n_open: int, param: str = "stage") -> int:
+    return v.result_stage(name, states[:n_open], states[n_open:], param=param)
 
 
 def state_index(name: object, states: tuple[str, ...]) -> int:
@@ -148,8 +148,11 @@ class SensitivityResult(ResultMixin):
 
         Raises:
             UnknownStageError: If either is not a stage of the chain.
-            ParameterError: If the move has probability 0 (it has no row).
+            ParameterError: If the move has probability 0 (it has no row), or `source` or
+                `target` is several names (a list, an array).
         """
+        for name, value in (("source", source), ("target", target)):
+            v.one_value(name, value, kind="stage name", many="Look up one move at a time.")
         names = sorted({*self.source.tolist(), *self.target.tolist()})
         v.known_names("stage", [source, target], [*names, source] if source in names else names)
         hit = np.flatnonzero((self.source == source) & (self.target == target))

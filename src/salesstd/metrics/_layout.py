@@ -27,6 +27,7 @@ class Layout:
                     parameter="group",
                 )
             return 0
+        v.one_value("group", group, kind="group label", many="Look up one group at a time.")
         for i, label in enumerate(self.groups):
             if label == group and isinstance(label, bool) == isinstance(group, bool):
                 return i
@@ -57,10 +58,11 @@ def period_index(periods: tuple[str, ...], period: str | None) -> int:
     """Index of a period label (its first day, ISO); None for the last period.
 
     Raises:
-        ParameterError: If the label is not one of `periods`.
+        ParameterError: If the label is not one of `periods` (or is several).
     """
     if period is None:
         return len(periods) - 1
+    v.one_value("period", period, kind="period label (an ISO date)")
     if period in periods:
         return periods.index(period)
     raise ParameterError(

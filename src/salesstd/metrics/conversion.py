@@ -15,7 +15,8 @@ every other funnel metric.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
+from typing import cast
 
 import numpy as np
 from numpy.typing import NDArray
@@ -419,8 +420,9 @@ def conversion_curves(
 def _horizons(value: object) -> tuple[float, ...]:
     if value is None:
         return DEFAULT_HORIZONS
-    if isinstance(value, (str, bytes)) or not isinstance(value, (Sequence, np.ndarray)):
+    several = isinstance(value, Sequence) or (isinstance(value, np.ndarray) and value.ndim > 0)
+    if isinstance(value, (str, bytes)) or not several:
         return (_common.days("horizons", value),)  # one duration, or the error naming it
-    out = tuple(_common.days("horizons", h) for h in value)
+    out = tuple(_common.days("horizons", h) for h in cast("Iterable[object]", value))
     v.non_empty("horizons", out, example="horizons=(7, 30, 90)")
     return out

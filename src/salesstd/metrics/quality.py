@@ -166,7 +166,9 @@ def data_quality(
         funnel: The process: its stages and outcomes.
         min_stay: Stays shorter than this count as short: seconds or a
             `datetime.timedelta`; default one minute.
-        as_of: Events after this time are left out; default the log's last event.
+        as_of: Events after this time are left out of every check (a stage first
+            recorded later never occurs, an activity only seen later is not counted);
+            default the log's last event.
 
     Returns:
         One row per check with the events and cases it found and a sentence.
@@ -200,13 +202,13 @@ pass min_stay=60 to read them as corrections.
     v.instance("funnel", funnel, Funnel)
     min_ns = resolve_min_stay(min_stay)
     codes = funnel.stage_codes(log)
-    vocab = vocabulary_findings(log, funnel, codes, all_absent=True)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", VocabularyWarning)
         ep = build_episodes(log, funnel, as_of=as_of, skips="strict")
     n_cases, n_open = log.n_cases, funnel.n_open
     t = log.time.view(np.int64)
-    in_time = t <= ep.as_of
+    in_time = t <= ep.as_of  # every check below counts these events only
+    vocab = vocabulary_findings(log, funnel, codes, all_absent=True, events=in_time)
     stage_names = [s.name for s in funnel.stages]
     rows: list[tuple[str, int, int, str]] = []
 
@@ -302,7 +304,7 @@ pass min_stay=60 to read them as corrections.
             else "",
         )
     )
-    dup = _duplicates(log)
+    dup = _duplicates(log) & in_time
     n_dup = int(dup.sum())
     dup_cases = _n_unique(log.case[dup])
     rows.append(
@@ -333,9 +335,9 @@ pass min_stay=60 to read them as corrections.
         )
     )
     has_stage = np.zeros(n_cases, dtype=bool)
-    has_stage[log.case[stage_of_event >= 0]] = True
+    has_stage[log.case[in_time & (stage_of_event >= 0)]] = True
     has_event = np.zeros(n_cases, dtype=bool)
-    has_event[log.case] = True
+    has_event[log.case[in_time]] = True
     bare = int(np.count_nonzero(has_event & ~has_stage))
     rows.append(
         (
@@ -350,12 +352,12 @@ pass min_stay=60 to read them as corrections.
     )
 
     names = [str(a) for a in log.activity_names.tolist()]
-    counts = np.bincount(log.activity, minlength=len(names))
+    counts = np.bincount(log.activity[in_time], minlength=len(names))
     other = np.flatnonzero((codes < 0) & (counts > 0))
     other = other[np.argsort(-counts[other], kind="stable")]
     non_stage = {names[i]: int(counts[i]) for i in other.tolist()}
     n_other = int(counts[other].sum())
-    other_cases = _n_unique(log.case[codes[log.activity] < 0])
+    other_cases = _n_unique(log.case[in_time & (stage_of_event < 0)])
     top = ", ".join(f"{k!r} ({n:,})" for k, n in list(non_stage.items())[:_SHOWN])
     more = f" and {len(non_stage) - _SHOWN} more" if len(non_stage) > _SHOWN else ""
     rows.append(

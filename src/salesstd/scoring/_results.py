@@ -190,7 +190,8 @@ class ScorecardResult(ResultMixin):
 
         Raises:
             UnknownStageError: If `kpi` is not a KPI of the scorecard.
-            ParameterError: If `entity` or `period` is not in the result.
+            ParameterError: If `kpi` is not a str, or `entity` or `period` is not in the
+                result.
         """
         i = self._row(kpi, entity, period)
         return KpiScore(
@@ -250,6 +251,7 @@ class ScorecardResult(ResultMixin):
         return v.result_label("period", period, self.periods, fix="pass one of its periods")
 
     def _row(self, kpi: object, entity: object, period: object) -> int:
+        v.text("kpi", kpi, what="KPI name", known=self.kpis)
         if kpi not in self.kpis:
             raise UnknownStageError(
                 f"KPI {kpi!r} is not in the scorecard ({v.listing(self.kpis)})."

@@ -454,6 +454,7 @@ def scorecard(
 def _ramp_kpi(standard: Standard, kpi: object, funnel: Funnel) -> Kpi:
     """The KPI `ramp` follows: a KPI of the standard by name, else a metric by name."""
     kpis = [check_kpi(k, funnel) for k in standard.kpis]
+    v.text("kpi", kpi, what="KPI name or metric", known=[*(k.name for k in kpis), *RAMP_METRICS])
     for k in kpis:
         if k.name == kpi:
             chosen = k

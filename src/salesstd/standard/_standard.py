@@ -290,7 +290,8 @@ keep one of them.
         """Build a standard from a TOML file, or from TOML text.
 
         `source` is read as a file when it is a path object, or a one-line string ending in
-        ``.toml`` or naming an existing file; otherwise it is the TOML text itself. The
+        ``.toml`` or naming an existing file; otherwise it is the TOML text itself. A
+        leading byte-order mark (as Windows editors save UTF-8) is skipped. The
         tables are those of `from_dict`: ``name``, ``[funnel]``, ``[rules]`` (with
         ``[rules.max_dwell_days]`` and ``[rules.required_activities.<stage>]``) and
         ``[[kpis]]``; see the commented `example_standard_path` file.
@@ -332,13 +333,13 @@ keep one of them.
         else:
             label = str(path)
             try:
-                text = path.read_text(encoding="utf-8")
+                text = path.read_text(encoding="utf-8-sig")  # a BOM, as Windows editors write
             except FileNotFoundError as err:
                 raise ParameterError(f"{label}: no such file.") from err
             except (OSError, UnicodeDecodeError, ValueError) as err:  # ValueError: a NUL byte
                 raise ParameterError(f"{label}: cannot be read as UTF-8 text ({err}).") from err
         try:
-            data = tomllib.loads(text)
+            data = tomllib.loads(text.removeprefix("\ufeff"))
         except tomllib.TOMLDecodeError as err:
             raise ParameterError(f"{label}: not valid TOML: {err}.") from err
         except RecursionError as err:
