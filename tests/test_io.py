@@ -817,3 +817,116 @@ def test_xes_with_an_unknown_declared_encoding_is_an_invalid_log(tmp_path: Path)
     )
     with pytest.raises(ss.InvalidLogError, match="declares an encoding Python does not know"):
         ss.read_xes(path)
+
+
+# ------------------------------------------------------------------------- options at the edge
+
+
+def _table_readers(tmp_path: Path) -> dict[str, Any]:
+    """Every reader of a table by column names, over the same three events."""
+    frame = pa.table(
+        {
+            "deal": ["d1", "d1", "d2"],
+            "stage": ["lead", "won", "lead"],
+            "at": pa.array(
+                [dt.datetime(2024, 1, d, tzinfo=dt.timezone.utc) for d in (1, 2, 3)],
+                type=pa.timestamp("us", tz="UTC"),
+            ),
+            "rep": ["ann", "ann", "bob"],
+            "team": ["n", "n", "s"],
+        }
+    )
+    csv_path = write(
+        tmp_path,
+        "deal,stage,at,rep,team\n"
+        "d1,lead,2024-01-01T00:00:00Z,ann,n\n"
+        "d1,won,2024-01-02T00:00:00Z,ann,n\n"
+        "d2,lead,2024-01-03T00:00:00Z,bob,s\n",
+    )
+    parquet_path = _parquet(tmp_path, frame)
+    records = [
+        {"deal": d, "stage": s, "at": str(t), "rep": r, "team": m}
+        for d, s, t, r, m in zip(*(frame.column(i).to_pylist() for i in range(5)), strict=True)
+    ]
+    return {
+        "csv": lambda **kw: ss.read_csv(csv_path, **kw),
+        "parquet": lambda **kw: ss.read_parquet(parquet_path, **kw),
+        "frame": lambda **kw: ss.EventLog.from_frame(frame, **kw),
+        "records": lambda **kw: ss.EventLog.from_records(
+            records,
+            **{k: v for k, v in kw.items() if k not in {"attributes", "order"}},
+        ),
+    }
+
+
+READERS = ["csv", "parquet", "frame", "records"]
+NAMES = {"case": "deal", "activity": "stage", "time": "at"}
+
+
+@pytest.mark.parametrize("reader", READERS)
+@pytest.mark.parametrize(
+    ("option", "value", "message"),
+    [
+        ("case", ["deal"], r"case must be a column name \(str\); got \['deal'\]"),
+        ("time", {"at": 1}, r"time must be a column name \(str\); got \{'at': 1\}"),
+        ("order", {"x": 1}, r"order must be a column name \(str\) or None; got \{'x': 1\}"),
+        ("case_attributes", 5, r"case_attributes must be a column name, a list .*got 5"),
+        ("attributes", 5, r"attributes must be a column name, a list .*got 5"),
+        ("case_attributes", [1], r"case_attributes must name columns as strings; got 1"),
+        ("on_invalid", "skip", r"on_invalid must be 'raise' or 'drop'; got 'skip'"),
+        ("tz", "Mars/Base", r"Mars/Base"),
+    ],
+)
+def test_every_reader_checks_its_options_before_using_them(
+    tmp_path: Path, reader: str, option: str, value: object, message: str
+) -> None:
+    if reader == "records" and option in {"attributes", "order"}:
+        pytest.skip("from_records has no such option")
+    call = _table_readers(tmp_path)[reader]
+    with pytest.raises(ss.ParameterError, match=message):
+        call(**{**NAMES, option: value})
+
+
+@pytest.mark.parametrize("reader", READERS)
+def test_a_generator_of_names_is_read_once_on_every_path(tmp_path: Path, reader: str) -> None:
+    call = _table_readers(tmp_path)[reader]
+    options: dict[str, object] = {"case_attributes": (c for c in ["team"])}
+    if reader != "records":
+        options["attributes"] = (c for c in ["rep"])
+    log = call(**NAMES, **options)
+    assert list(log.event_attributes) == ["rep"]
+    assert log.case_attributes["team"].tolist() == ["n", "s"]
+
+
+@pytest.mark.parametrize("reader", READERS)
+@pytest.mark.parametrize("option", ["case", "activity"])
+def test_case_or_activity_naming_the_time_column_is_refused_on_every_path(
+    tmp_path: Path, reader: str, option: str
+) -> None:
+    call = _table_readers(tmp_path)[reader]
+    with pytest.raises(
+        ss.ParameterError, match=rf"{option}='at' is also the time column \(time='at'\)"
+    ):
+        call(**{**NAMES, option: "at"})
+
+
+def test_read_xes_refuses_the_activity_naming_the_time_key(tmp_path: Path) -> None:
+    path = write(tmp_path, XES, "log.xes")
+    with pytest.raises(ss.ParameterError, match="activity='time:timestamp' is also the time"):
+        ss.read_xes(path, activity="time:timestamp")
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda p: ss.read_csv(p, case="deal", activity="stage", time="at"),
+        lambda p: ss.read_parquet(p, case="deal", activity="stage", time="at"),
+        ss.read_xes,
+    ],
+)
+def test_readers_refuse_a_path_with_a_nul(tmp_path: Path, call: Any) -> None:
+    path = str(tmp_path / "a\x00.csv")
+    with pytest.raises(ss.ParameterError, match=r"path '.*a\\x00\.csv' contains a NUL"):
+        call(path)
+    with pytest.raises(ss.ParameterError, match="contains a NUL"):
+        call(Path(path))

@@ -20,7 +20,7 @@ from __future__ import annotations
 import bisect
 import csv
 import io
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -32,7 +32,7 @@ from salesstd._base import lazy
 from salesstd._base import timestamps as _time
 from salesstd._base.columns import sorted_coded
 from salesstd._base.progress import progress_bar
-from salesstd.errors import InvalidLogError, ParameterError
+from salesstd.errors import InvalidLogError
 from salesstd.io._files import GZIP_MAGIC, decode, read_bytes
 from salesstd.log import Coded, Parsed
 from salesstd.log import parse_times as parse_arrow_times
@@ -44,17 +44,6 @@ _EXACT_IN_FLOAT = 2**53
 
 Columns = dict[str, Any]
 RowLabel = Callable[[int], str]
-
-
-def option_names(value: object) -> object:
-    """A column-name option with a one-shot iterable (a generator) made a list, else as given.
-
-    The reader looks at the names before `from_columns` checks them, so an iterator must not
-    be used up; anything that is not names is passed on for `from_columns` to refuse.
-    """
-    if isinstance(value, Iterable) and not isinstance(value, (str, bytes, Mapping)):
-        return list(value)
-    return value
 
 
 def _names(value: object) -> list[str]:
@@ -88,11 +77,6 @@ def csv_columns(
     pa, pcsv = lazy.pa, lazy.pcsv
     if not all(isinstance(c, str) for c in (case, activity, time)):
         return None
-    if tz is not None:
-        try:
-            _time.check_zone(tz)  # type: ignore[arg-type]
-        except ParameterError:
-            return None  # reported where the python path has always reported it
     parse = pcsv.ParseOptions(delimiter=delimiter, newlines_in_values=True)
     try:
         names = _header(path, encoding, parse)

@@ -15,9 +15,9 @@ from salesstd._base import validation as v
 from salesstd._base.columns import ColumnReader, objects
 from salesstd._base.progress import check_progress, progress_bar
 from salesstd.errors import DroppedEventsWarning, InvalidLogError, ParameterError
-from salesstd.io._csv import csv_columns, option_names, python_columns
+from salesstd.io._csv import csv_columns, python_columns
 from salesstd.io._xes import parse_xes
-from salesstd.log import Coded, EventLog, from_columns
+from salesstd.log import Coded, EventLog, column_options, from_columns
 
 __all__ = ["read_csv", "read_parquet", "read_xes"]
 
@@ -108,10 +108,7 @@ def read_csv(
         )
     show = check_progress(progress)
     file = _check_path(path)
-    attributes = option_names(attributes)  # type: ignore[assignment]
-    case_attributes = option_names(case_attributes)  # type: ignore[assignment]
-    got = csv_columns(
-        file,
+    opts = column_options(
         case=case,
         activity=activity,
         time=time,
@@ -119,29 +116,38 @@ def read_csv(
         case_attributes=case_attributes,
         order=order,
         tz=tz,
+        on_invalid=on_invalid,
+    )
+    got = csv_columns(
+        file,
+        case=opts.case,
+        activity=opts.activity,
+        time=opts.time,
+        attributes=opts.attributes,
+        case_attributes=opts.case_attributes,
+        order=opts.order,
+        tz=opts.tz,
         delimiter=delimiter,
         encoding=encoding,
         progress=show,
     )
     if got is None:  # refused by Arrow: the csv module reads it, or says why not
         columns, row_label, name = python_columns(
-            file, case=case, activity=activity, time=time, delimiter=delimiter, encoding=encoding
+            file,
+            case=opts.case,
+            activity=opts.activity,
+            time=opts.time,
+            delimiter=delimiter,
+            encoding=encoding,
         )
     else:
         (columns, row_label), name = got, os.path.basename(file)  # noqa: PTH119
-    if isinstance(order, str) and isinstance(columns.get(order), Coded):
-        columns[order] = columns[order].values()  # compared as values, never as codes
+    if opts.order is not None and isinstance(columns.get(opts.order), Coded):
+        columns[opts.order] = columns[opts.order].values()  # compared as values, not codes
     return EventLog(
         **from_columns(
             columns,
-            case=case,
-            activity=activity,
-            time=time,
-            attributes=attributes,
-            case_attributes=case_attributes,
-            order=order,
-            tz=tz,
-            on_invalid=on_invalid,
+            **opts._asdict(),
             where=f"file {name!r}",
             row_label=row_label,
         )
@@ -159,6 +165,12 @@ def _check_path(path: object) -> str:
     if not isinstance(out, str):
         raise ParameterError(
             f"path must be a text path, not bytes; got {path!r}.", parameter="path"
+        )
+    if "\x00" in out:  # the operating system takes no NUL in a path
+        raise ParameterError(
+            f"path {out!r} contains a NUL character ('\\x00'), which no file name can hold; "
+            "check how the path was built.",
+            parameter="path",
         )
     return out
 
@@ -201,6 +213,16 @@ def read_parquet(
     """
     p = _check_path(path)
     show = check_progress(progress)
+    opts = column_options(
+        case=case,
+        activity=activity,
+        time=time,
+        attributes=attributes,
+        case_attributes=case_attributes,
+        order=order,
+        tz=tz,
+        on_invalid=on_invalid,
+    )
     pa, pq = lazy.pa, lazy.pq
     if not os.path.exists(p):  # noqa: PTH110
         raise InvalidLogError(f"file {p!r} does not exist; check the path.")
@@ -213,12 +235,8 @@ def read_parquet(
         ) from err
     names = list(schema.names)
     _check_parquet_names(names, p)
-    wanted = {case, activity, time, order}
-    wanted.update(c for c in (case_attributes or ()) if isinstance(c, str))
-    if attributes is None:
-        wanted.update(names)
-    else:
-        wanted.update(c for c in attributes if isinstance(c, str))
+    wanted = {opts.case, opts.activity, opts.time, opts.order, *(opts.case_attributes or ())}
+    wanted.update(names if opts.attributes is None else opts.attributes)
     needed = [c for c in names if c in wanted]
     # Text columns are read as dictionaries: Parquet stores them dictionary-encoded, and the
     # codes are used as they are, never expanded into one string per row.
@@ -262,14 +280,7 @@ def read_parquet(
         return EventLog(
             **from_columns(
                 columns,
-                case=case,
-                activity=activity,
-                time=time,
-                attributes=attributes,
-                case_attributes=case_attributes,
-                order=order,
-                tz=tz,
-                on_invalid=on_invalid,
+                **opts._asdict(),
                 where=f"file {os.path.basename(p)!r}",  # noqa: PTH119
                 row_label=lambda i: f"row {i}",
                 aware=aware,
@@ -334,7 +345,6 @@ def read_xes(
             trace (with ``on_invalid="raise"``).
         ParameterError: If `lifecycle` is not None, a string or a sequence of strings.
     """
-    policy = v.on_invalid(on_invalid)
     show = check_progress(progress)
     file = _check_path(path)
     for param, key in (("case", case), ("activity", activity), ("time", time)):
@@ -342,6 +352,17 @@ def read_xes(
             raise ParameterError(
                 f"{param} must be an XES attribute key (str); got {key!r}.", parameter=param
             )
+    opts = column_options(
+        case=case,
+        activity=activity,
+        time=time,
+        attributes=None,
+        case_attributes=None,
+        order=None,
+        tz=tz,
+        on_invalid=on_invalid,
+    )
+    policy, case, activity, time = opts.on_invalid, opts.case, opts.activity, opts.time
     with progress_bar(show, total=None, desc=os.path.basename(file), unit="B") as bar:  # noqa: PTH119
         seen = [0]
 
