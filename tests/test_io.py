@@ -930,3 +930,51 @@ def test_readers_refuse_a_path_with_a_nul(tmp_path: Path, call: Any) -> None:
         call(path)
     with pytest.raises(ss.ParameterError, match="contains a NUL"):
         call(Path(path))
+
+
+# ------------------------------------------------------------------------- wide tables
+
+WIDE = 20_000
+
+
+def _wide_table() -> pa.Table:
+    columns: dict[str, Any] = {
+        "deal": ["d1", "d1", "d2"],
+        "stage": ["lead", "won", "lead"],
+        "at": ["2024-01-01T00:00:00Z", "2024-01-02T00:00:00Z", "2024-01-03T00:00:00Z"],
+    }
+    numbers = pa.array([1, 2, 3])
+    columns.update({f"x{i}": numbers for i in range(WIDE)})
+    return pa.table(columns)
+
+
+def test_a_wide_parquet_file_is_read_in_few_reads(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Each Parquet read costs time in the file's width: 20,000 columns read one by one took
+    # seconds. A short table is read a group of columns at a time.
+    path = _parquet(tmp_path, _wide_table())
+    reads: list[int] = []
+    original = pq.ParquetFile.read
+
+    def counted(self: pq.ParquetFile, *args: Any, **kwargs: Any) -> pa.Table:
+        reads.append(len(kwargs.get("columns") or args[0]))
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(pq.ParquetFile, "read", counted)
+    log = ss.read_parquet(path, case="deal", activity="stage", time="at")
+    assert len(log.event_attributes) == WIDE
+    assert log.event_attributes[f"x{WIDE - 1}"].tolist() == [1, 2, 3]
+    assert len(reads) <= 3
+    assert sum(reads) == WIDE + 3
+
+
+def test_a_wide_frame_is_read() -> None:
+    # Column names were looked up in a list, once per column: quadratic in the width.
+    table = _wide_table()
+    log = ss.EventLog.from_frame(table, case="deal", activity="stage", time="at")
+    assert len(log.event_attributes) == WIDE
+    picked = ss.EventLog.from_frame(
+        table, case="deal", activity="stage", time="at", attributes=[f"x{WIDE - 1}"]
+    )
+    assert list(picked.event_attributes) == [f"x{WIDE - 1}"]

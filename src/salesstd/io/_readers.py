@@ -264,10 +264,13 @@ def read_parquet(
     ) as bar:
         # One column at a time: from_columns converts each as soon as it is read (text to
         # codes, times to ns) and hands Arrow's memory back, so only one column's Arrow
-        # buffers are alive at once.
+        # buffers are alive at once. A short table is read a group of neighbouring columns
+        # at a time (each Parquet read costs time in the number of columns of the file).
+        group = _ParquetGroups(file, needed, file.metadata.num_rows)
+
         def read(name: str) -> Any:  # noqa: ANN401
             try:
-                column = file.read(columns=[name], use_threads=False).column(0)
+                column = group.column(name)
             except Exception as err:  # pyarrow raises ArrowInvalid, OSError, ...
                 raise InvalidLogError(
                     f"file {p!r} is not a readable Parquet file ({err}). Use read_csv "
@@ -286,6 +289,38 @@ def read_parquet(
                 aware=aware,
             )
         )
+
+
+class _ParquetGroups:
+    """Columns of a Parquet file read by name, with their next neighbours when rows are few.
+
+    Each read of a Parquet file takes time in the number of columns the file has, so a
+    wide table read column by column takes time in the square of its width. A read here
+    also fetches the columns that follow in `needed`, up to `CELLS` values in all, and
+    hands each out once; a tall table (a million rows) is still read one column at a time.
+    """
+
+    CELLS = 1 << 20
+
+    def __init__(self, file: Any, needed: list[str], rows: int) -> None:  # noqa: ANN401
+        self._file = file
+        self._needed = needed
+        self._position = {name: i for i, name in enumerate(needed)}
+        self._per_read = max(1, self.CELLS // max(rows, 1))
+        self._ready: dict[str, Any] = {}
+
+    def column(self, name: str) -> Any:  # noqa: ANN401
+        if name in self._ready:
+            return self._ready.pop(name)
+        start = self._position.get(name, 0)
+        following = self._needed[start + 1 : start + self._per_read]
+        group = [name, *(c for c in following if c not in self._ready and c != name)]
+        table = self._file.read(columns=group, use_threads=False)
+        got = dict(zip(group, table.columns, strict=True))
+        del table
+        column = got.pop(name)
+        self._ready.update(got)
+        return column
 
 
 def _check_parquet_names(names: list[str], path: str) -> None:
