@@ -5,7 +5,9 @@ parser (`xml.parsers.expat`) and returns one Python list per attribute key, read
 into a data frame by the caller. No element tree is built: expat's start and end handlers
 append each attribute value to its column as the file streams through, so memory holds only
 the columns and a few 1 MiB blocks. A gzip file is decompressed by zlib in a background thread
-(zlib releases the GIL while it inflates), a few blocks ahead of the parser.
+(zlib releases the GIL while it inflates), a few blocks ahead of the parser. A file declaring
+an encoding expat cannot read (the multi-byte Shift_JIS, GBK, Big5, EUC-KR...) is decoded by
+Python's incremental decoder as it streams and parsed as UTF-8.
 
 The reader is safe against hostile XML: a document type declaration (``<!DOCTYPE ...>``, the
 only place where entities can be declared) is refused before any entity in it could be
@@ -24,6 +26,7 @@ from __future__ import annotations
 
 import codecs
 import gzip
+import itertools
 import os
 import queue
 import re
@@ -86,6 +89,31 @@ class XesColumns:
     orphan_events: int = 0
 
 
+_XML_SPACE = " \t\r\n"
+# The lexical forms of xs:long and xs:double (XES 1849 types int and float), with the
+# leading and trailing XML whitespace that XML Schema collapses; Java's "Infinity" (as
+# OpenXES writes it) is taken too. Python's int() and float() would also take "1_000",
+# Unicode digits and spaces, "nan" or "infinity": not XES.
+_INT_TEXT = re.compile(r"[+-]?[0-9]+")
+_FLOAT_TEXT = re.compile(
+    r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?|[+-]?(?:INF|Infinity)|NaN"
+)
+
+
+def _parse_int(text: str) -> int:
+    value = text.strip(_XML_SPACE)
+    if _INT_TEXT.fullmatch(value) is None:
+        raise ValueError(text)
+    return int(value)
+
+
+def _parse_float(text: str) -> float:
+    value = text.strip(_XML_SPACE)
+    if _FLOAT_TEXT.fullmatch(value) is None:
+        raise ValueError(text)
+    return float(value.replace("Infinity", "inf").replace("INF", "inf"))
+
+
 def _parse_bool(text: str) -> bool:
     lowered = text.strip().lower()
     if lowered in {"true", "1"}:
@@ -109,8 +137,8 @@ _ROLES: dict[str, object] = {
     "string": _SHARED,
     "id": _KEEP,
     "date": _KEEP,
-    "int": int,
-    "float": float,
+    "int": _parse_int,
+    "float": _parse_float,
     "boolean": _parse_bool,
     "list": _COMPOSITE,
     "container": _COMPOSITE,
@@ -317,6 +345,76 @@ def _declares_utf8_but_is_not(path: str) -> int | None:
     return bad_line if declared in _UTF8_NAMES else None
 
 
+# Encodings expat reads itself; any other declared encoding is decoded here (see `_as_utf8`).
+_EXPAT_ENCODINGS = frozenset({"utf-8", "utf-16", "utf-16-le", "utf-16-be", "iso8859-1", "ascii"})
+
+
+def _as_utf8(
+    blocks: Iterator[tuple[bytes, int]], path: str
+) -> tuple[Iterator[tuple[bytes, int]], str | None]:
+    """The blocks as UTF-8 if the file declares an encoding expat cannot read, and its name.
+
+    expat reads UTF-8, UTF-16, ISO-8859-1 and ASCII, and refuses multi-byte encodings
+    (Shift_JIS, GB2312, GBK, Big5, EUC-KR: what Japanese, Chinese and Korean systems
+    export). For any encoding but those four, the blocks are decoded by Python's
+    incremental decoder as they stream (a character split between two blocks is joined)
+    and handed on as UTF-8, and the parser is told so (the second value); the file's own
+    declaration is then ignored. Other files pass through untouched, with None.
+
+    Raises:
+        LookupError: If the declared encoding is not known to Python.
+    """
+    head: list[tuple[bytes, int]] = []
+    size = 0
+    for block in blocks:
+        head.append(block)
+        size += len(block[0])
+        if size >= _HEAD_BYTES:
+            break
+    chained = itertools.chain(head, blocks)
+    start = b"".join(chunk for chunk, _ in head)[:_HEAD_BYTES]
+    if start.startswith((codecs.BOM_UTF8, codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return chained, None  # a byte order mark decides the encoding
+    match = _DECLARED_ENCODING.match(start)
+    if match is None:
+        return chained, None
+    declared = match.group(1).decode("ascii")
+    if codecs.lookup(declared).name in _EXPAT_ENCODINGS:
+        return chained, None
+    return _decoded(chained, declared, path), "utf-8"
+
+
+def _decoded(
+    blocks: Iterator[tuple[bytes, int]], encoding: str, path: str
+) -> Iterator[tuple[bytes, int]]:
+    """The blocks decoded from `encoding` and encoded as UTF-8, each with its bytes read."""
+    decoder = codecs.getincrementaldecoder(encoding)(errors="strict")
+    line = 1
+    done = 0
+    for chunk, done in blocks:
+        try:
+            text = decoder.decode(chunk)
+        except UnicodeDecodeError as err:
+            bad_line = line + chunk.count(b"\n", 0, max(err.start, 0))
+            raise _not_in_encoding(path, encoding, bad_line) from err
+        line += chunk.count(b"\n")
+        yield text.encode("utf-8"), done
+    try:
+        text = decoder.decode(b"", final=True)
+    except UnicodeDecodeError as err:  # the file ends inside a character
+        raise _not_in_encoding(path, encoding, line) from err
+    if text:
+        yield text.encode("utf-8"), done
+
+
+def _not_in_encoding(path: str, encoding: str, line: int) -> InvalidLogError:
+    return InvalidLogError(
+        f"XES file '{path}' declares the encoding {encoding} but is not valid {encoding} text "
+        f"(first bad byte on line {line}); re-save it in the encoding it declares, or fix the "
+        "encoding in its <?xml ... encoding=...?> header."
+    )
+
+
 def _translate_error(path: str, err: Exception, *, is_gzip: bool) -> InvalidLogError:
     """Turn an error raised while reading or parsing ``path`` into an InvalidLogError."""
     if isinstance(err, expat.ExpatError):
@@ -409,6 +507,7 @@ def _read_log(
     path: str,
     wanted: frozenset[str] | None,
     advance: Callable[[int], None] | None = None,
+    encoding: str | None = None,
 ) -> XesColumns:
     """Stream ``blocks`` through an expat parser whose handlers fill the columns directly.
 
@@ -422,7 +521,7 @@ def _read_log(
     end of the file. Events that the lifecycle filter drops are then taken back out of the
     columns. Errors raised by expat, by the stream or by the handlers propagate raw.
     """
-    parser = expat.ParserCreate(namespace_separator="}")
+    parser = expat.ParserCreate(encoding, namespace_separator="}")
     parser.ordered_attributes = True  # attributes as [name, value, ...]: cheaper than a dict
     parser.SetParamEntityParsing(expat.XML_PARAM_ENTITY_PARSING_NEVER)
 
@@ -654,11 +753,11 @@ def parse_xes(
 
     Raises:
         InvalidLogError: The file does not exist or cannot be read, is a truncated or corrupt
-            gzip file, is not well-formed XML, declares UTF-8 but is not UTF-8, contains a
+            gzip file, is not well-formed XML, is not text in the encoding it declares, contains a
             document type declaration (``<!DOCTYPE ...>``: refused, so that no entity can be
             expanded or fetched), has no ``<log>`` root or no traces, has a trace or event
             attribute element without a key, or has an ``int``/``float``/``boolean`` value that
-            does not parse.
+            is not in the XES (XML Schema) form: ``1_000``, ``nan`` or Unicode digits are refused.
         ParameterError: ``lifecycle`` is an empty sequence or holds something other than strings.
 
     Examples:
@@ -692,7 +791,8 @@ def parse_xes(
         try:
             # gzip is decompressed in a thread of its own while expat parses.
             blocks = stack.enter_context(_Ahead(_gunzip(raw))) if is_gzip else _blocks(raw)
-            columns = _read_log(blocks, file, wanted, advance)
+            blocks, encoding = _as_utf8(blocks, file)
+            columns = _read_log(blocks, file, wanted, advance, encoding)
         except (expat.ExpatError, EOFError, zlib.error, OSError) as err:
             raise _translate_error(file, err, is_gzip=is_gzip) from err
         except LookupError as err:  # the <?xml encoding=...?> names no codec Python knows
