@@ -5,7 +5,10 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import gzip
+import os
 import random
+import subprocess
+import sys
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -978,3 +981,103 @@ def test_a_wide_frame_is_read() -> None:
         table, case="deal", activity="stage", time="at", attributes=[f"x{WIDE - 1}"]
     )
     assert list(picked.event_attributes) == [f"x{WIDE - 1}"]
+
+
+# ------------------------------------------------------------------------- memory
+
+SPARSE_XES_CHILD = """
+import resource, sys
+resource.setrlimit(resource.RLIMIT_AS, (1 << 30, 1 << 30))
+import salesstd as ss
+try:
+    log = ss.read_xes(sys.argv[1])
+except ss.SalesStdError as err:
+    print("error", err)
+else:
+    print("log", log.n_events, len(log.event_attributes))
+"""
+
+
+def _sparse_xes(path: Path, *, traces: int, events: int, keys: int) -> None:
+    """Every event with `keys` attribute keys of its own: keys times events cells, mostly empty."""
+    k = 0
+    with path.open("w", encoding="utf-8") as out:
+        out.write('<?xml version="1.0" encoding="UTF-8"?>\n<log>\n')
+        for t in range(traces):
+            out.write(f'<trace><string key="concept:name" value="c{t}"/>\n')
+            for _ in range(events):
+                out.write(
+                    '<event><string key="concept:name" value="a"/>'
+                    '<date key="time:timestamp" value="2024-01-01T00:00:00Z"/>'
+                )
+                for _ in range(keys):
+                    out.write(f'<string key="k{k}" value="v{k}"/>')
+                    k += 1
+                out.write("</event>\n")
+            out.write("</trace>\n")
+        out.write("</log>\n")
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="RLIMIT_AS limits memory on Linux")
+def test_xes_with_many_sparse_keys_is_read_under_a_1_gib_limit(tmp_path: Path) -> None:
+    # 1,500 events each with 20 keys of its own: 30,000 keys. Padded to every event, the
+    # keys took 1.2 GB and 25 s, and under a 1 GB limit the interpreter died (SIGSEGV).
+    path = tmp_path / "sparse.xes"
+    _sparse_xes(path, traces=150, events=10, keys=20)
+    done = subprocess.run(  # noqa: S603 - this interpreter, a fixed script
+        [sys.executable, "-c", SPARSE_XES_CHILD, str(path)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+        env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)},
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.startswith(("log 1500 30000", "error ")), done.stdout
+
+
+def test_sparse_keys_keep_their_values_through_a_lifecycle_filter(tmp_path: Path) -> None:
+    # A key first met late is stored sparsely; a dropped event's values are taken back out.
+    events = []
+    for i in range(12):
+        transition = "start" if i % 3 == 2 else "complete"
+        events.append(
+            f'<event><string key="concept:name" value="a{i}"/>'
+            f'<string key="lifecycle:transition" value="{transition}"/>'
+            f'<date key="time:timestamp" value="2024-01-{i + 1:02d}T00:00:00Z"/>'
+            f'<int key="only{i}" value="{i}"/>'
+            + ('<string key="late" value="x"/>' if i >= 8 else "")
+            + "</event>"
+        )
+    text = f'<log><trace><string key="concept:name" value="c"/>{"".join(events)}</trace></log>'
+    log = ss.read_xes(write(tmp_path, text, "log.xes"), lifecycle="complete")
+    kept = [i for i in range(12) if i % 3 != 2]
+    assert [a for a, _ in log.events("c")] == [f"a{i}" for i in kept]
+    assert sorted(log.event_attributes, key=lambda k: (len(k), k)) == sorted(
+        ["lifecycle:transition", "late", *(f"only{i}" for i in kept)], key=lambda k: (len(k), k)
+    )
+    for row, i in enumerate(kept):
+        column = log.event_attributes[f"only{i}"].tolist()
+        assert column == [i if r == row else None for r in range(len(kept))]
+    assert log.event_attributes["late"].tolist() == [None] * 6 + ["x", "x"]
+
+
+@pytest.mark.parametrize(
+    ("reader", "target"),
+    [
+        (ss.read_xes, "parse_xes"),
+        (lambda p: ss.read_csv(p, case="deal", activity="stage", time="at"), "csv_columns"),
+    ],
+)
+def test_running_out_of_memory_is_an_invalid_log_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, reader: Any, target: str
+) -> None:
+    import salesstd.io._readers as readers  # noqa: PLC0415 - to make an allocation fail
+
+    def fail(*_: object, **__: object) -> None:
+        raise MemoryError
+
+    monkeypatch.setattr(readers, target, fail)
+    path = write(tmp_path, CSV)
+    with pytest.raises(ss.InvalidLogError, match=r"reading '.*deals\.csv' ran out of memory"):
+        reader(path)

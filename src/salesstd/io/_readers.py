@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import warnings
-from collections.abc import Sequence
-from typing import Any, Literal
+from collections.abc import Callable, Sequence
+from functools import partial
+from typing import Any, Literal, ParamSpec
 
 import numpy as np
 from numpy.typing import NDArray
@@ -22,6 +24,37 @@ from salesstd.log import Coded, EventLog, column_options, from_columns
 __all__ = ["read_csv", "read_parquet", "read_xes"]
 
 
+P = ParamSpec("P")
+
+
+def _memory_reported(fix: str) -> Callable[[Callable[P, EventLog]], Callable[P, EventLog]]:
+    """A reader that reports running out of memory as an `InvalidLogError` saying `fix`.
+
+    numpy and pyarrow raise MemoryError when an allocation fails (a file far bigger than the
+    memory, or a process under a memory limit); the reader says which file and what to do.
+    """
+
+    def decorate(read: Callable[P, EventLog]) -> Callable[P, EventLog]:
+        @functools.wraps(read)
+        def reported(*args: P.args, **kwargs: P.kwargs) -> EventLog:
+            try:
+                return read(*args, **kwargs)
+            except MemoryError as err:
+                path = args[0] if args else kwargs.get("path")
+                name = os.fspath(path) if isinstance(path, (str, os.PathLike)) else path
+                raise InvalidLogError(
+                    f"reading {name!r} ran out of memory ({err or 'no detail'}). {fix}"
+                ) from err
+
+        return reported
+
+    return decorate
+
+
+@_memory_reported(
+    "Pass attributes= and case_attributes= naming only the columns you need, or read it "
+    "where more memory is free."
+)
 def read_csv(
     path: str | os.PathLike[str],
     *,
@@ -175,6 +208,10 @@ def _check_path(path: object) -> str:
     return out
 
 
+@_memory_reported(
+    "Pass attributes= and case_attributes= naming only the columns you need, or read it "
+    "where more memory is free."
+)
 def read_parquet(
     path: str | os.PathLike[str],
     *,
@@ -334,6 +371,10 @@ def _check_parquet_names(names: list[str], path: str) -> None:
         seen.add(name)
 
 
+@_memory_reported(
+    "Keep fewer events (lifecycle=), drop attribute keys you do not need from the file, or "
+    "read it where more memory is free."
+)
 def read_xes(
     path: str | os.PathLike[str],
     *,
@@ -434,30 +475,30 @@ def read_xes(
     trace_cols = cols.trace_columns
     if case not in trace_cols:
         v.require_column(case, list(trace_cols), param="case", where=f"traces of {name!r}")
-    columns: dict[str, Any] = {}
     case_key = f"trace {case}"
-    case_ids = objects(trace_cols[case])
-    _refuse_shared_ids(case_ids, np.unique(cols.event_trace), case, name)
-    events = lazy.pa.array(cols.event_trace)
-    columns[case_key] = _xes_column(trace_cols[case], events)
-    for key, values in cols.event_columns.items():
-        columns[key] = _xes_column(values)
+    _refuse_shared_ids(objects(trace_cols[case]), np.unique(cols.event_trace), case, name)
+    events = cols.event_trace
+    # Each column is made when from_columns reads it, and the parsed values are let go then:
+    # a file with thousands of attribute keys never holds them all twice.
+    makers: dict[str, Callable[[], Any]] = {
+        case_key: partial(_xes_column, trace_cols.pop(case), events)
+    }
+    for key in cols.event_columns:
+        makers[key] = partial(_pop_xes_column, cols.event_columns, key, None)
     case_attr_names: list[str] = []
-    for key, values in trace_cols.items():
-        if key == case:
-            continue
-        out_key = key if key not in columns else f"case:{key}"
-        columns[out_key] = _xes_column(values, events)
+    for key in trace_cols:
+        out_key = key if key not in makers else f"case:{key}"
+        makers[out_key] = partial(_pop_xes_column, trace_cols, key, events)
         case_attr_names.append(out_key)
     for param, key in (("activity", activity), ("time", time)):
-        if key not in columns:
+        if key not in makers:
             v.require_column(
                 key, list(cols.event_columns), param=param, where=f"events of {name!r}"
             )
     event_attr_names = [k for k in cols.event_columns if k not in (activity, time)]
     return EventLog(
         **from_columns(
-            columns,
+            ColumnReader(list(makers), lambda key: makers.pop(key)()),
             case=case_key,
             activity=activity,
             time=time,
@@ -472,20 +513,30 @@ def read_xes(
     )
 
 
-def _xes_column(values: list[object], take: Any = None) -> Any:  # noqa: ANN401
+def _pop_xes_column(columns: dict[str, Any], key: str, take: NDArray[np.int64] | None) -> Any:  # noqa: ANN401
+    """`_xes_column` of `columns[key]`, taken out of `columns` so its values can go."""
+    return _xes_column(columns.pop(key), take)
+
+
+def _xes_column(
+    values: list[object] | NDArray[np.object_], take: NDArray[np.int64] | None = None
+) -> Any:  # noqa: ANN401
     """An XES column for `from_columns`: Arrow text when every value is text, else objects.
 
     Text goes to Arrow (ids hash-coded, dates parsed by Arrow's ISO 8601 reader); numbers,
-    booleans and mixed columns stay Python objects, exactly as parsed. `take` (the trace of
-    each event) spreads a trace column over the trace's events.
+    booleans and mixed columns stay Python objects, exactly as parsed, and so do the object
+    arrays of keys few events have (one Arrow call per key would cost more than the key).
+    `take` (the trace of each event) spreads a trace column over the trace's events.
     """
     pa = lazy.pa
+    if isinstance(values, np.ndarray):
+        return values if take is None else values[take]
     try:
         array = pa.array(values, type=pa.string())
     except (pa.ArrowException, TypeError, ValueError, OverflowError):
         column = objects(values)
-        return column if take is None else column[np.asarray(take)]
-    return array if take is None else array.take(take)
+        return column if take is None else column[take]
+    return array if take is None else array.take(pa.array(take))
 
 
 def _refuse_shared_ids(

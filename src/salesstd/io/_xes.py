@@ -71,11 +71,12 @@ class XesColumns:
     """Columns read from an XES file by `parse_xes`.
 
     Attributes:
-        event_columns: One list per event-attribute key, each of length ``n_events`` (the kept
-            events, in file order), with None where an event lacks the key.
-        trace_columns: One list per trace-attribute key, each of length ``n_traces`` (every
+        event_columns: One column per event-attribute key, each of length ``n_events`` (the
+            kept events, in file order), with None where an event lacks the key: a list, or
+            an object array for a key first met after the first event and held by few.
+        trace_columns: One column per trace-attribute key, each of length ``n_traces`` (every
             trace of the file, in file order, also those without kept events), with None where
-            a trace lacks the key.
+            a trace lacks the key; lists or object arrays as for events.
         event_trace: int64 array of length ``n_events``: the index (``0 .. n_traces - 1``) of
             the trace each event belongs to.
         orphan_events: Number of ``<event>`` elements directly under ``<log>``, outside any
@@ -83,8 +84,8 @@ class XesColumns:
             whether to refuse the file or drop them with a warning.
     """
 
-    event_columns: dict[str, list[object]]
-    trace_columns: dict[str, list[object]]
+    event_columns: dict[str, list[object] | NDArray[np.object_]]
+    trace_columns: dict[str, list[object] | NDArray[np.object_]]
     event_trace: NDArray[np.int64]
     orphan_events: int = 0
 
@@ -466,32 +467,109 @@ def _key_and_value(attrs: list[str]) -> tuple[str | None, str | None]:
     return key, value
 
 
-def _store(
-    columns: dict[str, list[object]],
-    key: str,
-    value: object,
-    row: int,
-    fresh: list[str],
-) -> None:
-    """Put ``value`` in row ``row`` of column ``key``, padding with None; note new columns."""
-    column = columns.get(key)
-    if column is None:
-        column = [None] * row
-        columns[key] = column
-        fresh.append(key)
-    elif len(column) > row:  # the key is repeated in one trace or event: the last one wins
-        column[row] = value
-        return
-    elif len(column) < row:
-        column.extend([None] * (row - len(column)))
-    column.append(value)
+_DENSE_SHARE = 4  # a sparse column with values in over a quarter of its rows becomes a list
 
 
-def _finish(columns: dict[str, list[object]], n_rows: int) -> dict[str, list[object]]:
-    for column in columns.values():
-        if len(column) < n_rows:
-            column.extend([None] * (n_rows - len(column)))
-    return columns
+class _Columns:
+    """The attribute columns of events (or traces) as they are read, dense or sparse.
+
+    A key met in the first row is a `dense` list, one entry per row (None where a row lacks
+    it), appended to on the parser's hot path. A key first met later is kept `sparse`, as
+    the rows that have it and their values, so that thousands of keys each held by a few
+    events cost memory in their values, not in keys times events; once it fills a quarter
+    of its rows it becomes a dense list. `rows_written` holds the keys written by the row
+    being read outside the hot path (new keys, sparse ones), which `drop_row` takes back out.
+    """
+
+    def __init__(self) -> None:
+        self.dense: dict[str, list[object]] = {}
+        self.sparse: dict[str, tuple[list[int], list[object]]] = {}
+        self.rows_written: list[str] = []
+        self.keys: dict[str, None] = {}  # every key, in the order first met
+
+    def store(self, key: str, value: object, row: int) -> None:
+        """Put `value` in row `row` of column `key`; a repeated key in one row: the last wins."""
+        column = self.dense.get(key)
+        if column is not None:
+            if len(column) > row:
+                column[row] = value
+                return
+            if len(column) < row:
+                column.extend([None] * (row - len(column)))
+            column.append(value)
+            return
+        entry = self.sparse.get(key)
+        if entry is None:
+            self.keys[key] = None
+            if row == 0:
+                self.dense[key] = [value]
+            else:
+                self.sparse[key] = ([row], [value])
+            self.rows_written.append(key)
+            return
+        rows, values = entry
+        if rows[-1] == row:
+            values[-1] = value
+            return
+        rows.append(row)
+        values.append(value)
+        self.rows_written.append(key)
+        if len(rows) * _DENSE_SHARE > row:
+            column = [None] * (row + 1)
+            for r, v in zip(rows, values, strict=True):
+                column[r] = v
+            self.dense[key] = column
+            del self.sparse[key]
+
+    def value(self, key: str, row: int) -> object:
+        """The value of `key` in row `row`, None if the row lacks it."""
+        column = self.dense.get(key)
+        if column is not None:
+            return column[row] if len(column) > row else None
+        entry = self.sparse.get(key)
+        if entry is not None and entry[0][-1] == row:
+            return entry[1][-1]
+        return None
+
+    def drop_row(self, row: int) -> None:
+        """Take row `row` (the last one written) back out of every column."""
+        for column in self.dense.values():
+            if len(column) > row:
+                del column[row:]
+        for key in self.rows_written:
+            entry = self.sparse.get(key)
+            if entry is not None:
+                rows, values = entry
+                if rows and rows[-1] == row:
+                    rows.pop()
+                    values.pop()
+                if not rows:
+                    del self.sparse[key]
+                    self.keys.pop(key, None)
+            elif not self.dense.get(key, True):  # a key first met in this row
+                del self.dense[key]
+                self.keys.pop(key, None)
+        self.rows_written.clear()
+
+    def finish(self, n_rows: int) -> dict[str, list[object] | NDArray[np.object_]]:
+        """Every column with `n_rows` values, in the order keys were first met.
+
+        Dense columns are lists; sparse ones object arrays (None where a row lacks the key),
+        made one at a time as the sparse values are let go.
+        """
+        out: dict[str, list[object] | NDArray[np.object_]] = {}
+        for key in self.keys:
+            column = self.dense.get(key)
+            if column is not None:
+                if len(column) < n_rows:
+                    column.extend([None] * (n_rows - len(column)))
+                out[key] = column
+                continue
+            rows, values = self.sparse.pop(key)
+            array = np.full(n_rows, None, dtype=object)
+            array[np.asarray(rows, dtype=np.intp)] = np.fromiter(values, dtype=object)
+            out[key] = array
+        return out
 
 
 def _refuse_dtd(path: str, parser: expat.XMLParserType, what: str) -> NoReturn:
@@ -541,14 +619,14 @@ def _read_log(
 
     roles: dict[str, object] = {}  # element name -> role, see _ROLES
     roles_get = roles.get
-    event_columns: dict[str, list[object]] = {}
-    event_columns_get = event_columns.get
-    trace_columns: dict[str, list[object]] = {}
+    events = _Columns()
+    event_columns_get = events.dense.get  # the hot path writes to dense columns only
+    traces = _Columns()
     # ``string`` values repeat (activities, resources, lifecycle transitions): one str object
     # per distinct value saves memory and lets the caller deduplicate by object identity.
     shared: dict[str, str] = {}
     shared_setdefault = shared.setdefault
-    fresh: list[str] = []  # event columns created by the event being read
+    written = events.rows_written  # keys the event being read wrote off the hot path
     trace_ends: list[int] = []  # number of kept events when each trace closed
     ends: list[str] = []  # one entry per closed element since the last trace started
     starts = 0  # elements started since the last trace started, plus that trace's depth
@@ -563,9 +641,7 @@ def _read_log(
     def where() -> str:
         return _where(trace_index, event_index if attribute_depth else None)
 
-    def attribute(
-        name: str, attrs: list[str], columns: dict[str, list[object]], row: int, new: list[str]
-    ) -> None:
+    def attribute(name: str, attrs: list[str], columns: _Columns, row: int) -> None:
         """Read the attribute element ``name`` into row ``row`` of ``columns`` (any case)."""
         role = roles_get(name) or _role(name, roles)
         if role is _IGNORED or role is _EVENT:
@@ -595,7 +671,7 @@ def _read_log(
                     f"in {where()} that is not a valid {kind}; fix the value or declare the "
                     "attribute as <string>."
                 ) from err
-        _store(columns, key, value, row, new)
+        columns.store(key, value, row)
 
     def close_event() -> None:
         nonlocal n_kept, attribute_depth
@@ -603,19 +679,13 @@ def _read_log(
         if wanted is None:
             n_kept += 1
             return
-        column = event_columns_get(_LIFECYCLE_KEY)
-        transition = column[n_kept] if column is not None and len(column) > n_kept else None
+        transition = events.value(_LIFECYCLE_KEY, n_kept)
         if transition is None:
             transition = _DEFAULT_LIFECYCLE
         if str(transition).lower() in wanted:
             n_kept += 1
             return
-        for column in event_columns.values():  # take the event back out
-            if len(column) > n_kept:
-                del column[n_kept:]
-        for key in fresh:
-            del event_columns[key]
-        fresh.clear()
+        events.drop_row(n_kept)  # take the event back out
 
     def start(name: str, attrs: list[str]) -> None:
         nonlocal starts, n_kept, attribute_depth, event_index
@@ -626,7 +696,7 @@ def _read_log(
             try:
                 key_name, key, value_name, text = attrs
             except ValueError:  # not exactly two XML attributes
-                attribute(name, attrs, event_columns, n_kept, fresh)
+                attribute(name, attrs, events, n_kept)
                 return
             if key_name == "key" and value_name == "value":
                 column = event_columns_get(key)
@@ -638,7 +708,7 @@ def _read_log(
                     if role is _KEEP:
                         column.append(text)
                         return
-            attribute(name, attrs, event_columns, n_kept, fresh)
+            attribute(name, attrs, events, n_kept)
             return
         if depth == 3 and in_trace and roles_get(name) is _EVENT:  # noqa: PLR2004
             # The next event of the trace (the second hot path): close the one before it.
@@ -649,8 +719,8 @@ def _read_log(
                     close_event()
             attribute_depth = 4
             event_index += 1
-            if fresh:
-                fresh.clear()
+            if written:
+                written.clear()
             return
         structure(name, attrs, depth)
 
@@ -668,10 +738,10 @@ def _read_log(
                 if (roles_get(name) or _role(name, roles)) is _EVENT:
                     attribute_depth = depth + 1
                     event_index += 1
-                    if fresh:
-                        fresh.clear()
+                    if written:
+                        written.clear()
                 else:
-                    attribute(name, attrs, trace_columns, trace_index, [])
+                    attribute(name, attrs, traces, trace_index)
             return
         if in_trace:
             in_trace = False
@@ -716,8 +786,8 @@ def _read_log(
     per_trace = np.asarray(trace_ends, dtype=np.int64)  # kept events of each trace
     per_trace[1:] -= per_trace[:-1].copy()
     return XesColumns(
-        event_columns=_finish(event_columns, n_kept),
-        trace_columns=_finish(trace_columns, n_traces),
+        event_columns=events.finish(n_kept),
+        trace_columns=traces.finish(n_traces),
         event_trace=np.repeat(np.arange(n_traces, dtype=np.int64), per_trace),
         orphan_events=orphans,
     )

@@ -104,13 +104,17 @@ def from_columns(
     def finish(job: tuple[str, str], values: Any) -> Any:  # noqa: ANN401
         return _from_arrow(values, role=job[1], tz=zone if job[1] == "time" else None)
 
-    got = iter(_convert_all(columns, jobs, finish, threads=threads))  # in the order of jobs
+    converted = _convert_all(columns, jobs, finish, threads=threads)  # in the order of jobs
+    # Taken out of the list one by one, so build's dicts hold the only references and each
+    # column goes as soon as build has its sorted copy.
+    converted.reverse()
+    got = converted.pop
     return build(
-        {"case": next(got), "activity": next(got), "time": next(got)},
+        {"case": got(), "activity": got(), "time": got()},
         names={"case": case, "activity": activity, "time": time},
-        attributes={c: next(got) for c in event_cols},
-        case_attributes={c: next(got) for c in case_cols},
-        order=next(got) if order is not None else None,
+        attributes={c: got() for c in event_cols},
+        case_attributes={c: got() for c in case_cols},
+        order=got() if order is not None else None,
         tz=zone,
         on_invalid=policy,
         row_label=row_label,
