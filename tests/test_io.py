@@ -1081,3 +1081,18 @@ def test_running_out_of_memory_is_an_invalid_log_error(
     path = write(tmp_path, CSV)
     with pytest.raises(ss.InvalidLogError, match=r"reading '.*deals\.csv' ran out of memory"):
         reader(path)
+
+
+def test_a_csv_field_over_128_kib_is_read_on_the_csv_module_path(tmp_path: Path) -> None:
+    # The time also kept as an attribute sends the file to the csv module, whose field limit
+    # (128 KiB) refused a long notes column; the caller's limit is put back afterwards.
+    note = "n" * 300_000
+    path = write(
+        tmp_path,
+        f'deal,stage,at,note\nd1,lead,2024-01-01T00:00:00Z,"{note}"\n'
+        "d1,won,2024-01-02T00:00:00Z,short\n",
+    )
+    before = csv.field_size_limit()
+    log = read(path, attributes=["at", "note"])
+    assert log.event_attributes["note"].tolist() == [note, "short"]
+    assert csv.field_size_limit() == before

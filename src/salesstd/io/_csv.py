@@ -18,8 +18,11 @@ rare file Arrow refuses and the csv module takes. Line numbers for messages abou
 from __future__ import annotations
 
 import bisect
+import contextlib
 import csv
 import io
+import sys
+import threading
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -411,13 +414,42 @@ class _Lines:
         return f"row {row}"  # the csv module could not re-read the file: count rows
 
 
+_FIELD_LIMIT_LOCK = threading.Lock()
+_FIELD_LIMIT_USERS = [0, 0]  # readers inside `_any_field_size`, and the limit they replaced
+
+
+@contextlib.contextmanager
+def _any_field_size() -> Iterator[None]:
+    """Lift the csv module's field size limit (128 KiB) while the file is read.
+
+    A long notes column of a CRM export passes 128 KiB; the whole file is in memory
+    already, so no field can be larger than it. The limit is the module's global: the
+    first reader in lifts it, the last one out puts the caller's limit back.
+    """
+    with _FIELD_LIMIT_LOCK:
+        if _FIELD_LIMIT_USERS[0] == 0:
+            _FIELD_LIMIT_USERS[1] = csv.field_size_limit(_MAX_FIELD)
+        _FIELD_LIMIT_USERS[0] += 1
+    try:
+        yield
+    finally:
+        with _FIELD_LIMIT_LOCK:
+            _FIELD_LIMIT_USERS[0] -= 1
+            if _FIELD_LIMIT_USERS[0] == 0:
+                csv.field_size_limit(_FIELD_LIMIT_USERS[1])
+
+
+_MAX_FIELD = min(sys.maxsize, 2**31 - 1)  # the largest a C long holds on every platform
+
+
 def _line_numbers(path: str, delimiter: str, encoding: str) -> list[int]:
     """The file line on which each event row ends (the header and blank lines skipped)."""
     try:
         p, raw = read_bytes(path)
         text = decode(p, raw, encoding)
         reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-        lines = [reader.line_num for row in reader if row]
+        with _any_field_size():
+            lines = [reader.line_num for row in reader if row]
     except (InvalidLogError, csv.Error):
         return []
     return lines[1:]
@@ -466,10 +498,11 @@ def _text_columns(
     rows: list[list[str]] = []
     lines: list[int] = []
     try:
-        for row in reader:
-            if row:  # blank lines are not events
-                rows.append(row)
-                lines.append(reader.line_num)
+        with _any_field_size():
+            for row in reader:
+                if row:  # blank lines are not events
+                    rows.append(row)
+                    lines.append(reader.line_num)
     except csv.Error as err:
         raise InvalidLogError(
             f"file {name!r} is not valid CSV near line {reader.line_num}: {err}."
