@@ -663,7 +663,7 @@ def test_multi_byte_encodings_are_read(
 def test_multi_byte_characters_split_between_blocks_are_joined(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, *, compress: bool
 ) -> None:
-    import salesstd.io._xes as xes_module  # noqa: PLC0415 - to shrink its block size
+    import salesstd.io._xes_bytes as xes_module  # noqa: PLC0415 - to shrink its blocks
 
     monkeypatch.setattr(xes_module, "_READ_SIZE", 7)  # an odd size splits many characters
     monkeypatch.setattr(xes_module, "_GZIP_READ", 5)
