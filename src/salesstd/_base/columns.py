@@ -481,6 +481,7 @@ class ColumnReader(Mapping[str, Any]):
 
     def __init__(self, names: list[str], read: Callable[[str], Any]) -> None:
         self._names = names
+        self._known = frozenset(names)  # looked up by hash: a wide table has 10,000s of names
         self._read = read
 
     def __iter__(self) -> Iterator[str]:
@@ -490,6 +491,6 @@ class ColumnReader(Mapping[str, Any]):
         return len(self._names)
 
     def __getitem__(self, name: str) -> Any:  # noqa: ANN401
-        if name not in self._names:
+        if name not in self._known:
             raise KeyError(name)
         return self._read(name)

@@ -72,7 +72,9 @@ def frame_columns(frame: Any) -> tuple[Mapping[str, Any], set[str]]:  # noqa: AN
         if isinstance(dtype, nw.Datetime) and dtype.time_zone is not None
     }
     # Each column is converted when from_columns reads it, and only then.
-    return ColumnReader([str(n) for n in df.columns], lambda name: _convert(df[name])), aware
+    return ColumnReader(
+        [str(n) for n in df.columns], lambda name: _convert(df.get_column(name))
+    ), aware
 
 
 def _convert(series: Any) -> Any:  # noqa: ANN401

@@ -18,9 +18,12 @@ rare file Arrow refuses and the csv module takes. Line numbers for messages abou
 from __future__ import annotations
 
 import bisect
+import contextlib
 import csv
 import io
-from collections.abc import Callable, Iterable, Iterator, Mapping
+import sys
+import threading
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -32,7 +35,7 @@ from salesstd._base import lazy
 from salesstd._base import timestamps as _time
 from salesstd._base.columns import sorted_coded
 from salesstd._base.progress import progress_bar
-from salesstd.errors import InvalidLogError, ParameterError
+from salesstd.errors import InvalidLogError
 from salesstd.io._files import GZIP_MAGIC, decode, read_bytes
 from salesstd.log import Coded, Parsed
 from salesstd.log import parse_times as parse_arrow_times
@@ -44,17 +47,6 @@ _EXACT_IN_FLOAT = 2**53
 
 Columns = dict[str, Any]
 RowLabel = Callable[[int], str]
-
-
-def option_names(value: object) -> object:
-    """A column-name option with a one-shot iterable (a generator) made a list, else as given.
-
-    The reader looks at the names before `from_columns` checks them, so an iterator must not
-    be used up; anything that is not names is passed on for `from_columns` to refuse.
-    """
-    if isinstance(value, Iterable) and not isinstance(value, (str, bytes, Mapping)):
-        return list(value)
-    return value
 
 
 def _names(value: object) -> list[str]:
@@ -88,11 +80,6 @@ def csv_columns(
     pa, pcsv = lazy.pa, lazy.pcsv
     if not all(isinstance(c, str) for c in (case, activity, time)):
         return None
-    if tz is not None:
-        try:
-            _time.check_zone(tz)  # type: ignore[arg-type]
-        except ParameterError:
-            return None  # reported where the python path has always reported it
     parse = pcsv.ParseOptions(delimiter=delimiter, newlines_in_values=True)
     try:
         names = _header(path, encoding, parse)
@@ -427,13 +414,42 @@ class _Lines:
         return f"row {row}"  # the csv module could not re-read the file: count rows
 
 
+_FIELD_LIMIT_LOCK = threading.Lock()
+_FIELD_LIMIT_USERS = [0, 0]  # readers inside `_any_field_size`, and the limit they replaced
+
+
+@contextlib.contextmanager
+def _any_field_size() -> Iterator[None]:
+    """Lift the csv module's field size limit (128 KiB) while the file is read.
+
+    A long notes column of a CRM export passes 128 KiB; the whole file is in memory
+    already, so no field can be larger than it. The limit is the module's global: the
+    first reader in lifts it, the last one out puts the caller's limit back.
+    """
+    with _FIELD_LIMIT_LOCK:
+        if _FIELD_LIMIT_USERS[0] == 0:
+            _FIELD_LIMIT_USERS[1] = csv.field_size_limit(_MAX_FIELD)
+        _FIELD_LIMIT_USERS[0] += 1
+    try:
+        yield
+    finally:
+        with _FIELD_LIMIT_LOCK:
+            _FIELD_LIMIT_USERS[0] -= 1
+            if _FIELD_LIMIT_USERS[0] == 0:
+                csv.field_size_limit(_FIELD_LIMIT_USERS[1])
+
+
+_MAX_FIELD = min(sys.maxsize, 2**31 - 1)  # the largest a C long holds on every platform
+
+
 def _line_numbers(path: str, delimiter: str, encoding: str) -> list[int]:
     """The file line on which each event row ends (the header and blank lines skipped)."""
     try:
         p, raw = read_bytes(path)
         text = decode(p, raw, encoding)
         reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-        lines = [reader.line_num for row in reader if row]
+        with _any_field_size():
+            lines = [reader.line_num for row in reader if row]
     except (InvalidLogError, csv.Error):
         return []
     return lines[1:]
@@ -482,10 +498,11 @@ def _text_columns(
     rows: list[list[str]] = []
     lines: list[int] = []
     try:
-        for row in reader:
-            if row:  # blank lines are not events
-                rows.append(row)
-                lines.append(reader.line_num)
+        with _any_field_size():
+            for row in reader:
+                if row:  # blank lines are not events
+                    rows.append(row)
+                    lines.append(reader.line_num)
     except csv.Error as err:
         raise InvalidLogError(
             f"file {name!r} is not valid CSV near line {reader.line_num}: {err}."

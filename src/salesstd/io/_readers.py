@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import warnings
-from collections.abc import Sequence
-from typing import Any, Literal
+from collections.abc import Callable, Sequence
+from functools import partial
+from typing import Any, Literal, ParamSpec
 
 import numpy as np
 from numpy.typing import NDArray
@@ -15,13 +17,44 @@ from salesstd._base import validation as v
 from salesstd._base.columns import ColumnReader, objects
 from salesstd._base.progress import check_progress, progress_bar
 from salesstd.errors import DroppedEventsWarning, InvalidLogError, ParameterError
-from salesstd.io._csv import csv_columns, option_names, python_columns
+from salesstd.io._csv import csv_columns, python_columns
 from salesstd.io._xes import parse_xes
-from salesstd.log import Coded, EventLog, from_columns
+from salesstd.log import Coded, EventLog, column_options, from_columns
 
 __all__ = ["read_csv", "read_parquet", "read_xes"]
 
 
+P = ParamSpec("P")
+
+
+def _memory_reported(fix: str) -> Callable[[Callable[P, EventLog]], Callable[P, EventLog]]:
+    """A reader that reports running out of memory as an `InvalidLogError` saying `fix`.
+
+    numpy and pyarrow raise MemoryError when an allocation fails (a file far bigger than the
+    memory, or a process under a memory limit); the reader says which file and what to do.
+    """
+
+    def decorate(read: Callable[P, EventLog]) -> Callable[P, EventLog]:
+        @functools.wraps(read)
+        def reported(*args: P.args, **kwargs: P.kwargs) -> EventLog:
+            try:
+                return read(*args, **kwargs)
+            except MemoryError as err:
+                path = args[0] if args else kwargs.get("path")
+                name = os.fspath(path) if isinstance(path, (str, os.PathLike)) else path
+                raise InvalidLogError(
+                    f"reading {name!r} ran out of memory ({err or 'no detail'}). {fix}"
+                ) from err
+
+        return reported
+
+    return decorate
+
+
+@_memory_reported(
+    "Pass attributes= and case_attributes= naming only the columns you need, or read it "
+    "where more memory is free."
+)
 def read_csv(
     path: str | os.PathLike[str],
     *,
@@ -108,10 +141,7 @@ def read_csv(
         )
     show = check_progress(progress)
     file = _check_path(path)
-    attributes = option_names(attributes)  # type: ignore[assignment]
-    case_attributes = option_names(case_attributes)  # type: ignore[assignment]
-    got = csv_columns(
-        file,
+    opts = column_options(
         case=case,
         activity=activity,
         time=time,
@@ -119,29 +149,38 @@ def read_csv(
         case_attributes=case_attributes,
         order=order,
         tz=tz,
+        on_invalid=on_invalid,
+    )
+    got = csv_columns(
+        file,
+        case=opts.case,
+        activity=opts.activity,
+        time=opts.time,
+        attributes=opts.attributes,
+        case_attributes=opts.case_attributes,
+        order=opts.order,
+        tz=opts.tz,
         delimiter=delimiter,
         encoding=encoding,
         progress=show,
     )
     if got is None:  # refused by Arrow: the csv module reads it, or says why not
         columns, row_label, name = python_columns(
-            file, case=case, activity=activity, time=time, delimiter=delimiter, encoding=encoding
+            file,
+            case=opts.case,
+            activity=opts.activity,
+            time=opts.time,
+            delimiter=delimiter,
+            encoding=encoding,
         )
     else:
         (columns, row_label), name = got, os.path.basename(file)  # noqa: PTH119
-    if isinstance(order, str) and isinstance(columns.get(order), Coded):
-        columns[order] = columns[order].values()  # compared as values, never as codes
+    if opts.order is not None and isinstance(columns.get(opts.order), Coded):
+        columns[opts.order] = columns[opts.order].values()  # compared as values, not codes
     return EventLog(
         **from_columns(
             columns,
-            case=case,
-            activity=activity,
-            time=time,
-            attributes=attributes,
-            case_attributes=case_attributes,
-            order=order,
-            tz=tz,
-            on_invalid=on_invalid,
+            **opts._asdict(),
             where=f"file {name!r}",
             row_label=row_label,
         )
@@ -160,9 +199,19 @@ def _check_path(path: object) -> str:
         raise ParameterError(
             f"path must be a text path, not bytes; got {path!r}.", parameter="path"
         )
+    if "\x00" in out:  # the operating system takes no NUL in a path
+        raise ParameterError(
+            f"path {out!r} contains a NUL character ('\\x00'), which no file name can hold; "
+            "check how the path was built.",
+            parameter="path",
+        )
     return out
 
 
+@_memory_reported(
+    "Pass attributes= and case_attributes= naming only the columns you need, or read it "
+    "where more memory is free."
+)
 def read_parquet(
     path: str | os.PathLike[str],
     *,
@@ -201,6 +250,16 @@ def read_parquet(
     """
     p = _check_path(path)
     show = check_progress(progress)
+    opts = column_options(
+        case=case,
+        activity=activity,
+        time=time,
+        attributes=attributes,
+        case_attributes=case_attributes,
+        order=order,
+        tz=tz,
+        on_invalid=on_invalid,
+    )
     pa, pq = lazy.pa, lazy.pq
     if not os.path.exists(p):  # noqa: PTH110
         raise InvalidLogError(f"file {p!r} does not exist; check the path.")
@@ -213,12 +272,8 @@ def read_parquet(
         ) from err
     names = list(schema.names)
     _check_parquet_names(names, p)
-    wanted = {case, activity, time, order}
-    wanted.update(c for c in (case_attributes or ()) if isinstance(c, str))
-    if attributes is None:
-        wanted.update(names)
-    else:
-        wanted.update(c for c in attributes if isinstance(c, str))
+    wanted = {opts.case, opts.activity, opts.time, opts.order, *(opts.case_attributes or ())}
+    wanted.update(names if opts.attributes is None else opts.attributes)
     needed = [c for c in names if c in wanted]
     # Text columns are read as dictionaries: Parquet stores them dictionary-encoded, and the
     # codes are used as they are, never expanded into one string per row.
@@ -246,10 +301,13 @@ def read_parquet(
     ) as bar:
         # One column at a time: from_columns converts each as soon as it is read (text to
         # codes, times to ns) and hands Arrow's memory back, so only one column's Arrow
-        # buffers are alive at once.
+        # buffers are alive at once. A short table is read a group of neighbouring columns
+        # at a time (each Parquet read costs time in the number of columns of the file).
+        group = _ParquetGroups(file, needed, file.metadata.num_rows)
+
         def read(name: str) -> Any:  # noqa: ANN401
             try:
-                column = file.read(columns=[name], use_threads=False).column(0)
+                column = group.column(name)
             except Exception as err:  # pyarrow raises ArrowInvalid, OSError, ...
                 raise InvalidLogError(
                     f"file {p!r} is not a readable Parquet file ({err}). Use read_csv "
@@ -262,19 +320,44 @@ def read_parquet(
         return EventLog(
             **from_columns(
                 columns,
-                case=case,
-                activity=activity,
-                time=time,
-                attributes=attributes,
-                case_attributes=case_attributes,
-                order=order,
-                tz=tz,
-                on_invalid=on_invalid,
+                **opts._asdict(),
                 where=f"file {os.path.basename(p)!r}",  # noqa: PTH119
                 row_label=lambda i: f"row {i}",
                 aware=aware,
             )
         )
+
+
+class _ParquetGroups:
+    """Columns of a Parquet file read by name, with their next neighbours when rows are few.
+
+    Each read of a Parquet file takes time in the number of columns the file has, so a
+    wide table read column by column takes time in the square of its width. A read here
+    also fetches the columns that follow in `needed`, up to `CELLS` values in all, and
+    hands each out once; a tall table (a million rows) is still read one column at a time.
+    """
+
+    CELLS = 1 << 20
+
+    def __init__(self, file: Any, needed: list[str], rows: int) -> None:  # noqa: ANN401
+        self._file = file
+        self._needed = needed
+        self._position = {name: i for i, name in enumerate(needed)}
+        self._per_read = max(1, self.CELLS // max(rows, 1))
+        self._ready: dict[str, Any] = {}
+
+    def column(self, name: str) -> Any:  # noqa: ANN401
+        if name in self._ready:
+            return self._ready.pop(name)
+        start = self._position.get(name, 0)
+        following = self._needed[start + 1 : start + self._per_read]
+        group = [name, *(c for c in following if c not in self._ready and c != name)]
+        table = self._file.read(columns=group, use_threads=False)
+        got = dict(zip(group, table.columns, strict=True))
+        del table
+        column = got.pop(name)
+        self._ready.update(got)
+        return column
 
 
 def _check_parquet_names(names: list[str], path: str) -> None:
@@ -288,6 +371,10 @@ def _check_parquet_names(names: list[str], path: str) -> None:
         seen.add(name)
 
 
+@_memory_reported(
+    "Keep fewer events (lifecycle=), drop attribute keys you do not need from the file, or "
+    "read it where more memory is free."
+)
 def read_xes(
     path: str | os.PathLike[str],
     *,
@@ -334,7 +421,6 @@ def read_xes(
             trace (with ``on_invalid="raise"``).
         ParameterError: If `lifecycle` is not None, a string or a sequence of strings.
     """
-    policy = v.on_invalid(on_invalid)
     show = check_progress(progress)
     file = _check_path(path)
     for param, key in (("case", case), ("activity", activity), ("time", time)):
@@ -342,6 +428,17 @@ def read_xes(
             raise ParameterError(
                 f"{param} must be an XES attribute key (str); got {key!r}.", parameter=param
             )
+    opts = column_options(
+        case=case,
+        activity=activity,
+        time=time,
+        attributes=None,
+        case_attributes=None,
+        order=None,
+        tz=tz,
+        on_invalid=on_invalid,
+    )
+    policy, case, activity, time = opts.on_invalid, opts.case, opts.activity, opts.time
     with progress_bar(show, total=None, desc=os.path.basename(file), unit="B") as bar:  # noqa: PTH119
         seen = [0]
 
@@ -378,30 +475,30 @@ def read_xes(
     trace_cols = cols.trace_columns
     if case not in trace_cols:
         v.require_column(case, list(trace_cols), param="case", where=f"traces of {name!r}")
-    columns: dict[str, Any] = {}
     case_key = f"trace {case}"
-    case_ids = objects(trace_cols[case])
-    _refuse_shared_ids(case_ids, np.unique(cols.event_trace), case, name)
-    events = lazy.pa.array(cols.event_trace)
-    columns[case_key] = _xes_column(trace_cols[case], events)
-    for key, values in cols.event_columns.items():
-        columns[key] = _xes_column(values)
+    _refuse_shared_ids(objects(trace_cols[case]), np.unique(cols.event_trace), case, name)
+    events = cols.event_trace
+    # Each column is made when from_columns reads it, and the parsed values are let go then:
+    # a file with thousands of attribute keys never holds them all twice.
+    makers: dict[str, Callable[[], Any]] = {
+        case_key: partial(_xes_column, trace_cols.pop(case), events)
+    }
+    for key in cols.event_columns:
+        makers[key] = partial(_pop_xes_column, cols.event_columns, key, None)
     case_attr_names: list[str] = []
-    for key, values in trace_cols.items():
-        if key == case:
-            continue
-        out_key = key if key not in columns else f"case:{key}"
-        columns[out_key] = _xes_column(values, events)
+    for key in trace_cols:
+        out_key = key if key not in makers else f"case:{key}"
+        makers[out_key] = partial(_pop_xes_column, trace_cols, key, events)
         case_attr_names.append(out_key)
     for param, key in (("activity", activity), ("time", time)):
-        if key not in columns:
+        if key not in makers:
             v.require_column(
                 key, list(cols.event_columns), param=param, where=f"events of {name!r}"
             )
     event_attr_names = [k for k in cols.event_columns if k not in (activity, time)]
     return EventLog(
         **from_columns(
-            columns,
+            ColumnReader(list(makers), lambda key: makers.pop(key)()),
             case=case_key,
             activity=activity,
             time=time,
@@ -416,20 +513,30 @@ def read_xes(
     )
 
 
-def _xes_column(values: list[object], take: Any = None) -> Any:  # noqa: ANN401
+def _pop_xes_column(columns: dict[str, Any], key: str, take: NDArray[np.int64] | None) -> Any:  # noqa: ANN401
+    """`_xes_column` of `columns[key]`, taken out of `columns` so its values can go."""
+    return _xes_column(columns.pop(key), take)
+
+
+def _xes_column(
+    values: list[object] | NDArray[np.object_], take: NDArray[np.int64] | None = None
+) -> Any:  # noqa: ANN401
     """An XES column for `from_columns`: Arrow text when every value is text, else objects.
 
     Text goes to Arrow (ids hash-coded, dates parsed by Arrow's ISO 8601 reader); numbers,
-    booleans and mixed columns stay Python objects, exactly as parsed. `take` (the trace of
-    each event) spreads a trace column over the trace's events.
+    booleans and mixed columns stay Python objects, exactly as parsed, and so do the object
+    arrays of keys few events have (one Arrow call per key would cost more than the key).
+    `take` (the trace of each event) spreads a trace column over the trace's events.
     """
     pa = lazy.pa
+    if isinstance(values, np.ndarray):
+        return values if take is None else values[take]
     try:
         array = pa.array(values, type=pa.string())
     except (pa.ArrowException, TypeError, ValueError, OverflowError):
         column = objects(values)
-        return column if take is None else column[np.asarray(take)]
-    return array if take is None else array.take(take)
+        return column if take is None else column[take]
+    return array if take is None else array.take(pa.array(take))
 
 
 def _refuse_shared_ids(

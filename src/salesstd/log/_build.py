@@ -12,7 +12,7 @@ import warnings
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from functools import partial
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 from numpy.typing import NDArray
@@ -64,29 +64,37 @@ def from_columns(
     for tables whose columns all exist already, not for readers that make each column as
     it is read (two at once would double their memory).
     """
+    case, activity, time, attributes, case_attributes, order, tz, policy = column_options(
+        case=case,
+        activity=activity,
+        time=time,
+        attributes=attributes,
+        case_attributes=case_attributes,
+        order=order,
+        tz=tz,
+        on_invalid=on_invalid,
+    )
     names = list(columns)
+    known = set(names)  # membership by hash: a wide table has thousands of columns
+
+    def require(col: str, param: str) -> None:
+        if col not in known:
+            v.require_column(col, names, param=param, where=where)
+
     for param, col in (("case", case), ("activity", activity), ("time", time)):
-        if not isinstance(col, str):
-            raise ParameterError(
-                f"{param} must be a column name (str); got {col!r}.", parameter=param
-            )
-        v.require_column(col, names, param=param, where=where)
-    case_cols = column_names("case_attributes", case_attributes) or []
+        require(col, param)
+    case_cols = case_attributes or []
     for col in case_cols:
-        v.require_column(col, names, param="case_attributes", where=where)
+        require(col, "case_attributes")
     if order is not None:
-        if not isinstance(order, str):
-            raise ParameterError(
-                f"order must be a column name (str) or None; got {order!r}.", parameter="order"
-            )
-        v.require_column(order, names, param="order", where=where)
+        require(order, "order")
     used = {case, activity, time, *case_cols, *([order] if order else [])}
     if attributes is None:
         event_cols = [c for c in names if c not in used]
     else:
-        event_cols = column_names("attributes", attributes) or []
+        event_cols = attributes
         for col in event_cols:
-            v.require_column(col, names, param="attributes", where=where)
+            require(col, "attributes")
     zone = None if time in aware else tz
     jobs: list[tuple[str, str]] = [(case, "id"), (activity, "id"), (time, "time")]
     jobs += [(c, "attribute") for c in (*event_cols, *case_cols)]
@@ -96,17 +104,91 @@ def from_columns(
     def finish(job: tuple[str, str], values: Any) -> Any:  # noqa: ANN401
         return _from_arrow(values, role=job[1], tz=zone if job[1] == "time" else None)
 
-    got = iter(_convert_all(columns, jobs, finish, threads=threads))  # in the order of jobs
+    converted = _convert_all(columns, jobs, finish, threads=threads)  # in the order of jobs
+    # Taken out of the list one by one, so build's dicts hold the only references and each
+    # column goes as soon as build has its sorted copy.
+    converted.reverse()
+    got = converted.pop
     return build(
-        {"case": next(got), "activity": next(got), "time": next(got)},
+        {"case": got(), "activity": got(), "time": got()},
         names={"case": case, "activity": activity, "time": time},
-        attributes={c: next(got) for c in event_cols},
-        case_attributes={c: next(got) for c in case_cols},
-        order=next(got) if order is not None else None,
+        attributes={c: got() for c in event_cols},
+        case_attributes={c: got() for c in case_cols},
+        order=got() if order is not None else None,
         tz=zone,
-        on_invalid=v.on_invalid(on_invalid),
+        on_invalid=policy,
         row_label=row_label,
     )
+
+
+class ColumnOptions(NamedTuple):
+    """The options of a table reader, checked: names as str, lists of names as lists."""
+
+    case: str
+    activity: str
+    time: str
+    attributes: list[str] | None
+    case_attributes: list[str] | None
+    order: str | None
+    tz: str | None
+    on_invalid: v.OnInvalid
+
+
+def column_options(
+    *,
+    case: object,
+    activity: object,
+    time: object,
+    attributes: object,
+    case_attributes: object,
+    order: object,
+    tz: object,
+    on_invalid: object,
+) -> ColumnOptions:
+    """Check the options every table reader takes, before any column is read.
+
+    Every reader (`read_csv`, `read_parquet`, `EventLog.from_frame`, `from_records`) calls
+    this first, so a bad option gets one message whatever the source. A one-shot iterable
+    of names (a generator) is read once, here, into a list. The time column cannot also be
+    the case or the activity: a log needs ids and times as separate facts.
+
+    Raises:
+        ParameterError: If a name is not a str, a list option is not names, `case` or
+            `activity` names the time column, `tz` is not a zone or `on_invalid` not a policy.
+    """
+    for param, col in (("case", case), ("activity", activity), ("time", time)):
+        if not isinstance(col, str):
+            raise ParameterError(
+                f"{param} must be a column name (str); got {col!r}.", parameter=param
+            )
+    for param, col in (("case", case), ("activity", activity)):
+        if col == time:
+            raise ParameterError(
+                f"{param}={col!r} is also the time column (time={time!r}); the {param} and "
+                f"the time must be different columns. Pass {param}= the column with the "
+                f"{'case id' if param == 'case' else 'activity name'}.",
+                parameter=param,
+            )
+    if order is not None and not isinstance(order, str):
+        raise ParameterError(
+            f"order must be a column name (str) or None; got {order!r}.", parameter="order"
+        )
+    return ColumnOptions(
+        case=str(case),
+        activity=str(activity),
+        time=str(time),
+        attributes=column_names("attributes", attributes),
+        case_attributes=column_names("case_attributes", case_attributes),
+        order=order,
+        tz=_zone(tz),
+        on_invalid=v.on_invalid(on_invalid),
+    )
+
+
+def _zone(tz: object) -> str | None:
+    if tz is not None:
+        _time.check_zone(tz)  # type: ignore[arg-type]
+    return tz  # type: ignore[return-value]
 
 
 def _convert_all(
