@@ -866,25 +866,31 @@ READERS = ["csv", "parquet", "frame", "records"]
 NAMES = {"case": "deal", "activity": "stage", "time": "at"}
 
 
-@pytest.mark.parametrize("reader", READERS)
+OPTION_CHECKS = [
+    ("case", ["deal"], r"case must be a column name \(str\); got \['deal'\]"),
+    ("time", {"at": 1}, r"time must be a column name \(str\); got \{'at': 1\}"),
+    ("order", {"x": 1}, r"order must be a column name \(str\) or None; got \{'x': 1\}"),
+    ("case_attributes", 5, r"case_attributes must be a column name, a list .*got 5"),
+    ("attributes", 5, r"attributes must be a column name, a list .*got 5"),
+    ("case_attributes", [1], r"case_attributes must name columns as strings; got 1"),
+    ("on_invalid", "skip", r"on_invalid must be 'raise' or 'drop'; got 'skip'"),
+    ("tz", "Mars/Base", r"Mars/Base"),
+]
+
+
 @pytest.mark.parametrize(
-    ("option", "value", "message"),
+    ("reader", "option", "value", "message"),
     [
-        ("case", ["deal"], r"case must be a column name \(str\); got \['deal'\]"),
-        ("time", {"at": 1}, r"time must be a column name \(str\); got \{'at': 1\}"),
-        ("order", {"x": 1}, r"order must be a column name \(str\) or None; got \{'x': 1\}"),
-        ("case_attributes", 5, r"case_attributes must be a column name, a list .*got 5"),
-        ("attributes", 5, r"attributes must be a column name, a list .*got 5"),
-        ("case_attributes", [1], r"case_attributes must name columns as strings; got 1"),
-        ("on_invalid", "skip", r"on_invalid must be 'raise' or 'drop'; got 'skip'"),
-        ("tz", "Mars/Base", r"Mars/Base"),
+        (reader, *check)
+        for reader in READERS
+        for check in OPTION_CHECKS
+        # from_records has no `attributes` or `order` option (every field is an attribute)
+        if not (reader == "records" and check[0] in {"attributes", "order"})
     ],
 )
 def test_every_reader_checks_its_options_before_using_them(
     tmp_path: Path, reader: str, option: str, value: object, message: str
 ) -> None:
-    if reader == "records" and option in {"attributes", "order"}:
-        pytest.skip("from_records has no such option")
     call = _table_readers(tmp_path)[reader]
     with pytest.raises(ss.ParameterError, match=message):
         call(**{**NAMES, option: value})
