@@ -1102,3 +1102,55 @@ def test_a_csv_field_over_128_kib_is_read_on_the_csv_module_path(tmp_path: Path)
     log = read(path, attributes=["at", "note"])
     assert log.event_attributes["note"].tolist() == [note, "short"]
     assert csv.field_size_limit() == before
+
+
+WIDE_CSV_CHILD = """
+import resource, sys
+import salesstd as ss
+import pyarrow.csv  # loaded before the baseline: its import is not the read's memory
+before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+log = ss.read_csv(sys.argv[1], case="deal", activity="stage", time="at", attributes=["x7"])
+after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+print(log.n_events, list(log.event_attributes), (after - before) // 1024)
+"""
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="ru_maxrss is in kB on Linux")
+def test_a_wide_csv_read_for_a_few_columns_stays_small(tmp_path: Path) -> None:
+    # Arrow inferred a type for every column of the first block only to list the header:
+    # about 10 kB a column, 300 MB for 30,000 columns of a 0.35 MB file, whatever was asked.
+    width = 30_000
+    head = ",".join(["deal", "stage", "at", *(f"x{i}" for i in range(width))])
+    rows = [f"d{r},lead,2024-01-0{r + 1}," + ",".join(["1"] * width) for r in range(3)]
+    path = tmp_path / "wide.csv"
+    path.write_text("\n".join([head, *rows]) + "\n", encoding="utf-8")
+    done = subprocess.run(  # noqa: S603 - this interpreter, a fixed script
+        [sys.executable, "-c", WIDE_CSV_CHILD, str(path)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
+    events, attributes, grown_mb = done.stdout.split(" ", 2)
+    assert (events, attributes) == ("3", "['x7']")
+    assert int(grown_mb) < 150  # 290 MB before
+
+
+@pytest.mark.parametrize("zipped", [False, True])
+def test_the_csv_header_is_read_as_arrow_reads_it(tmp_path: Path, *, zipped: bool) -> None:
+    # A byte-order mark, a quoted name holding the delimiter, a doubled quote and a line break.
+    text = '\ufeffdeal,"st,age","a""t",note\nd1,lead,2024-01-01,"x\ny"\nd1,won,2024-01-02,z\n'
+    data = text.encode("utf-8")
+    path = tmp_path / ("h.csv.gz" if zipped else "h.csv")
+    path.write_bytes(gzip.compress(data) if zipped else data)
+    log = ss.read_csv(path, case="deal", activity="st,age", time='a"t')
+    assert list(log.activity_names) == ["lead", "won"]
+    assert list(log.event_attributes["note"]) == ["x\ny", "z"]
+    latin = tmp_path / "latin.csv"
+    latin.write_bytes("d\u00e9al,stage,at\nd1,lead,2024-01-01\n".encode("latin-1"))
+    assert (
+        ss.read_csv(
+            latin, case="d\u00e9al", activity="stage", time="at", encoding="latin-1"
+        ).n_events
+        == 1
+    )

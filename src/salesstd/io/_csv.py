@@ -20,6 +20,7 @@ from __future__ import annotations
 import bisect
 import contextlib
 import csv
+import gzip
 import io
 import sys
 import threading
@@ -82,7 +83,7 @@ def csv_columns(
         return None
     parse = pcsv.ParseOptions(delimiter=delimiter, newlines_in_values=True)
     try:
-        names = _header(path, encoding, parse)
+        names = _header(path, encoding, delimiter)
         if len(set(names)) != len(names) or not {case, activity, time} <= set(names):
             return None
         event_cols = [c for c in names if c not in {case, activity, time}]
@@ -108,7 +109,7 @@ def csv_columns(
             # A later value is not in the form the first block showed: read the time as
             # text, parsed with salesstd's own rules (which report each bad value).
             got = _read(file, coded, str(time), None, tz=tz, progress=progress)
-    except (pa.ArrowException, OSError, UnicodeError, LookupError):
+    except (pa.ArrowException, OSError, UnicodeError, LookupError, csv.Error):
         return None
     parts, ns, raw_times = got
     if ns.size == 0:
@@ -287,20 +288,27 @@ class _CodedParts:
         return sorted_coded(merged.dictionary, codes, all_used=True)
 
 
-def _header(path: str, encoding: str, parse: Any) -> list[str]:  # noqa: ANN401
-    """The column names, from a small first block (a bigger one if a row is longer)."""
-    pa, pcsv = lazy.pa, lazy.pcsv
-    for size in (PROBE_BYTES, BLOCK_BYTES):
-        probe = pcsv.ReadOptions(block_size=size, encoding=encoding, use_threads=False)
-        try:
-            with _open(path) as (_, stream):
-                return list(
-                    pcsv.open_csv(stream, read_options=probe, parse_options=parse).schema.names
-                )
-        except pa.ArrowInvalid:
-            if size == BLOCK_BYTES:
-                raise
-    return []  # pragma: no cover - the loop returns or raises
+def _header(path: str, encoding: str, delimiter: str) -> list[str]:
+    """The column names: the first record, read by the csv module a line at a time.
+
+    Only the lines of the header are read and decoded (a quoted name may span lines). Arrow
+    would infer a type for every column of a first block to show its schema, which costs
+    about 10 kB a column: 300 MB for an export of 30,000 columns, however few are asked for.
+    The csv module reads quotes, doubled quotes and delimiters as Arrow's defaults do; a
+    header it reads otherwise than Arrow would fail the later read, which falls back to the
+    csv-module path with its messages.
+    """
+    with Path(path).open("rb") as first:
+        zipped = first.read(2) == GZIP_MAGIC
+    with (
+        gzip.open(path, "rb") if zipped else Path(path).open("rb") as raw,
+        io.TextIOWrapper(raw, encoding=encoding, newline="") as text,
+        _any_field_size(),
+    ):
+        names = next(csv.reader(text, delimiter=delimiter), [])
+    if names:
+        names[0] = names[0].removeprefix("\ufeff")  # a UTF-8 byte-order mark, as Arrow skips
+    return names
 
 
 def _has_quote(path: str) -> bool:
