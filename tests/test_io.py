@@ -20,6 +20,7 @@ import pytest
 
 import salesstd as ss
 from _data import data_file
+from salesstd.io._readers import _ParquetGroups
 from strategies import differences
 
 CSV = """deal,stage,at,rep,amount,score,note,idx
@@ -976,6 +977,31 @@ def test_a_wide_parquet_file_is_read_in_few_reads(
     assert log.event_attributes[f"x{WIDE - 1}"].tolist() == [1, 2, 3]
     assert len(reads) <= 3
     assert sum(reads) == WIDE + 3
+
+
+def test_parquet_columns_are_each_read_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The reads of x0 and x1 (asked for after the case, activity and time) fetched deal,
+    # stage and at again as their neighbours, though those had been handed out already.
+    columns: dict[str, Any] = {"x0": [1, 2, 3], "x1": [4, 5, 6]}
+    columns.update(_wide_table().select(["deal", "stage", "at"]).to_pydict())
+    columns.update({f"y{i}": [i, i, i] for i in range(6)})
+    path = _parquet(tmp_path, pa.table(columns))
+    reads: list[list[str]] = []
+    original = pq.ParquetFile.read
+
+    def counted(self: pq.ParquetFile, *args: Any, **kwargs: Any) -> pa.Table:
+        reads.append(list(kwargs.get("columns") or args[0]))
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(pq.ParquetFile, "read", counted)
+    monkeypatch.setattr(_ParquetGroups, "CELLS", 15)
+    log = ss.read_parquet(path, case="deal", activity="stage", time="at")
+    assert log.event_attributes["x1"].tolist() == [4, 5, 6]
+    assert log.event_attributes["y5"].tolist() == [5, 5, 5]
+    read = [c for group in reads for c in group]
+    assert sorted(read) == sorted(columns)
 
 
 def test_a_wide_frame_is_read() -> None:

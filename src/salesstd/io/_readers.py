@@ -335,6 +335,8 @@ class _ParquetGroups:
     wide table read column by column takes time in the square of its width. A read here
     also fetches the columns that follow in `needed`, up to `CELLS` values in all, and
     hands each out once; a tall table (a million rows) is still read one column at a time.
+    A column already handed out is not fetched again as a neighbour: the caller asks for
+    each column in `needed` once (twice only if it has two roles, and then reads it again).
     """
 
     CELLS = 1 << 20
@@ -345,13 +347,18 @@ class _ParquetGroups:
         self._position = {name: i for i, name in enumerate(needed)}
         self._per_read = max(1, self.CELLS // max(rows, 1))
         self._ready: dict[str, Any] = {}
+        self._handed: set[str] = set()
 
     def column(self, name: str) -> Any:  # noqa: ANN401
+        self._handed.add(name)
         if name in self._ready:
             return self._ready.pop(name)
-        start = self._position.get(name, 0)
+        start = self._position[name]
         following = self._needed[start + 1 : start + self._per_read]
-        group = [name, *(c for c in following if c not in self._ready and c != name)]
+        group = [
+            name,
+            *(c for c in following if c not in self._handed and c not in self._ready),
+        ]
         table = self._file.read(columns=group, use_threads=False)
         got = dict(zip(group, table.columns, strict=True))
         del table
