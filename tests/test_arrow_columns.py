@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 import statistics
+from decimal import Decimal
 from fractions import Fraction
 from typing import Any
 
@@ -23,7 +24,14 @@ from hypothesis import strategies as st
 
 import salesstd as ss
 from salesstd._base import frames as frames_module
-from salesstd._base.columns import Coded, case_time_order, group_order, sorted_coded
+from salesstd._base.columns import (
+    Coded,
+    case_time_order,
+    group_order,
+    same_value,
+    same_values,
+    sorted_coded,
+)
 from salesstd.log._arrow import code, parse_times
 
 ROWS = [
@@ -116,6 +124,36 @@ def test_case_attribute_not_constant_is_refused_on_codes() -> None:
     frame.loc[2, "rep"] = "ann"
     with pytest.raises(ss.InvalidLogError, match="'rep' is not constant within case 'd1'"):
         ss.EventLog.from_frame(frame, **KW)
+
+
+def _cells() -> list[Any]:
+    array = np.array([1, 2])
+    nan = float("nan")
+    return [
+        None, "", "a", "a", 1, 1.0, nan, nan, np.float64("nan"), pd.NA, pd.NaT,
+        np.datetime64("NaT"), Decimal("sNaN"), Decimal(1), True, array, array, np.array([1, 2]),
+    ]  # fmt: skip
+
+
+def test_same_values_is_same_value_pair_by_pair() -> None:
+    # The vectorised check (numpy's == in C, nulls only where it says different) answers
+    # as the per-pair one for every pair of awkward cells: NA, NaN, NaT, "", arrays.
+    cells = _cells()
+    for shift in range(len(cells)):
+        a = np.empty(len(cells), dtype=object)
+        b = np.empty(len(cells), dtype=object)
+        a[:] = cells
+        b[:] = cells[shift:] + cells[:shift]
+        expected = [same_value(x, y) for x, y in zip(a, b, strict=True)]
+        assert same_values(a, b).tolist() == expected
+    assert same_value(None, "")
+    assert same_value(pd.NA, float("nan"))
+    assert not same_value(pd.NA, "a")
+    assert not same_value(np.array([1, 2]), np.array([1, 2]))  # no truth value: not the same
+    for x in cells:
+        assert same_value(x, x)
+    typed = np.array(["a", "b", None, ""], dtype=object)
+    assert same_values(typed, typed[[0, 1, 3, 2]]).tolist() == [True, True, True, True]
 
 
 def test_code_sorts_distinct_values_and_keeps_nulls_missing() -> None:

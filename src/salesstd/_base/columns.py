@@ -72,16 +72,40 @@ def is_null(value: object) -> bool:
 def same_value(x: object, y: object) -> bool:
     """True if two cell values are equal, or both missing (None, NaN, NaT, pandas NA, "").
 
-    Never asks ``bool()`` of a comparison that cannot give one: ``pd.NA == x`` is NA, whose
-    truth value pandas refuses, and an array-valued cell compares element by element.
+    Identity and ``==`` answer most pairs; only a pair they call different is checked for
+    missing values. Never asks ``bool()`` of a comparison that cannot give one without
+    catching it: ``pd.NA == x`` is NA, whose truth value pandas refuses, and an
+    array-valued cell compares element by element.
     """
-    x_null, y_null = is_null(x), is_null(y)
-    if x_null or y_null:
-        return x_null and y_null
+    if x is y:
+        return True
     try:
-        return bool(x == y)
+        if x == y:
+            return True
     except (TypeError, ValueError, ArithmeticError):  # NA inside, or array-valued cells
-        return x is y
+        pass
+    return is_null(x) and is_null(y)
+
+
+def same_values(a: NDArray[Any], b: NDArray[Any]) -> NDArray[np.bool_]:
+    """`same_value` of each pair of `a` and `b` (object arrays of one shape), mostly in C.
+
+    numpy compares object arrays with one identity-then-``==`` call per pair in C; only the
+    pairs found different are checked for missing values. Cells whose comparison has no
+    truth value (pandas NA, arrays) make numpy raise: then pair by pair.
+    """
+    try:
+        same = np.asarray(a == b)
+    except (TypeError, ValueError, ArithmeticError):
+        same = None
+    if same is None or same.dtype != np.bool_ or same.shape != a.shape:
+        return np.fromiter(
+            (same_value(x, y) for x, y in zip(a, b, strict=True)), dtype=bool, count=a.size
+        )
+    differ = np.flatnonzero(~same)
+    if differ.size:
+        same[differ] = null_mask(a[differ]) & null_mask(b[differ])
+    return same
 
 
 def homogeneous(arr: NDArray[Any], *, name: str) -> NDArray[Any]:

@@ -597,11 +597,7 @@ def _check_constant(
     same_case = codes[1:] == codes[:-1]
     a, b = values[1:], values[:-1]
     if values.dtype.kind == "O":
-        differ = np.fromiter(
-            (not _columns.same_value(x, y) for x, y in zip(a, b, strict=True)),
-            dtype=bool,
-            count=a.size,
-        )
+        differ = ~_columns.same_values(a, b)
     elif values.dtype.kind in "fMm":
         differ = ~((a == b) | (_columns.null_mask(a) & _columns.null_mask(b)))
     else:

@@ -62,7 +62,7 @@ def _arrays_equal(a: NDArray[Any], b: NDArray[Any]) -> bool:
     if a.dtype.kind in "fMm":
         return bool(np.array_equal(a, b, equal_nan=True))
     if a.dtype.kind == "O":
-        return all(_columns.same_value(x, y) for x, y in zip(a, b, strict=True))
+        return bool(_columns.same_values(a, b).all())
     return bool(np.array_equal(a, b))
 
 
