@@ -405,13 +405,19 @@ def _localize(ns: NDArray[np.int64], tz: str | None) -> NDArray[np.int64]:
     # A quarter hour followed by the next one in the data ends where that one starts (a
     # change right on the boundary only sends the quarter hour to the exact path, harmless);
     # any other is looked up at its last microsecond.
+    followed = np.zeros(unique_buckets.size, dtype=bool)
+    followed[:-1] = np.diff(unique_buckets) == 1
     mixed = np.zeros(unique_buckets.size, dtype=bool)
-    for k, bucket in enumerate(starts):
-        if k + 1 < len(starts) and starts[k + 1] == bucket + 1:
-            mixed[k] = offsets[k + 1] != offsets[k]
-        else:
-            end = _WALL_EPOCH + dt.timedelta(minutes=15 * bucket) + last
-            mixed[k] = _offset_ns(end, zone) != offsets[k]
+    mixed[:-1] = followed[:-1] & (offsets[1:] != offsets[:-1])
+    alone = np.flatnonzero(~followed)
+    ends = np.array(
+        [
+            _offset_ns(_WALL_EPOCH + dt.timedelta(minutes=15 * starts[k]) + last, zone)
+            for k in alone.tolist()
+        ],
+        dtype=np.int64,
+    )
+    mixed[alone] = ends != offsets[alone]
     per_value = offsets[inverse]
     for i in np.flatnonzero(mixed[inverse] & valid).tolist():
         wall = _WALL_EPOCH + dt.timedelta(microseconds=int(ns[i]) // 1000)
