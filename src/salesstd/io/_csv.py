@@ -38,7 +38,7 @@ from salesstd._base.columns import sorted_coded
 from salesstd._base.progress import progress_bar
 from salesstd.errors import InvalidLogError
 from salesstd.io._files import GZIP_MAGIC, decode, read_bytes
-from salesstd.log import Coded, Parsed
+from salesstd.log import Coded, ColumnOptions, Parsed
 from salesstd.log import parse_times as parse_arrow_times
 
 BLOCK_BYTES = 1 << 20  # Arrow's block: ~17k rows of a typical export, parsed per batch
@@ -50,46 +50,33 @@ Columns = dict[str, Any]
 RowLabel = Callable[[int], str]
 
 
-def _names(value: object) -> list[str]:
-    if isinstance(value, str):
-        return [value]
-    if isinstance(value, list):
-        return [c for c in value if isinstance(c, str)]
-    return []
-
-
 def csv_columns(
     path: str,
+    opts: ColumnOptions,
     *,
-    case: object,
-    activity: object,
-    time: object,
-    attributes: object,
-    case_attributes: object,
-    order: object,
-    tz: object,
     delimiter: str,
     encoding: str,
     progress: bool | None,
 ) -> tuple[Columns, RowLabel] | None:
     """The file's columns as `from_columns` takes them, or None when Arrow refuses the file.
 
-    Ids and activities are `Coded`, the time `Parsed`, attributes typed by `infer`; columns
-    that are not asked for are None. None means: read it with `python_columns`, which
-    raises the csv module's message (or reads what Arrow could not).
+    `opts` are the checked options of `read_csv`. Ids and activities are `Coded`, the time
+    `Parsed`, attributes typed by `infer`; columns that are not asked for are None. None
+    means: read it with `python_columns`, which raises the csv module's message (or reads
+    what Arrow could not).
     """
     pa, pcsv = lazy.pa, lazy.pcsv
-    if not all(isinstance(c, str) for c in (case, activity, time)):
-        return None
+    case, activity, time, tz = opts.case, opts.activity, opts.time, opts.tz
     parse = pcsv.ParseOptions(delimiter=delimiter, newlines_in_values=True)
     try:
         names = _header(path, encoding, delimiter)
         if len(set(names)) != len(names) or not {case, activity, time} <= set(names):
             return None
         event_cols = [c for c in names if c not in {case, activity, time}]
-        if attributes is not None:
-            event_cols = _names(attributes)
-        extra = {*event_cols, *_names(case_attributes), *_names(order)}
+        if opts.attributes is not None:
+            event_cols = opts.attributes
+        order = [] if opts.order is None else [opts.order]
+        extra = {*event_cols, *(opts.case_attributes or ()), *order}
         if time in extra:
             return None  # the time also as an attribute or the order: rare, read as text
         coded = [c for c in names if c in {case, activity} or c in extra]
@@ -99,16 +86,16 @@ def csv_columns(
             # Without a quote no value can hold a line break: Arrow may split the file at
             # any line, which parses faster.
             parse = pcsv.ParseOptions(delimiter=delimiter, newlines_in_values=False)
-        stamp = _time_type(path, str(time), encoding, parse)
+        stamp = _time_type(path, time, encoding, parse)
         file = _File(path, size, whole, encoding, parse)
         try:
-            got = _read(file, coded, str(time), stamp, tz=tz, progress=progress)
+            got = _read(file, coded, time, stamp, tz=tz, progress=progress)
         except pa.ArrowInvalid:
             if stamp is None:
                 raise
             # A later value is not in the form the first block showed: read the time as
             # text, parsed with salesstd's own rules (which report each bad value).
-            got = _read(file, coded, str(time), None, tz=tz, progress=progress)
+            got = _read(file, coded, time, None, tz=tz, progress=progress)
     except (pa.ArrowException, OSError, UnicodeError, LookupError, csv.Error):
         return None
     parts, ns, raw_times = got
@@ -121,7 +108,7 @@ def csv_columns(
     for c in extra:
         if c in out and c not in (case, activity, time):
             out[c] = infer(out[c])
-    out[str(time)] = Parsed(ns, raw_times)
+    out[time] = Parsed(ns, raw_times)
     return out, _Lines(path, delimiter, encoding)
 
 

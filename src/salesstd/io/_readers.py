@@ -151,19 +151,7 @@ def read_csv(
         tz=tz,
         on_invalid=on_invalid,
     )
-    got = csv_columns(
-        file,
-        case=opts.case,
-        activity=opts.activity,
-        time=opts.time,
-        attributes=opts.attributes,
-        case_attributes=opts.case_attributes,
-        order=opts.order,
-        tz=opts.tz,
-        delimiter=delimiter,
-        encoding=encoding,
-        progress=show,
-    )
+    got = csv_columns(file, opts, delimiter=delimiter, encoding=encoding, progress=show)
     if got is None:  # refused by Arrow: the csv module reads it, or says why not
         columns, row_label, name = python_columns(
             file,
@@ -177,14 +165,7 @@ def read_csv(
         (columns, row_label), name = got, os.path.basename(file)  # noqa: PTH119
     if opts.order is not None and isinstance(columns.get(opts.order), Coded):
         columns[opts.order] = columns[opts.order].values()  # compared as values, not codes
-    return EventLog(
-        **from_columns(
-            columns,
-            **opts._asdict(),
-            where=f"file {name!r}",
-            row_label=row_label,
-        )
-    )
+    return EventLog(**from_columns(columns, opts, where=f"file {name!r}", row_label=row_label))
 
 
 def _check_path(path: object) -> str:
@@ -320,7 +301,7 @@ def read_parquet(
         return EventLog(
             **from_columns(
                 columns,
-                **opts._asdict(),
+                opts,
                 where=f"file {os.path.basename(p)!r}",  # noqa: PTH119
                 row_label=lambda i: f"row {i}",
                 aware=aware,
@@ -506,14 +487,9 @@ def read_xes(
     return EventLog(
         **from_columns(
             ColumnReader(list(makers), lambda key: makers.pop(key)()),
-            case=case_key,
-            activity=activity,
-            time=time,
-            attributes=event_attr_names,
-            case_attributes=case_attr_names,
-            order=None,
-            tz=tz,
-            on_invalid=on_invalid,
+            opts._replace(
+                case=case_key, attributes=event_attr_names, case_attributes=case_attr_names
+            ),
             where=f"file {name!r}",
             row_label=lambda i: f"event {i}",
         )

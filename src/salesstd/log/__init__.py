@@ -14,6 +14,7 @@ from __future__ import annotations
 from salesstd.log._arrow import Coded as Coded  # internal: not in __all__ (the readers')
 from salesstd.log._arrow import Parsed as Parsed  # internal
 from salesstd.log._arrow import parse_times as parse_times  # internal
+from salesstd.log._build import ColumnOptions as ColumnOptions  # internal
 from salesstd.log._build import column_options as column_options  # internal
 from salesstd.log._build import from_columns as from_columns  # internal: not in __all__
 from salesstd.log._eventlog import EventLog

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 import warnings
-from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from functools import partial
 from typing import Any, NamedTuple
@@ -43,15 +43,8 @@ def row_label(i: int) -> str:
 
 def from_columns(
     columns: Mapping[str, Any],
+    opts: ColumnOptions,
     *,
-    case: str,
-    activity: str,
-    time: str,
-    attributes: Sequence[str] | None,
-    case_attributes: Sequence[str] | None,
-    order: str | None,
-    tz: str | None,
-    on_invalid: object,
     where: str,
     row_label: Callable[[int], str],
     aware: Collection[str] = (),
@@ -59,21 +52,13 @@ def from_columns(
 ) -> dict[str, Any]:
     """Pick the named columns out of a table (dict of arrays) and build the log.
 
-    `aware` names columns that carried a time zone (already converted to UTC), to which
-    `tz` does not apply. `threads` converts the columns side by side (see `_convert_all`):
-    for tables whose columns all exist already, not for readers that make each column as
-    it is read (two at once would double their memory).
+    `opts` are the reader's options as `column_options` checked them (each reader checks
+    them once, before reading). `aware` names columns that carried a time zone (already
+    converted to UTC), to which `tz` does not apply. `threads` converts the columns side by
+    side (see `_convert_all`): for tables whose columns all exist already, not for readers
+    that make each column as it is read (two at once would double their memory).
     """
-    case, activity, time, attributes, case_attributes, order, tz, policy = column_options(
-        case=case,
-        activity=activity,
-        time=time,
-        attributes=attributes,
-        case_attributes=case_attributes,
-        order=order,
-        tz=tz,
-        on_invalid=on_invalid,
-    )
+    case, activity, time, attributes, case_attributes, order, tz, policy = opts
     names = list(columns)
     known = set(names)  # membership by hash: a wide table has thousands of columns
 
@@ -147,8 +132,9 @@ def column_options(
 ) -> ColumnOptions:
     """Check the options every table reader takes, before any column is read.
 
-    Every reader (`read_csv`, `read_parquet`, `EventLog.from_frame`, `from_records`) calls
-    this first, so a bad option gets one message whatever the source. A one-shot iterable
+    Every reader (`read_csv`, `read_parquet`, `read_xes`, `EventLog.from_frame`,
+    `from_records`) calls this once and hands the result to `from_columns`, so a bad option
+    gets one message whatever the source. A one-shot iterable
     of names (a generator) is read once, here, into a list. The time column cannot also be
     the case or the activity: a log needs ids and times as separate facts.
 
@@ -288,8 +274,6 @@ def _from_arrow(values: Any, *, role: str, tz: str | None = None) -> Any:  # noq
         return values
     values = arrow.decoded(values)  # only text stays coded: other values as they are
     if role == "time":
-        if tz is not None:
-            _time.check_zone(tz)
         if arrow.is_number(values):
             # Numbers are refused by `build`, naming the column, as from numpy or pandas.
             return arrow.numpy_values(values)

@@ -17,7 +17,14 @@ from salesstd._base.frames import check_labels, frame_columns, make_frame
 from salesstd._base.results import ReadOnlyDict
 from salesstd._base.timestamps import to_datetime
 from salesstd.errors import InvalidLogError, ParameterError
-from salesstd.log._build import RESERVED, build, column_map, from_columns, row_label
+from salesstd.log._build import (
+    RESERVED,
+    build,
+    column_map,
+    column_options,
+    from_columns,
+    row_label,
+)
 
 if TYPE_CHECKING:
     from salesstd._base.frames import FrameBackend
@@ -293,20 +300,18 @@ class EventLog:
                         f"({', '.join(names)}). Pass names= to name every field."
                     )
             columns = {name: [r[j] for r in rows] for j, name in enumerate(names)}  # type: ignore[index]
+        opts = column_options(
+            case=case,
+            activity=activity,
+            time=time,
+            attributes=None,
+            case_attributes=case_attributes,
+            order=None,
+            tz=tz,
+            on_invalid=on_invalid,
+        )
         return cls(
-            **from_columns(
-                columns,
-                case=case,
-                activity=activity,
-                time=time,
-                attributes=None,
-                case_attributes=case_attributes,
-                order=None,
-                tz=tz,
-                on_invalid=on_invalid,
-                where="records",
-                row_label=lambda i: f"record {i}",
-            )
+            **from_columns(columns, opts, where="records", row_label=lambda i: f"record {i}")
         )
 
     @classmethod
@@ -359,17 +364,20 @@ class EventLog:
             2
         """
         columns, aware = frame_columns(frame)
+        opts = column_options(
+            case=case,
+            activity=activity,
+            time=time,
+            attributes=attributes,
+            case_attributes=case_attributes,
+            order=order,
+            tz=tz,
+            on_invalid=on_invalid,
+        )
         return cls(
             **from_columns(
                 columns,
-                case=case,
-                activity=activity,
-                time=time,
-                attributes=attributes,
-                case_attributes=case_attributes,
-                order=order,
-                tz=tz,
-                on_invalid=on_invalid,
+                opts,
                 where="frame",
                 row_label=row_label,
                 aware=aware,
