@@ -26,6 +26,7 @@ import salesstd as ss
 from salesstd._base import frames as frames_module
 from salesstd._base.columns import (
     Coded,
+    ColumnReader,
     case_time_order,
     group_order,
     same_value,
@@ -154,6 +155,22 @@ def test_same_values_is_same_value_pair_by_pair() -> None:
         assert same_value(x, x)
     typed = np.array(["a", "b", None, ""], dtype=object)
     assert same_values(typed, typed[[0, 1, 3, 2]]).tolist() == [True, True, True, True]
+
+
+def test_column_names_are_checked_without_reading_a_column() -> None:
+    # from_columns checks each option's column with `in` on the reader's keys: that must
+    # be a lookup of the name (by hash), not a read of the column.
+    read: list[str] = []
+
+    def reading(name: str) -> list[str]:
+        read.append(name)
+        return ["d1"]
+
+    columns = ColumnReader(["deal", "stage", "at"], reading)
+    assert "stage" in columns
+    assert "stage" in columns.keys()  # noqa: SIM118 - the view from_columns checks
+    assert "nope" not in columns
+    assert read == []
 
 
 def test_code_sorts_distinct_values_and_keeps_nulls_missing() -> None:

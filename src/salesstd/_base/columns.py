@@ -514,6 +514,9 @@ class ColumnReader(Mapping[str, Any]):
     def __len__(self) -> int:
         return len(self._names)
 
+    def __contains__(self, name: object) -> bool:
+        return name in self._known  # by hash, and without reading the column
+
     def __getitem__(self, name: str) -> Any:  # noqa: ANN401
         if name not in self._known:
             raise KeyError(name)

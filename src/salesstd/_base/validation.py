@@ -190,8 +190,12 @@ def listing(values: Iterable[object], *, limit: int = 12) -> str:
 
 
 @names_parameter
-def require_column(name: str, columns: Sequence[str], *, param: str, where: str = "data") -> None:
-    """Raise `InvalidLogError` if `name` is not among `columns`, suggesting the fix."""
+def require_column(name: str, columns: Collection[str], *, param: str, where: str = "data") -> None:
+    """Raise `InvalidLogError` if `name` is not among `columns`, suggesting the fix.
+
+    `columns` is listed in its own order in the message; pass one whose membership test is
+    a hash lookup (a dict's keys) when it can hold thousands of names.
+    """
     if name in columns:
         return
     close = difflib.get_close_matches(name, list(columns), n=1, cutoff=0.5)

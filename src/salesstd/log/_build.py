@@ -60,26 +60,21 @@ def from_columns(
     """
     case, activity, time, attributes, case_attributes, order, tz, policy = opts
     names = list(columns)
-    known = set(names)  # membership by hash: a wide table has thousands of columns
-
-    def require(col: str, param: str) -> None:
-        if col not in known:
-            v.require_column(col, names, param=param, where=where)
-
+    known = columns.keys()  # membership by hash: a wide table has thousands of columns
     for param, col in (("case", case), ("activity", activity), ("time", time)):
-        require(col, param)
+        v.require_column(col, known, param=param, where=where)
     case_cols = case_attributes or []
     for col in case_cols:
-        require(col, "case_attributes")
+        v.require_column(col, known, param="case_attributes", where=where)
     if order is not None:
-        require(order, "order")
+        v.require_column(order, known, param="order", where=where)
     used = {case, activity, time, *case_cols, *([order] if order else [])}
     if attributes is None:
         event_cols = [c for c in names if c not in used]
     else:
         event_cols = attributes
         for col in event_cols:
-            require(col, "attributes")
+            v.require_column(col, known, param="attributes", where=where)
     zone = None if time in aware else tz
     jobs: list[tuple[str, str]] = [(case, "id"), (activity, "id"), (time, "time")]
     jobs += [(c, "attribute") for c in (*event_cols, *case_cols)]
