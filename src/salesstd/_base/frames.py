@@ -111,9 +111,9 @@ def _convert(series: Any) -> Any:  # noqa: ANN401
 def _pandas_categorical(native: Any) -> Coded | None:  # noqa: ANN401
     """A pandas categorical of text as its own codes and categories (never expanded).
 
-    None for anything else: categories of other values (ints, times) are decoded by
-    `_arrow_column`, so they give what the plain column gives; an Arrow dictionary held by
-    pandas (``ArrowDtype``) has no ``.cat`` and goes that way too.
+    None for anything else: categories of other values (ints, times) go on as an Arrow
+    dictionary, which `from_columns` decodes, so they give what the plain column gives; an
+    Arrow dictionary held by pandas (``ArrowDtype``) has no ``.cat`` and goes that way too.
     """
     if not type(native).__module__.startswith("pandas"):
         return None
@@ -178,10 +178,11 @@ def _shares_objects(values: NDArray[np.object_], pd: ModuleType) -> bool:
 
 
 def _arrow_column(series: Any) -> Any:  # noqa: ANN401
-    """The series as an Arrow array of text (plain or dictionary), or None.
+    """The series as an Arrow array of text or a dictionary (categorical), or None.
 
-    A dictionary (categorical) of other values is decoded to a plain Arrow array of them,
-    nulls kept: numpy's view of it would fill each null with a dictionary value.
+    A dictionary of other values is returned as it is, for `from_columns` to decode (as it
+    decodes every Arrow column, nulls kept): numpy's view of it would fill each null with a
+    dictionary value.
     """
     pa = lazy.pa
     try:
@@ -189,14 +190,11 @@ def _arrow_column(series: Any) -> Any:  # noqa: ANN401
     except (pa.ArrowException, TypeError, ValueError, OverflowError):  # mixed or huge values
         return None
     kind = array.type
-    if pa.types.is_dictionary(kind):
-        if not _is_string(kind.value_type):
-            return array.cast(kind.value_type)
-        kind = kind.value_type
-    return array if _is_string(kind) else None
+    return array if pa.types.is_dictionary(kind) or is_string_type(kind) else None
 
 
-def _is_string(kind: Any) -> bool:  # noqa: ANN401
+def is_string_type(kind: Any) -> bool:  # noqa: ANN401
+    """True for an Arrow text type: string, large_string or string_view."""
     pa = lazy.pa
     return bool(
         pa.types.is_string(kind) or pa.types.is_large_string(kind) or pa.types.is_string_view(kind)

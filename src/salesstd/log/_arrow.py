@@ -21,6 +21,7 @@ import numpy as np
 from salesstd._base import lazy
 from salesstd._base import timestamps as _time
 from salesstd._base.columns import Coded, objects, sorted_coded
+from salesstd._base.frames import is_string_type
 
 if TYPE_CHECKING:
     from numpy.typing import NDArray
@@ -82,7 +83,7 @@ def is_text(values: Any) -> bool:  # noqa: ANN401
     kind = values.type
     if pa.types.is_dictionary(kind):
         kind = kind.value_type
-    return _is_string(kind)
+    return is_string_type(kind)
 
 
 def is_number(values: Any) -> bool:  # noqa: ANN401
@@ -107,16 +108,9 @@ def decoded(values: Any) -> Any:  # noqa: ANN401
     """
     pa = lazy.pa
     kind = values.type
-    if pa.types.is_dictionary(kind) and not _is_string(kind.value_type):
+    if pa.types.is_dictionary(kind) and not is_string_type(kind.value_type):
         return values.cast(kind.value_type)
     return values
-
-
-def _is_string(kind: Any) -> bool:  # noqa: ANN401
-    pa = lazy.pa
-    return bool(
-        pa.types.is_string(kind) or pa.types.is_large_string(kind) or pa.types.is_string_view(kind)
-    )
 
 
 def code(values: Any) -> Coded:  # noqa: ANN401
@@ -172,7 +166,7 @@ def numpy_values(values: Any) -> NDArray[Any]:  # noqa: ANN401
         unit = kind.unit
         raw = chunked.cast(pa.int64()).fill_null(_time.NAT).to_numpy()
         return np.asarray(raw).view(f"datetime64[{unit}]")
-    if _is_string(kind):
+    if is_string_type(kind):
         return objects(chunked.to_pylist())
     return np.asarray(chunked.to_numpy())
 
@@ -207,7 +201,7 @@ def parse_times(values: Any, *, tz: str | None) -> Parsed:  # noqa: ANN401
         if naive:
             ns = _time.localize(ns, tz)
         return _parsed(ns, stamps)
-    if not _is_string(kind):
+    if not is_string_type(kind):
         return Parsed(_time.parse_times(numpy_values(chunked), tz=tz), chunked)
     for target, naive in ((pa.timestamp("ns", tz="UTC"), False), (pa.timestamp("ns"), True)):
         try:
