@@ -253,7 +253,7 @@ _ARRAY = np.array(["month", "week"])
         ),
         (
             lambda: _CONVERSION.to_frame(backend=np.array(["pandas", "polars"])),  # type: ignore[arg-type]
-            r"^backend must be 'pandas' or 'polars'; got ndarray",
+            r"^backend must be one of 'pandas', 'polars'; got ndarray",
         ),
         (
             lambda: ss.wip(LOG, FUNNEL, by="rep").at("lead", group=np.array(["a", "b"])),

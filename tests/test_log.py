@@ -569,7 +569,9 @@ def test_to_frame_polars(rich_log: ss.EventLog) -> None:
 
 
 def test_to_frame_bad_backend(log: ss.EventLog) -> None:
-    with pytest.raises(ss.ParameterError, match=r"backend must be 'pandas' or 'polars'"):
+    with pytest.raises(
+        ss.ParameterError, match=r"backend must be one of 'pandas', 'polars'; got 'spark'"
+    ):
         log.to_frame(backend="spark")  # type: ignore[arg-type]
 
 

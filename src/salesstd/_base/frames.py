@@ -17,7 +17,7 @@ from numpy.typing import NDArray
 
 from salesstd._base import lazy
 from salesstd._base.columns import Coded, ColumnReader, all_str, object_pointers, sorted_coded
-from salesstd._base.validation import described
+from salesstd._base.validation import choice
 from salesstd.errors import InvalidLogError, MissingDependencyError, ParameterError
 
 FrameBackend = Literal["pandas", "polars"]
@@ -257,11 +257,7 @@ def make_frame(
     utc: Collection[str] = (),
 ) -> Any:  # noqa: ANN401
     """Build a pandas or polars DataFrame; `utc` names datetime64 columns to mark as UTC."""
-    if not isinstance(backend, str) or backend not in ("pandas", "polars"):
-        got = repr(backend) if isinstance(backend, str) else described(backend)
-        raise ParameterError(
-            f"backend must be 'pandas' or 'polars'; got {got}.", parameter="backend"
-        )
+    backend = choice("backend", backend, ("pandas", "polars"))
     if backend == "pandas":
         pd = require("pandas")
         data = {}
@@ -271,13 +267,11 @@ def make_frame(
                 series = series.dt.tz_localize("UTC")
             data[name] = series
         return pd.DataFrame(data)
-    if backend == "polars":
-        pl = require("polars")
-        series_list = []
-        for name, arr in columns.items():
-            s = pl.Series(name, arr)
-            if name in utc:
-                s = s.dt.replace_time_zone("UTC")
-            series_list.append(s)
-        return pl.DataFrame(series_list)
-    raise AssertionError(backend)  # pragma: no cover - checked above
+    pl = require("polars")
+    series_list = []
+    for name, arr in columns.items():
+        s = pl.Series(name, arr)
+        if name in utc:
+            s = s.dt.replace_time_zone("UTC")
+        series_list.append(s)
+    return pl.DataFrame(series_list)
