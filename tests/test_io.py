@@ -20,6 +20,7 @@ import pytest
 
 import salesstd as ss
 from _data import data_file
+from salesstd.io import _readers
 from salesstd.io._readers import _ParquetGroups
 from strategies import differences
 
@@ -1104,30 +1105,49 @@ def test_sparse_keys_keep_their_values_through_a_lifecycle_filter(tmp_path: Path
 def test_running_out_of_memory_is_an_invalid_log_error(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, reader: Any, target: str
 ) -> None:
-    import salesstd.io._readers as readers  # noqa: PLC0415 - to make an allocation fail
-
     def fail(*_: object, **__: object) -> None:
         raise MemoryError
 
-    monkeypatch.setattr(readers, target, fail)
+    monkeypatch.setattr(_readers, target, fail)
     path = write(tmp_path, CSV)
     with pytest.raises(ss.InvalidLogError, match=r"reading '.*deals\.csv' ran out of memory"):
         reader(path)
 
 
-def test_a_csv_field_over_128_kib_is_read_on_the_csv_module_path(tmp_path: Path) -> None:
-    # The time also kept as an attribute sends the file to the csv module, whose field limit
-    # (128 KiB) refused a long notes column; the caller's limit is put back afterwards.
+@pytest.mark.parametrize(
+    "options",
+    [{"attributes": ["at", "note"]}, {"attributes": ["note"], "order": "at"}],
+    ids=["time as attribute", "time as order"],
+)
+def test_the_time_kept_as_an_attribute_is_read_by_arrow(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, options: dict[str, Any]
+) -> None:
+    # The time also kept as an attribute or the order sent the file to the csv module, whose
+    # field limit (128 KiB) refused a long notes column; lifting that limit changed a
+    # process-wide setting. Arrow reads it now: coded text, each distinct time parsed once.
     note = "n" * 300_000
     path = write(
         tmp_path,
         f'deal,stage,at,note\nd1,lead,2024-01-01T00:00:00Z,"{note}"\n'
-        "d1,won,2024-01-02T00:00:00Z,short\n",
+        "d1,won,2024-01-02T00:00:00Z,short\nd2,lead,2024-01-01T00:00:00Z,\n",
     )
+
+    def no_csv_module(*_: object, **__: object) -> None:
+        raise AssertionError("the csv module read the file")
+
+    monkeypatch.setattr(_readers, "python_columns", no_csv_module)
     before = csv.field_size_limit()
-    log = read(path, attributes=["at", "note"])
-    assert log.event_attributes["note"].tolist() == [note, "short"]
+    log = read(path, **options)
     assert csv.field_size_limit() == before
+    assert log.event_attributes["note"].tolist() == [note, "short", ""]
+    assert log.time.astype("datetime64[D]").astype(str).tolist() == [
+        "2024-01-01",
+        "2024-01-02",
+        "2024-01-01",
+    ]
+    if "at" in options["attributes"]:
+        times = log.event_attributes["at"].tolist()
+        assert times == ["2024-01-01T00:00:00Z", "2024-01-02T00:00:00Z", "2024-01-01T00:00:00Z"]
 
 
 WIDE_CSV_CHILD = """

@@ -18,12 +18,9 @@ rare file Arrow refuses and the csv module takes. Line numbers for messages abou
 from __future__ import annotations
 
 import bisect
-import contextlib
 import csv
 import gzip
 import io
-import sys
-import threading
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -77,8 +74,8 @@ def csv_columns(
             event_cols = opts.attributes
         order = [] if opts.order is None else [opts.order]
         extra = {*event_cols, *(opts.case_attributes or ()), *order}
-        if time in extra:
-            return None  # the time also as an attribute or the order: rare, read as text
+        # The time also kept as an attribute or the order is read as coded text: its
+        # distinct values are parsed once by `from_columns`, and the text is the attribute.
         coded = [c for c in names if c in {case, activity} or c in extra]
         size = Path(path).stat().st_size
         whole = size <= WHOLE_FILE_BYTES
@@ -86,7 +83,7 @@ def csv_columns(
             # Without a quote no value can hold a line break: Arrow may split the file at
             # any line, which parses faster.
             parse = pcsv.ParseOptions(delimiter=delimiter, newlines_in_values=False)
-        stamp = _time_type(path, time, encoding, parse)
+        stamp = None if time in extra else _time_type(path, time, encoding, parse)
         file = _File(path, size, whole, encoding, parse)
         try:
             got = _read(file, coded, time, stamp, tz=tz, progress=progress)
@@ -99,7 +96,7 @@ def csv_columns(
     except (pa.ArrowException, OSError, UnicodeError, LookupError, csv.Error):
         return None
     parts, ns, raw_times = got
-    if ns.size == 0:
+    if parts[case].rows == 0:
         return None
     out: Columns = dict.fromkeys(names)
     for c in coded:
@@ -108,7 +105,8 @@ def csv_columns(
     for c in extra:
         if c in out and c not in (case, activity, time):
             out[c] = infer(out[c])
-    out[time] = Parsed(ns, raw_times)
+    if time not in extra:
+        out[time] = Parsed(ns, raw_times)
     return out, _Lines(path, delimiter, encoding)
 
 
@@ -173,7 +171,8 @@ def _read(
     """
     pa, pcsv = lazy.pa, lazy.pcsv
     types = dict.fromkeys(coded, pa.dictionary(pa.int32(), pa.string()))
-    types[time] = pa.string() if stamp is None else stamp
+    if time not in types:
+        types[time] = pa.string() if stamp is None else stamp
     # No spelling of a missing value: an empty or "NULL" time stays text (read as text) or
     # refuses the timestamp type, so every value that is not a time is reported by row.
     convert = pcsv.ConvertOptions(column_types=types, include_columns=list(types), null_values=[])
@@ -213,18 +212,20 @@ def _read(
         for batch in reader:
             for c in coded:
                 parts[c].add(batch.column(c))
-            times = batch.column(time)
-            if stamp is None:
-                ns = parse_arrow_times(times, tz=tz).ns  # type: ignore[arg-type]
-                if bool((ns == _time.NAT).any()):
-                    raw_times.add(rows, times)  # kept only to quote a refused value
-            else:
-                ns = times.to_numpy().view(np.int64)  # no nulls: zero-copy
-                if stamp.tz is None:
-                    ns = _time.localize(ns, tz)  # type: ignore[arg-type]
-            ns_all.add(ns)
+            if time not in parts:  # else coded text, parsed by `from_columns`
+                times = batch.column(time)
+                if stamp is None:
+                    ns = parse_arrow_times(times, tz=tz).ns  # type: ignore[arg-type]
+                    if bool((ns == _time.NAT).any()):
+                        raw_times.add(rows, times)  # kept only to quote a refused value
+                else:
+                    ns = times.to_numpy().view(np.int64)  # no nulls: zero-copy
+                    if stamp.tz is None:
+                        ns = _time.localize(ns, tz)  # type: ignore[arg-type]
+                ns_all.add(ns)
+                del times, ns
             rows += batch.num_rows
-            del batch, times, ns
+            del batch
             position = raw.tell()
             bar.update(position - done)
             done = position
@@ -252,6 +253,11 @@ class _CodedParts:
     def __init__(self, rows: _Rows) -> None:
         self._dictionaries: list[Any] = []
         self._codes = _Growing(np.int32, rows)
+
+    @property
+    def rows(self) -> int:
+        """Rows gathered so far."""
+        return self._codes.size
 
     def add(self, column: Any) -> None:  # noqa: ANN401
         self._dictionaries.append(column.dictionary)
@@ -290,7 +296,6 @@ def _header(path: str, encoding: str, delimiter: str) -> list[str]:
     with (
         gzip.open(path, "rb") if zipped else Path(path).open("rb") as raw,
         io.TextIOWrapper(raw, encoding=encoding, newline="") as text,
-        _any_field_size(),
     ):
         names = next(csv.reader(text, delimiter=delimiter), [])
     if names:
@@ -409,42 +414,13 @@ class _Lines:
         return f"row {row}"  # the csv module could not re-read the file: count rows
 
 
-_FIELD_LIMIT_LOCK = threading.Lock()
-_FIELD_LIMIT_USERS = [0, 0]  # readers inside `_any_field_size`, and the limit they replaced
-
-
-@contextlib.contextmanager
-def _any_field_size() -> Iterator[None]:
-    """Lift the csv module's field size limit (128 KiB) while the file is read.
-
-    A long notes column of a CRM export passes 128 KiB; the whole file is in memory
-    already, so no field can be larger than it. The limit is the module's global: the
-    first reader in lifts it, the last one out puts the caller's limit back.
-    """
-    with _FIELD_LIMIT_LOCK:
-        if _FIELD_LIMIT_USERS[0] == 0:
-            _FIELD_LIMIT_USERS[1] = csv.field_size_limit(_MAX_FIELD)
-        _FIELD_LIMIT_USERS[0] += 1
-    try:
-        yield
-    finally:
-        with _FIELD_LIMIT_LOCK:
-            _FIELD_LIMIT_USERS[0] -= 1
-            if _FIELD_LIMIT_USERS[0] == 0:
-                csv.field_size_limit(_FIELD_LIMIT_USERS[1])
-
-
-_MAX_FIELD = min(sys.maxsize, 2**31 - 1)  # the largest a C long holds on every platform
-
-
 def _line_numbers(path: str, delimiter: str, encoding: str) -> list[int]:
     """The file line on which each event row ends (the header and blank lines skipped)."""
     try:
         p, raw = read_bytes(path)
         text = decode(p, raw, encoding)
         reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-        with _any_field_size():
-            lines = [reader.line_num for row in reader if row]
+        lines = [reader.line_num for row in reader if row]
     except (InvalidLogError, csv.Error):
         return []
     return lines[1:]
@@ -493,11 +469,10 @@ def _text_columns(
     rows: list[list[str]] = []
     lines: list[int] = []
     try:
-        with _any_field_size():
-            for row in reader:
-                if row:  # blank lines are not events
-                    rows.append(row)
-                    lines.append(reader.line_num)
+        for row in reader:
+            if row:  # blank lines are not events
+                rows.append(row)
+                lines.append(reader.line_num)
     except csv.Error as err:
         raise InvalidLogError(
             f"file {name!r} is not valid CSV near line {reader.line_num}: {err}."
