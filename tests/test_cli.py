@@ -19,7 +19,7 @@ import _data
 import salesstd as ss
 from _data import DATA
 from salesstd.cli import main
-from salesstd.cli._common import warnings_as_lines
+from salesstd.cli._common import error_line, warnings_as_lines
 from salesstd.cli._main import WIN_PROBABILITIES_NOTE, write_report
 
 
@@ -583,11 +583,11 @@ def test_vocabulary_warnings_are_lines_not_python_warnings(
 
 
 def test_warnings_as_lines_writes_each_message_once(capsys: pytest.CaptureFixture[str]) -> None:
-    with warnings_as_lines({"already shown"}):
+    with warnings_as_lines({"already shown"}, options={}):
         for message in ("first", "first", "already shown", "second"):
             warnings.warn(message, ss.VocabularyWarning, stacklevel=1)
     assert capsys.readouterr().err == "salesstd: warning: first\nsalesstd: warning: second\n"
-    with pytest.warns(RuntimeWarning, match="not ours"), warnings_as_lines():
+    with pytest.warns(RuntimeWarning, match="not ours"), warnings_as_lines(options={}):
         warnings.warn("not ours", RuntimeWarning, stacklevel=1)
     assert capsys.readouterr().err == ""
 
@@ -1235,6 +1235,26 @@ def test_messages_name_options_as_typed(
     assert err.count("\n") == 1
     assert message in err
     assert "=" not in err.replace("e.g.", "")
+
+
+def test_only_the_subject_and_keywords_become_options(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    # Review of issue 22: every bare word equal to the parameter was renamed ("the --case and
+    # the time ... the --case id"), and without `err.parameter` the first word was guessed.
+    code, out, err = run(
+        capsys, "report", _tiny(tmp_path), "--case", "at", "--activity", "stage", "--time", "at"
+    )
+    assert (code, out) == (2, "")
+    assert err == (
+        "salesstd: error: --case 'at' is also the time column (--time 'at'); the case and the "
+        "time must be different columns. Pass --case the column with the case id.\n"
+    )
+    options = {"time": "--time", "case": "--case"}
+    unnamed = ss.ParameterError("time and case are English here; pass time='at'")
+    assert error_line(unnamed, options) == (
+        "salesstd: error: time and case are English here; pass --time 'at'\n"
+    )
 
 
 def test_on_invalid_reaches_the_reader(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
