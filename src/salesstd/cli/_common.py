@@ -29,10 +29,9 @@ from pathlib import Path
 from typing import NoReturn
 
 from salesstd._base import timestamps as _time
-from salesstd._base import validation as v
 from salesstd._engine.episodes import resolve_as_of, resolve_min_stay
 from salesstd._engine.grouping import groups
-from salesstd._engine.vocabulary import near_matches, vocabulary_findings
+from salesstd._engine.vocabulary import vocabulary_findings
 from salesstd.cli._output import (
     OutputError,
     shown_path,
@@ -279,6 +278,17 @@ _CLI_WORDS = (
     ),
     ("or leave as_of=None for the log's end", "or leave --as-of out for the log's end"),
     (
+        "Check the stage names against the log's activities, or map them with aliases=.",
+        (
+            "Check --activity and the stage names against the log's activities, or list "
+            "the log's names as aliases in a --funnel file."
+        ),
+    ),
+    (
+        "use the log's names or map them with aliases=.",
+        "use the log's names in --stages/--lost or as aliases in a --funnel file.",
+    ),
+    (
         "use the log's name in the funnel or map it with aliases=",
         (
             "use the log's name in --stages/--lost or, in a --funnel file, list the first as "
@@ -508,7 +518,8 @@ def check_against_log(
         so the analysis does not repeat them).
 
     Raises:
-        UsageError: If `by` is not in the log or no stage of `funnel` occurs in it.
+        UsageError: If `by` is not in the log.
+        FunnelError: If no stage of `funnel` occurs in the log (the library's own check).
         ParameterError: If `as_of` is before the log starts.
     """
     if as_of is not None:
@@ -526,34 +537,9 @@ def check_against_log(
 
 
 def _check_stages(log: EventLog, funnel: Funnel) -> list[str]:
-    """The warnings about stages `log` never records; fails if it records none of them."""
-    activities = [str(a) for a in log.activities]
-    if set(activities).isdisjoint([*funnel.stage_names, *funnel.aliases]):
-        stages = list(funnel.stage_names)
-        fail(
-            f"no stage of the funnel ({', '.join(stages)}) occurs in the log; the log's "
-            f"activities are {v.listing(activities)}.{_closest(stages, activities)} "
-            "Check --activity and the stage names."
-        )
-    codes = funnel.stage_codes(log)
-    findings = vocabulary_findings(log, funnel, codes, all_absent=True)
+    """The warnings about stages `log` never records; `FunnelError` if it records none."""
+    findings = vocabulary_findings(log, funnel, funnel.stage_codes(log), all_absent=True)
     return [f.message for f in findings if f.kind in ("absent", "misspelled")]
-
-
-def _closest(absent: list[str], activities: list[str]) -> str:
-    """``" Did you mean 'x'?"`` for the first absent name with a close activity, else "".
-
-    Close: another spelling or a word of it (`near_matches`: 'Won' in 'Closed Won'), or a
-    near spelling by difflib.
-    """
-    for name in absent:
-        near = near_matches(name, activities, words=True)
-        if near:
-            return f" Did you mean {near[0]!r}?"
-        hint = v.did_you_mean(name, activities)
-        if hint:
-            return hint
-    return ""
 
 
 def table(header: list[str], rows: list[list[str]]) -> list[str]:
