@@ -272,6 +272,7 @@ class Spec:
                 "stages must be a non-empty sequence of stage names; got none.",
                 parameter="stages",
             )
+        # Kept: the result's transition_matrix / win_probability build the dense chain.
         if len(names) > v.MAX_STAGES - 2:
             raise ParameterError(
                 f"stages must name at most {v.MAX_STAGES - 2:,} stages (with won and lost, "
