@@ -498,7 +498,7 @@ def test_report_data_quality_and_min_stay(
     assert payload["data_quality"]["summary"]["findings"] == 2
 
 
-@pytest.mark.parametrize("value", ["abc", "-5", "nan", "inf"])
+@pytest.mark.parametrize("value", ["abc", "-5", "nan", "inf", "1e400", "1e30", "31700000"])
 @pytest.mark.parametrize("command", ["report", "check", "scorecard"])
 def test_bad_min_stay_fails_before_any_work(
     capsys: pytest.CaptureFixture[str],
@@ -507,11 +507,19 @@ def test_bad_min_stay_fails_before_any_work(
     command: str,
     value: str,
 ) -> None:
+    # --min-stay 1e30 used to be refused after the heading was printed, worded for Python
+    # (min_stay=60); the library's bound is checked with the other options, in their words.
     _forbid(monkeypatch, "salesstd.cli._main.load", "salesstd.cli._standard.load")
     extra = TINY_FUNNEL if command != "check" else ("--standard", str(ss.example_standard_path()))
     code, out, err = run(capsys, command, _tiny(tmp_path), *COLUMNS, *extra, f"--min-stay={value}")
     assert (code, out) == (2, "")
-    assert err == (
+    if value in ("1e30", "31700000"):  # a number, past the library's bound of a year
+        assert err.startswith(
+            "salesstd: error: --min-stay must be between 0 and a year of seconds; got "
+        )
+        assert err.endswith(". Pass e.g. --min-stay 60 for one minute, or 0 for none.\n")
+        return
+    assert err == (  # not a finite number >= 0 at all (1e400 is inf)
         "salesstd: error: --min-stay must be a number of seconds, 0 or more (e.g. --min-stay "
         f"60); got {value!r}\n"
     )
@@ -1187,30 +1195,6 @@ def test_a_reader_stopping_early_ends_json_output_quietly(
     monkeypatch.setattr(sys, "stdout", _ClosedAfterOneSection())
     assert main([command, "--example", "--json"]) == 141
     assert capsys.readouterr().err == ""
-
-
-@pytest.mark.parametrize("value", ["1e30", "31700000", "1e400"])
-@pytest.mark.parametrize("command", ["report", "check", "scorecard"])
-def test_min_stay_beyond_the_library_bound_fails_before_any_output(
-    capsys: pytest.CaptureFixture[str],
-    tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
-    command: str,
-    value: str,
-) -> None:
-    # --min-stay 1e30 used to be refused after the heading was printed, worded for Python
-    # (min_stay=60); the library's bound is checked with the other options, in their words.
-    _forbid(monkeypatch, "salesstd.cli._main.load", "salesstd.cli._standard.load")
-    extra = TINY_FUNNEL if command != "check" else ("--standard", str(ss.example_standard_path()))
-    code, out, err = run(capsys, command, _tiny(tmp_path), *COLUMNS, *extra, "--min-stay", value)
-    assert (code, out) == (2, "")
-    if value == "1e400":  # not a finite number at all
-        assert err.startswith("salesstd: error: --min-stay must be a number of seconds")
-        return
-    assert err.startswith(
-        "salesstd: error: --min-stay must be between 0 and a year of seconds; got "
-    )
-    assert err.endswith(". Pass e.g. --min-stay 60 for one minute, or 0 for none.\n")
 
 
 @pytest.mark.parametrize(
