@@ -670,7 +670,11 @@ def test_any_parameters_give_a_valid_log_of_allowed_moves(sim: SyntheticPipeline
     [
         (
             {"n_teams": 10**6, "reps_per_team": 10**6},
-            r"^n_teams must be at most 100,000 teams; got 1000000\. Pass a smaller n_teams",
+            r"^n_teams x reps_per_team must be at most 100,000 reps; got 1,000,000 x 1,000,000 ",
+        ),
+        (
+            {"n_teams": 10**400, "reps_per_team": 1},
+            r"^n_teams x reps_per_team must be at most 100,000 reps; got 1000000000.*\.\.\. x 1 ",
         ),
         (
             {"n_teams": 1_000, "reps_per_team": 1_000},

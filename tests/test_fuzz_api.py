@@ -26,39 +26,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import salesstd as ss
+from _fixtures import FUNNEL, LOG, STANDARD
 from salesstd._base import validation as v
 from salesstd.errors import FunnelError, ParameterError, SalesStdError
-
-FUNNEL = ss.Funnel.linear(["lead", "qualified", "won"], lost="lost")
-LOG = ss.EventLog.from_arrays(
-    case=["d1", "d1", "d1", "d2", "d2", "d2", "d3", "d3", "d4"],
-    activity=["lead", "qualified", "won", "lead", "qualified", "lost", "lead", "won", "lead"],
-    time=np.array(
-        [
-            "2024-01-01",
-            "2024-01-04",
-            "2024-01-09",
-            "2024-01-02",
-            "2024-01-05",
-            "2024-01-20",
-            "2024-01-03",
-            "2024-02-01",
-            "2024-01-10",
-        ],
-        dtype="datetime64[ns]",
-    ),
-    case_attributes={
-        "rep": ["a", "a", "a", "b", "b", "b", "a", "a", "b"],
-        "amount": [10.0, 10.0, 10.0, 20.0, 20.0, 20.0, 5.0, 5.0, 8.0],
-    },
-)
-STANDARD = ss.Standard.from_dict(
-    {
-        "funnel": {"stages": ["lead", "qualified"], "won": "won", "lost": "lost"},
-        "rules": {"max_dwell_days": {"lead": 5}, "first_response_days": 2},
-        "kpis": [{"name": "win", "metric": "win_rate", "target": 0.4}],
-    }
-)
 
 #: Public functions taking (log, funnel) or (log, standard), with the options they need.
 LOG_FUNNEL: dict[str, tuple[Callable[..., Any], dict[str, Any]]] = {

@@ -1066,7 +1066,7 @@ def test_xes_with_many_sparse_keys_is_read_under_a_1_gib_limit(tmp_path: Path) -
         env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)},
     )
     assert done.returncode == 0, done.stderr[-2000:]
-    assert done.stdout.startswith(("log 1500 30000", "error ")), done.stdout
+    assert done.stdout.startswith("log 1500 30000"), done.stdout
 
 
 def test_sparse_keys_keep_their_values_through_a_lifecycle_filter(tmp_path: Path) -> None:

@@ -449,7 +449,8 @@ def _zone(tz: str) -> dt.tzinfo:
     except (KeyError, ValueError) as err:  # ZoneInfoNotFoundError is a KeyError
         raise ParameterError(
             f"tz {tz!r} is not a known time zone; pass an IANA name such as "
-            "'Europe/Amsterdam' or 'UTC'."
+            "'Europe/Amsterdam' or 'UTC'.",
+            parameter="tz",
         ) from err
 
 

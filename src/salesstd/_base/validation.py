@@ -420,13 +420,13 @@ MAX_DAYS = 36_525
 history or dwell limit reaches past the times a log can hold, and in nanoseconds past int64."""
 
 MAX_NUMBER = 1e15
+"""The largest KPI target, tolerance or weight taken: past it a number is a typo or junk."""
 
 MAX_STAGES = 2_000
 """The most stages (open ones and outcomes) a Markov chain is built for: its matrices are
 dense, ``S x S`` for ``S`` stages (31 MB at 2,000, solved in seconds); at 10,000 they would
 take 763 MB each. A sales funnel has a dozen stages; thousands mean activities were taken
 as stages."""
-"""The largest KPI target, tolerance or weight taken: past it a number is a typo or junk."""
 
 
 def _at_most(name: str, value: object, number: float, limit: float | None, unit: str) -> None:

@@ -22,20 +22,27 @@ if TYPE_CHECKING:
     from salesstd._engine.episodes import Episodes
 
 
-def require_size(n_open: int, n_stages: int, *, what: str) -> None:
+def _require_size(n_open: int, n_stages: int) -> None:
     """Raise `FunnelError` if a funnel of `n_stages` stages is too large for a dense chain.
 
-    Every public function that builds a chain (`what` names it) calls this before numpy is
-    asked for the memory.
+    Called where a chain's ``(S, S)`` arrays are first allocated (`move_counts`,
+    `zero_moves`), which every path to a chain goes through, before numpy is asked for the
+    memory.
     """
     if n_stages > MAX_STAGES:
         mb = n_stages * n_stages * 8 / 2**20
         raise FunnelError(
-            f"{what} builds dense {n_stages:,} x {n_stages:,} matrices ({mb:,.0f} MB each) "
-            f"for a funnel of {n_stages:,} stages ({n_open:,} open, "
+            f"the Markov chain builds dense {n_stages:,} x {n_stages:,} matrices ({mb:,.0f} MB "
+            f"each) for a funnel of {n_stages:,} stages ({n_open:,} open, "
             f"{n_stages - n_open:,} outcomes); the limit is {MAX_STAGES:,} stages. Map the "
             "activities to a few stages (aliases=) or leave out the ones that are not stages."
         )
+
+
+def zero_moves(n_open: int, n_stages: int) -> NDArray[np.float64]:
+    """A zero ``(S, S)`` matrix to count moves in; `FunnelError` if S is too large for one."""
+    _require_size(n_open, n_stages)
+    return np.zeros((n_stages, n_stages))
 
 
 def _reaches(
@@ -196,8 +203,13 @@ def probabilities(
 def move_counts(
     ep: Episodes, case_mask: NDArray[np.bool_] | None
 ) -> tuple[NDArray[np.intp], NDArray[np.int64]]:
-    """The open-stage stays (of the cases in `case_mask`) and the ``(S, S)`` moves out of them."""
+    """The open-stage stays (of the cases in `case_mask`) and the ``(S, S)`` moves out of them.
+
+    Raises:
+        FunnelError: If the funnel has too many stages for dense matrices.
+    """
     n_states = ep.n_stages
+    _require_size(ep.n_open, n_states)
     keep = ep.stage < ep.n_open
     if case_mask is not None:
         keep &= case_mask[ep.case]

@@ -162,7 +162,8 @@ def resolve_as_of(log: EventLog, as_of: object) -> int:
     if ns < first:
         raise ParameterError(
             f"as_of {as_of!r} is before the log starts ({str(log.time.min())[:19]}); "
-            "pass a time within or after the log, or leave as_of=None for the log's end."
+            "pass a time within or after the log, or leave as_of=None for the log's end.",
+            parameter="as_of",
         )
     return ns
 

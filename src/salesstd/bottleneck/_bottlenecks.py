@@ -244,7 +244,6 @@ def bottlenecks(
     """
     v.instance("log", log, EventLog)
     v.instance("funnel", funnel, Funnel)
-    mc.require_size(funnel.n_open, funnel.n_stages, what="bottlenecks")
     stages = [s.name for s in funnel.open_stages]
     bench_opt = _check_benchmark(benchmark, stages, list(funnel.stage_names))
     sla_opt = _check_sla(sla, stages, list(funnel.stage_names))
@@ -256,6 +255,9 @@ def bottlenecks(
 
     # Every lens reads the strict episodes (recorded stages only); see `step_counts`.
     strict = build_episodes(log, funnel, as_of=as_of, skips="strict", min_stay=min_stay)
+    # The Markov chain of `MarkovFunnel.from_log`, without its dwell curves (not used here);
+    # first, so that a funnel too large for its dense matrices fails before any bootstrap.
+    probabilities = mc.move_probabilities(strict)
     conv, n_cases, totals = _conversion_lens(
         log,
         strict,
@@ -267,8 +269,6 @@ def bottlenecks(
         n_boot=n_boot,
         seed=seed,
     )
-    # The Markov chain of `MarkovFunnel.from_log`, without its dwell curves (not used here).
-    probabilities = mc.move_probabilities(strict)
     try:
         chain = mc.solve_chain(probabilities, strict.n_open)
         visits = np.diag(chain.fundamental).astype(np.float64)

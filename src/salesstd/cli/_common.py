@@ -7,8 +7,8 @@ whole report has been computed. Every command that has a funnel prints the data-
 summary of `data_quality_lines` at the top, and runs its analysis inside `warnings_as_lines`,
 which turns the library's warnings into one ``salesstd: warning: ...`` line each on stderr.
 
-Messages name options as they are typed: the library's ``min_stay=60`` or ``as_of`` reads
-``--min-stay 60`` and ``--as-of`` (see `cli_words`; `Parser` records every option it defines).
+Messages name options as they are typed: the library's ``min_stay=60`` reads ``--min-stay 60``
+(see `cli_words`, given the options of `option_spellings`).
 A stage or outcome of the funnel that the log never records is a warning line, not an error
 (a young pipeline may have no lost deal yet); a funnel sharing no stage with the log is an
 error, as it is in the library.
@@ -24,15 +24,14 @@ import os
 import re
 import sys
 import warnings
-from collections.abc import Callable, Collection, Iterator
+from collections.abc import Callable, Collection, Iterator, Mapping
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import NoReturn
 
 from salesstd._base import timestamps as _time
-from salesstd._base import validation as v
 from salesstd._engine.episodes import resolve_as_of, resolve_min_stay
 from salesstd._engine.grouping import groups
-from salesstd._engine.vocabulary import near_matches, vocabulary_findings
+from salesstd._engine.vocabulary import vocabulary_findings
 from salesstd.cli._output import (
     OutputError,
     shown_path,
@@ -54,10 +53,6 @@ EXIT_USAGE = 2
 #: printed, as Python's documentation recommends (stdout is pointed at the null device).
 EXIT_BROKEN_PIPE = 141
 
-#: Each option the commands define, by its destination (the library's parameter name where
-#: the option passes one on): ``{"min_stay": "--min-stay", ...}``; filled by `Parser`.
-OPTIONS: dict[str, str] = {}
-
 
 class UsageError(Exception):
     """A command-line mistake reported as one line."""
@@ -71,21 +66,27 @@ class Parser(argparse.ArgumentParser):
     class too (``add_subparsers`` makes them of the parent's class).
     """
 
-    def add_argument(  # argparse's own signature, passed on whole
-        self,
-        *args: Any,  # noqa: ANN401
-        **kwargs: Any,  # noqa: ANN401
-    ) -> argparse.Action:
-        """Add an option as argparse does, and record its spelling in `OPTIONS`."""
-        action = super().add_argument(*args, **kwargs)
-        spelt = [s for s in action.option_strings if s.startswith("--")]
-        if spelt:
-            OPTIONS.setdefault(action.dest, spelt[0])
-        return action
-
     def error(self, message: str) -> NoReturn:
         """Raise `UsageError` naming the problem and where the help is."""
         raise UsageError(f"{message} (see {self.prog} --help)")
+
+
+def option_spellings(parser: argparse.ArgumentParser) -> dict[str, str]:
+    """Each option of `parser` and its sub-commands, by destination, as it is typed.
+
+    The destination is the library's parameter name where the option passes one on:
+    ``{"min_stay": "--min-stay", "as_of": "--as-of", ...}`` (the first long spelling).
+    """
+    spelt: dict[str, str] = {}
+    for action in parser._actions:  # noqa: SLF001 - argparse lists its options nowhere else
+        if isinstance(action, argparse._SubParsersAction):  # noqa: SLF001
+            for sub in action.choices.values():
+                for dest, option in option_spellings(sub).items():
+                    spelt.setdefault(dest, option)
+        long = [s for s in action.option_strings if s.startswith("--")]
+        if long:
+            spelt.setdefault(action.dest, long[0])
+    return spelt
 
 
 #: What `run_guarded` turns into one line and exit status 2: the library's errors, usage
@@ -93,14 +94,15 @@ class Parser(argparse.ArgumentParser):
 BAD_INPUT = (SalesStdError, UsageError, OutputError, OSError)
 
 
-def run_guarded(command: Callable[[], int]) -> int:
+def run_guarded(command: Callable[[], int], *, options: Mapping[str, str]) -> int:
     """Run `command`; bad input becomes one line on stderr and `EXIT_USAGE`, never a traceback.
 
     The report is printed section by section, so a reader that stops early (``| head``) closes
     the pipe while later sections are still to come: the command then stops quietly with
     `EXIT_BROKEN_PIPE` instead of reporting a write error.
 
-    Without a stdout (the command started with it closed, ``>&-``) nothing runs: the
+    Messages name the `options` as typed (`option_spellings`). Without a stdout (the
+    command started with it closed, ``>&-``) nothing runs: the
     command would compute a report nobody can read. Output that the system refuses (a full
     disk) is one line too; stdout is then pointed at the null device, so Python's own flush
     at exit does not fail again with a traceback.
@@ -123,10 +125,10 @@ def run_guarded(command: Callable[[], int]) -> int:
         return EXIT_BROKEN_PIPE
     except OutputError as err:
         _discard_stdout()
-        write_err(error_line(err))
+        write_err(error_line(err, options))
         return EXIT_USAGE
     except BAD_INPUT as err:
-        write_err(error_line(err))
+        write_err(error_line(err, options))
         return EXIT_USAGE
     return status
 
@@ -276,6 +278,17 @@ _CLI_WORDS = (
     ),
     ("or leave as_of=None for the log's end", "or leave --as-of out for the log's end"),
     (
+        "Check the stage names against the log's activities, or map them with aliases=.",
+        (
+            "Check --activity and the stage names against the log's activities, or list "
+            "the log's names as aliases in a --funnel file."
+        ),
+    ),
+    (
+        "use the log's names or map them with aliases=.",
+        "use the log's names in --stages/--lost or as aliases in a --funnel file.",
+    ),
+    (
         "use the log's name in the funnel or map it with aliases=",
         (
             "use the log's name in --stages/--lost or, in a --funnel file, list the first as "
@@ -283,38 +296,39 @@ _CLI_WORDS = (
         ),
     ),
 )
-#: A Python keyword argument (``min_stay=60``) or a parameter name with an underscore
-#: (``as_of``), not part of a longer name, an attribute or an option already.
+#: A Python keyword argument (``min_stay=60``) or a bare parameter name, not part of a longer
+#: name, an attribute or an option already.
 _PARAMETER = re.compile(r"(?<![\w.'\"-])([a-z][a-z0-9_]*)(?:(=)|(?![\w('\"]))")
 
 
-def cli_words(text: str, *, parameter: str | None = None) -> str:
-    """`text` with every library parameter that is a command-line option named as the option.
+def cli_words(text: str, options: Mapping[str, str], *, parameter: str | None = None) -> str:
+    """`text` with the library's parameters that are command-line options named as typed.
 
-    ``min_stay=60`` becomes ``--min-stay 60`` and ``as_of`` ``--as-of``, for every option in
-    `OPTIONS`. A plain word such as ``time`` or ``by`` is renamed only in the keyword form
-    (``time=``), where it cannot be ordinary English, or when it is `parameter`, the option
-    a `ParameterError` is about (``tz 'Mars/Base' is not a known time zone``). Keywords inside
-    a call in the message (``Funnel.linear([...], lost='lost')``) stay Python; those in an
-    aside (``(on_invalid='drop')``) do not.
+    `options` maps each parameter to its option (`option_spellings`). Renamed are the keyword
+    forms (``min_stay=60`` becomes ``--min-stay 60``, ``Pass time='x'`` ``Pass --time 'x'``)
+    and the message's leading subject when it is `parameter`, the option a `ParameterError`
+    is about (``tz 'Mars/Base' is not a known time zone``). A bare word elsewhere stays as
+    it is: ``the case and the time`` is English. Keywords inside a call in the message
+    (``Funnel.linear([...], lost='lost')``) stay Python; those in an aside
+    (``(on_invalid='drop')``) do not.
 
     Examples:
-        >>> OPTIONS.update(min_stay="--min-stay", as_of="--as-of", time="--time")
-        >>> OPTIONS.update(tz="--tz", lost="--lost")
-        >>> cli_words("as_of is before the log; pass min_stay=60 or time='at' in time")
-        "--as-of is before the log; pass --min-stay 60 or --time 'at' in time"
-        >>> cli_words("tz 'Mars' is not a known time zone", parameter="tz")
-        "--tz 'Mars' is not a known time zone"
-        >>> cli_words("dropped (min_stay=60); e.g. Funnel.linear(['a', 'won'], lost='lost')")
-        "dropped (--min-stay 60); e.g. Funnel.linear(['a', 'won'], lost='lost')"
+        >>> options = {"min_stay": "--min-stay", "time": "--time", "tz": "--tz", "lost": "--lost"}
+        >>> cli_words("pass min_stay=60 or time='at' in time", options)
+        "pass --min-stay 60 or --time 'at' in time"
+        >>> cli_words("tz 'Mars' is not a known tz", options, parameter="tz")
+        "--tz 'Mars' is not a known tz"
+        >>> cli_words("dropped (min_stay=60); e.g. f(['a', 'won'], lost='lost')", options)
+        "dropped (--min-stay 60); e.g. f(['a', 'won'], lost='lost')"
     """
     for library, cli in _CLI_WORDS:
         text = text.replace(library, cli)
 
     def rename(match: re.Match[str]) -> str:
         name, keyword = match.group(1), match.group(2)
-        option = OPTIONS.get(name)
-        if option is None or not (keyword or "_" in name or name == parameter):
+        option = options.get(name)
+        subject = match.start() == 0 and name == parameter
+        if option is None or not (keyword or subject):
             return match.group(0)
         if _in_call(text, match.start()):
             return match.group(0)
@@ -336,22 +350,21 @@ def _in_call(text: str, at: int) -> bool:
     return False
 
 
-def error_line(err: SalesStdError | UsageError | OutputError | OSError) -> str:
-    """The one line on stderr for `err`, naming command-line options, not parameters."""
+def error_line(
+    err: SalesStdError | UsageError | OutputError | OSError, options: Mapping[str, str]
+) -> str:
+    """The one line on stderr for `err`, naming the `options` typed, not parameters."""
     if isinstance(err, OSError) and not isinstance(err, SalesStdError):
         where = f"{shown_path(err.filename)}: " if err.filename else "the input: "
         text = f"cannot read {where}{err.strerror or err}"
         return f"salesstd: error: {' '.join(text.split())}\n"
-    parameter = None
-    if isinstance(err, ParameterError):
-        # The option the error is about: as the library names it, or the message's subject.
-        parameter = err.parameter or str(err).split(" ", 1)[0]
-    return f"salesstd: error: {cli_words(str(err), parameter=parameter)}\n"
+    parameter = err.parameter if isinstance(err, ParameterError) else None
+    return f"salesstd: error: {cli_words(str(err), options, parameter=parameter)}\n"
 
 
-def warning_line(message: object) -> str:
-    """The line on stderr for a library warning's `message` (options named as typed)."""
-    return f"salesstd: warning: {cli_words(str(message))}\n"
+def warning_line(message: object, options: Mapping[str, str]) -> str:
+    """The line on stderr for a library warning's `message` (`options` named as typed)."""
+    return f"salesstd: warning: {cli_words(str(message), options)}\n"
 
 
 def warn_each(messages: Collection[str]) -> None:
@@ -365,7 +378,7 @@ def warn_each(messages: Collection[str]) -> None:
 
 
 @contextlib.contextmanager
-def warnings_as_lines(shown: Collection[str] = ()) -> Iterator[None]:
+def warnings_as_lines(shown: Collection[str] = (), *, options: Mapping[str, str]) -> Iterator[None]:
     """Write the library's warnings raised inside as lines on stderr, each message once.
 
     A `SalesStdWarning` (a stage name that does not match the log, a small sample, dropped
@@ -375,6 +388,7 @@ def warnings_as_lines(shown: Collection[str] = ()) -> Iterator[None]:
     Args:
         shown: Messages already printed (the data-quality summary's vocabulary findings);
             read when the block ends, so the block may still add to it.
+        options: The command's options, named as typed in the lines (`option_spellings`).
 
     Yields:
         Nothing; the warnings are written when the block ends, even if it raised.
@@ -388,12 +402,12 @@ def warnings_as_lines(shown: Collection[str] = ()) -> Iterator[None]:
             finally:
                 caught += record
     finally:
-        seen = {warning_line(text) for text in shown}
+        seen = {warning_line(text, options) for text in shown}
         for w in caught:
             if not issubclass(w.category, SalesStdWarning):
                 warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
                 continue
-            line = warning_line(w.message)
+            line = warning_line(w.message, options)
             if line not in seen:
                 seen.add(line)
                 write_err(line)
@@ -479,6 +493,7 @@ def check_against_log(
     funnel: Funnel | None,
     by: str | None,
     as_of: str | None,
+    options: Mapping[str, str],
     by_hint: str = "",
 ) -> list[str]:
     """Check the options that name things in `log`, before any analysis runs.
@@ -495,6 +510,7 @@ def check_against_log(
         by: The ``--by`` column, if any: a case attribute or an event attribute that is
             constant within every deal.
         as_of: The ``--as-of`` time, if any: not before the log starts.
+        options: The command's options, named as typed in the warnings (`option_spellings`).
         by_hint: Appended to an error about `by` (e.g. that ``rep`` is a default).
 
     Returns:
@@ -502,7 +518,8 @@ def check_against_log(
         so the analysis does not repeat them).
 
     Raises:
-        UsageError: If `by` is not in the log or no stage of `funnel` occurs in it.
+        UsageError: If `by` is not in the log.
+        FunnelError: If no stage of `funnel` occurs in the log (the library's own check).
         ParameterError: If `as_of` is before the log starts.
     """
     if as_of is not None:
@@ -515,39 +532,14 @@ def check_against_log(
             known = by in log.case_attributes or by in log.event_attributes
             raise UsageError(f"{err}{'' if known else by_hint}") from err
     for message in messages:
-        write_err(warning_line(message))
+        write_err(warning_line(message, options))
     return messages
 
 
 def _check_stages(log: EventLog, funnel: Funnel) -> list[str]:
-    """The warnings about stages `log` never records; fails if it records none of them."""
-    activities = [str(a) for a in log.activities]
-    if set(activities).isdisjoint([*funnel.stage_names, *funnel.aliases]):
-        stages = list(funnel.stage_names)
-        fail(
-            f"no stage of the funnel ({', '.join(stages)}) occurs in the log; the log's "
-            f"activities are {v.listing(activities)}.{_closest(stages, activities)} "
-            "Check --activity and the stage names."
-        )
-    codes = funnel.stage_codes(log)
-    findings = vocabulary_findings(log, funnel, codes, all_absent=True)
+    """The warnings about stages `log` never records; `FunnelError` if it records none."""
+    findings = vocabulary_findings(log, funnel, funnel.stage_codes(log), all_absent=True)
     return [f.message for f in findings if f.kind in ("absent", "misspelled")]
-
-
-def _closest(absent: list[str], activities: list[str]) -> str:
-    """``" Did you mean 'x'?"`` for the first absent name with a close activity, else "".
-
-    Close: another spelling or a word of it (`near_matches`: 'Won' in 'Closed Won'), or a
-    near spelling by difflib.
-    """
-    for name in absent:
-        near = near_matches(name, activities, words=True)
-        if near:
-            return f" Did you mean {near[0]!r}?"
-        hint = v.did_you_mean(name, activities)
-        if hint:
-            return hint
-    return ""
 
 
 def table(header: list[str], rows: list[list[str]]) -> list[str]:

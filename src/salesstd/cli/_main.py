@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import TextIO
 
 import numpy as np
@@ -20,6 +20,7 @@ from salesstd.cli._common import (
     fail,
     funnel_option,
     load,
+    option_spellings,
     run_guarded,
     table,
     warn_each,
@@ -149,24 +150,27 @@ def main(argv: Sequence[str] | None = None) -> int:
         stops early (``| head``), with nothing printed.
     """
     parser = _parser()
+    options = option_spellings(parser)
     with printable_streams():
-        return run_guarded(lambda: _main(parser, argv))
+        return run_guarded(lambda: _main(parser, argv, options), options=options)
 
 
-def _main(parser: argparse.ArgumentParser, argv: Sequence[str] | None) -> int:
+def _main(
+    parser: argparse.ArgumentParser, argv: Sequence[str] | None, options: Mapping[str, str]
+) -> int:
     args = parser.parse_args(argv)
     if args.command is None:
         parser.print_help(sys.stdout)
         return 0
     if args.command in ("check", "scorecard"):
-        return run_standard_command(args)
+        return run_standard_command(args, options)
     shown: set[str] = set()
-    with warnings_as_lines(shown):
-        _report(args, shown)
+    with warnings_as_lines(shown, options=options):
+        _report(args, shown, options)
     return 0
 
 
-def _report(args: argparse.Namespace, shown: set[str]) -> None:
+def _report(args: argparse.Namespace, shown: set[str], options: Mapping[str, str]) -> None:
     """Run ``salesstd report``; adds the warnings the text output shows to `shown`."""
     check_options(args)
     funnel = _funnel(args)
@@ -176,7 +180,7 @@ def _report(args: argparse.Namespace, shown: set[str]) -> None:
     if args.min_stay is not None and funnel is None:
         fail("--min-stay needs a funnel (--stages or --funnel)")
     log, source = load(args)
-    shown.update(check_against_log(log, funnel=funnel, by=by, as_of=args.as_of))
+    shown.update(check_against_log(log, funnel=funnel, by=by, as_of=args.as_of, options=options))
     if args.json:
         dq = None
         if funnel is not None:

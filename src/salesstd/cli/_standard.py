@@ -50,18 +50,21 @@ EXAMPLE_DEALS = 2_000
 LEARN_QUANTILE = 0.75
 
 
-def run_standard_command(args: argparse.Namespace) -> int:
-    """Run ``check`` or ``scorecard``; the exit status follows `salesstd.cli.main`."""
+def run_standard_command(args: argparse.Namespace, options: Mapping[str, str]) -> int:
+    """Run ``check`` or ``scorecard``; the exit status follows `salesstd.cli.main`.
+
+    `options` are the command's options as typed (`option_spellings`), for its messages.
+    """
     shown: set[str] = set()
 
     def command() -> int:
-        with warnings_as_lines(shown):
-            return _run(args, shown)
+        with warnings_as_lines(shown, options=options):
+            return _run(args, shown, options)
 
-    return run_guarded(command)
+    return run_guarded(command, options=options)
 
 
-def _run(args: argparse.Namespace, shown: set[str]) -> int:
+def _run(args: argparse.Namespace, shown: set[str], options: Mapping[str, str]) -> int:
     check_options(args)
     standard = _standard(args)
     funnel = standard.funnel if standard is not None else funnel_option(args)
@@ -83,7 +86,11 @@ def _run(args: argparse.Namespace, shown: set[str]) -> int:
         hint = f" (scorecard groups by {DEFAULT_BY!r} unless given --by COLUMN)"
     else:
         hint = ""
-    shown.update(check_against_log(log, funnel=funnel, by=args.by, as_of=args.as_of, by_hint=hint))
+    shown.update(
+        check_against_log(
+            log, funnel=funnel, by=args.by, as_of=args.as_of, options=options, by_hint=hint
+        )
+    )
     sections = Sections(sys.stdout, status=args.progress is not False)
     with sections.computing("the data-quality summary"):
         dq = quality(log, funnel, min_stay=args.min_stay, as_of=args.as_of)

@@ -256,22 +256,20 @@ class Spec:
     ) -> Spec:
         n = v.positive_int("n_deals", n_deals, limit=MAX_DEALS, unit="deals", why=_MEMORY)
         v.random_seed("seed", seed, optional=False)
-        if (
+        sequence = not (
             isinstance(stages, (str, bytes, Mapping))
             or not isinstance(stages, Iterable)
             or (isinstance(stages, np.ndarray) and stages.ndim != 1)
-        ):
-            raise ParameterError(
-                "stages must be a non-empty sequence of stage names; got "
-                f"{v.described(stages)}. Pass e.g. stages=['Lead', 'Demo', 'Proposal'].",
-                parameter="stages",
-            )
-        names = tuple(stages)
+        )
+        names = tuple(stages) if sequence else ()
         if not names:
+            got = v.described(stages) if not sequence else "none"
             raise ParameterError(
-                "stages must be a non-empty sequence of stage names; got none.",
+                f"stages must be a non-empty sequence of stage names; got {got}. "
+                "Pass e.g. stages=['Lead', 'Demo', 'Proposal'].",
                 parameter="stages",
             )
+        # Kept: the result's transition_matrix / win_probability build the dense chain.
         if len(names) > v.MAX_STAGES - 2:
             raise ParameterError(
                 f"stages must name at most {v.MAX_STAGES - 2:,} stages (with won and lost, "
@@ -338,15 +336,14 @@ class Spec:
             raise ParameterError("activity_mix shares must not all be 0; pass {} for none.")
         mix_p = mix / mix.sum() if mix.size else mix
 
-        teams = v.positive_int("n_teams", n_teams, limit=MAX_REPS, unit="teams", why=_MEMORY)
-        per_team = v.positive_int(
-            "reps_per_team", reps_per_team, limit=MAX_REPS, unit="reps", why=_MEMORY
-        )
-        if teams * per_team > MAX_REPS:
+        teams = v.positive_int("n_teams", n_teams)
+        per_team = v.positive_int("reps_per_team", reps_per_team)
+        if teams * per_team > MAX_REPS:  # (each factor is 1 or more: this bounds both)
             raise ParameterError(
                 f"n_teams x reps_per_team must be at most {MAX_REPS:,} reps; got "
-                f"{teams:,} x {per_team:,} = {teams * per_team:,}. Pass fewer teams or reps.",
-                parameter="reps_per_team",
+                f"{_count(teams)} x {_count(per_team)} = {_count(teams * per_team)}. Pass "
+                f"fewer teams or reps: {_MEMORY}.",
+                parameter="n_teams" if teams > per_team else "reps_per_team",
             )
         width = max(2, len(str(teams * per_team)))
         reps = tuple(f"rep-{i + 1:0{width}d}" for i in range(teams * per_team))
@@ -383,10 +380,8 @@ class Spec:
             mix_p=mix_p,
             reps=reps,
             rep_team=rep_team,
-            amount_median=_at_most(
-                "amount_median", _positive("amount_median", amount_median), v.MAX_NUMBER
-            ),
-            amount_sigma=_at_most("amount_sigma", _nonnegative("amount_sigma", amount_sigma)),
+            amount_median=v.positive_number("amount_median", amount_median, limit=v.MAX_NUMBER),
+            amount_sigma=v.nonnegative_number("amount_sigma", amount_sigma, limit=MAX_LOG_SIGMA),
             pilot=pilot,
             pilot_stage=pilot_stage,
             start_s=int(start_s),
@@ -394,10 +389,9 @@ class Spec:
         )
 
 
-def _at_most(name: str, number: float, limit: float = MAX_LOG_SIGMA) -> float:
-    if number > limit:
-        raise ParameterError(f"{name} must be at most {limit:g}; got {number:g}.", parameter=name)
-    return number
+def _count(n: int) -> str:
+    """`n` with thousands separators, or cut short if it has hundreds of digits."""
+    return f"{n:,}" if n < 10**30 else v.short(n)
 
 
 def _nonnegative(name: str, value: object) -> float:
@@ -487,7 +481,7 @@ def rep_multipliers(
     rep_effect: object, n_reps: int, rng: np.random.Generator
 ) -> NDArray[np.float64]:
     if isinstance(rep_effect, (int, float)) and not isinstance(rep_effect, bool):
-        sigma = _at_most("rep_effect", _nonnegative("rep_effect", rep_effect))
+        sigma = v.nonnegative_number("rep_effect", rep_effect, limit=MAX_LOG_SIGMA)
         z = rng.normal(0.0, 1.0, n_reps) * sigma
         out: NDArray[np.float64] = np.exp(z - z.mean())
         return out

@@ -11,7 +11,7 @@ from numpy.typing import NDArray
 from salesstd._base import validation as v
 from salesstd._base.columns import objects
 from salesstd._base.timestamps import stamp
-from salesstd._engine.chain import require_size, solve_chain
+from salesstd._engine.chain import solve_chain, zero_moves
 from salesstd._engine.episodes import NS_PER_DAY, build_episodes, resolve_as_of
 from salesstd._engine.grouping import days
 from salesstd.errors import ParameterError
@@ -142,7 +142,7 @@ def _fit(stays: _Stays, weight: NDArray[np.float64] | None = None) -> _Chain:
     w = np.ones(stays.stage.size) if weight is None else weight
     n_open, n_stages, n_steps = stays.n_open, stays.n_stages, stays.time.size
     m = stays.moved
-    counts = np.zeros((n_stages, n_stages))
+    counts = zero_moves(n_open, n_stages)
     np.add.at(counts, (stays.stage[m], stays.next_stage[m]), w[m])
     totals = counts.sum(axis=1, keepdims=True)
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -419,7 +419,6 @@ def forecast(
     """
     v.instance("log", log, EventLog)
     v.instance("funnel", funnel, Funnel)
-    require_size(funnel.n_open, funnel.n_stages, what="forecast")
     horizon_days = days("horizon", horizon)
     n_sims = v.positive_int("n", n, limit=MAX_SIMULATIONS, unit="simulations")
     level = v.fraction("confidence_level", confidence_level)
@@ -617,7 +616,6 @@ def backtest_forecast(
     """
     v.instance("log", log, EventLog)
     v.instance("funnel", funnel, Funnel)
-    require_size(funnel.n_open, funnel.n_stages, what="backtest_forecast")
     horizon_days = days("horizon", horizon)
     n_sims = v.positive_int("n", n, limit=MAX_SIMULATIONS, unit="simulations")
     level = v.fraction("confidence_level", confidence_level)

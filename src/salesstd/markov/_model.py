@@ -220,7 +220,6 @@ class MarkovFunnel(ResultMixin):
         """
         v.instance("log", log, EventLog)
         v.instance("funnel", funnel, Funnel)
-        mc.require_size(funnel.n_open, funnel.n_stages, what="MarkovFunnel.from_log")
         groups = _common.groups(log, by)
         ep = build_episodes(log, funnel, as_of=as_of, skips="strict", min_stay=min_stay)
         states = funnel.stage_names
@@ -286,7 +285,6 @@ class MarkovFunnel(ResultMixin):
         """
         v.instance("log", log, EventLog)
         v.instance("funnel", funnel, Funnel)
-        mc.require_size(funnel.n_open, funnel.n_stages, what="MarkovFunnel.bootstrap")
         n_boot = v.positive_int("n_boot", n_boot, limit=mb.MAX_REPLICATES, unit="replicates")
         level = v.fraction("confidence_level", confidence_level)
         seed = v.random_seed("seed", seed)
