@@ -1036,6 +1036,22 @@ def test_drop_keeps_attributes_aligned() -> None:
     assert log.case_attributes["team"].tolist() == ["n", "s"]
 
 
+def test_drop_reads_the_kept_attribute_rows_as_without_a_drop() -> None:
+    # A dropped row used to turn a list attribute into numpy's own guess: mixed values
+    # became text ([1, "a"] -> ["1", "a"]) and list cells of unequal length a ValueError.
+    rows: list[tuple[object, ...]] = [
+        ("d1", "lead", "2024-01-01", 1, [1, 2]),
+        ("d1", "won", "2024-01-02", "a", [1]),
+        (None, "lead", "2024-01-03", 2, [3, 4]),
+    ]
+    names = ("case", "activity", "time", "x", "cells")
+    kept = ss.EventLog.from_records(rows[:2], names=names)
+    with pytest.warns(ss.DroppedEventsWarning, match=r"dropped 1 of 3"):
+        dropped = ss.EventLog.from_records(rows, names=names, on_invalid="drop")
+    assert dropped == kept
+    assert dropped.event_attributes["x"].tolist() == [1, "a"]
+
+
 def test_drop_everything_raises() -> None:
     with pytest.raises(ss.InvalidLogError, match=r"every one of the 2 events.*nothing is left"):
         ss.EventLog.from_records([("d1", "a", None), (None, "b", "2024-01-01")], on_invalid="drop")
