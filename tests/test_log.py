@@ -1052,6 +1052,18 @@ def test_drop_reads_the_kept_attribute_rows_as_without_a_drop() -> None:
     assert dropped.event_attributes["x"].tolist() == [1, "a"]
 
 
+def test_drop_checks_the_order_column_as_without_a_drop() -> None:
+    # np.asarray turned a mixed order list into text, which then sorted as text.
+    kw: dict[str, Any] = {"activity": ["a", "b", "c"], "time": ["2024-01-01"] * 3}
+    with (
+        pytest.warns(ss.DroppedEventsWarning),
+        pytest.raises(ss.InvalidLogError, match=r"order mixes value types \(int, str\)"),
+    ):
+        ss.EventLog.from_arrays(
+            case=["d1", "d1", None], **kw, order=[10, "a", 2], on_invalid="drop"
+        )
+
+
 def test_drop_everything_raises() -> None:
     with pytest.raises(ss.InvalidLogError, match=r"every one of the 2 events.*nothing is left"):
         ss.EventLog.from_records([("d1", "a", None), (None, "b", "2024-01-01")], on_invalid="drop")

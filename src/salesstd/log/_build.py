@@ -408,7 +408,7 @@ def build(
         case_raw, act_raw, ns = case_raw[keep], act_raw[keep], ns[keep]
         attributes = {k: _rows(a, keep, k) for k, a in attributes.items()}
         case_attributes = {k: _rows(a, keep, k) for k, a in case_attributes.items()}
-        order = np.asarray(order)[keep] if order is not None else None
+        order = _rows(order, keep, "order") if order is not None else None
         n = keep.size
 
     _time.check_span(ns, column=names["time"])
