@@ -1687,6 +1687,31 @@ def test_a_time_just_outside_the_nanosecond_range_is_refused_not_wrapped(value: 
         ss.EventLog.from_records([("d1", "a", "2024-01-01"), ("d1", "b", value)])
 
 
+@pytest.mark.parametrize(
+    ("value", "utc"),
+    [
+        ("2262-04-12T01:47:16.854775807+02:00", HIGH),  # past the range as written, inside in UTC
+        ("2262-04-12T00:30:00+01:00", "2262-04-11T23:30:00"),
+        ("1677-09-20T23:12:43.145224193-01:00", LOW),
+        ("1677-09-20T23:30:00-01:00", "1677-09-21T00:30:00"),
+    ],
+)
+def test_an_edge_time_whose_utc_instant_is_inside_the_range_is_taken(value: str, utc: str) -> None:
+    # The century shift of the edge years and the UTC offset were undone one after the
+    # other, and the wall clock left the range in between: these were refused.
+    want = int(np.datetime64(utc, "ns").view(np.int64))
+    for build in (
+        lambda: ss.EventLog.from_records([("d1", "a", value)]),
+        lambda: ss.EventLog.from_frame(
+            pd.DataFrame({"case": ["d1"], "activity": ["a"], "time": [value]}),
+            case="case",
+            activity="activity",
+            time="time",
+        ),
+    ):
+        assert int(build().time.view(np.int64)[0]) == want
+
+
 def test_an_edge_time_localised_past_the_range_is_refused() -> None:
     # 2262-04-11T20:00 in New York is 2262-04-12T00:00 UTC: past the range, never wrapped.
     with pytest.raises(ss.InvalidLogError, match=OUT_OF_RANGE):
