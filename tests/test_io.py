@@ -798,6 +798,27 @@ def test_readers_refuse_a_path_that_is_not_a_path(call: Any) -> None:
         call()
 
 
+class _BrokenPath:
+    """An os.PathLike whose __fspath__ returns no path."""
+
+    def __fspath__(self) -> Any:
+        return 5
+
+
+@pytest.mark.parametrize(
+    "read",
+    [
+        ss.read_xes,
+        lambda p: ss.read_csv(p, case="deal", activity="stage", time="at"),
+        lambda p: ss.read_parquet(p, case="deal", activity="stage", time="at"),
+    ],
+)
+def test_readers_refuse_a_path_like_that_gives_no_path(read: Any) -> None:
+    # Before: os.fspath's TypeError escaped.
+    with pytest.raises(ss.ParameterError, match=r"_BrokenPath.__fspath__\(\) gave no path"):
+        read(_BrokenPath())
+
+
 def test_readers_refuse_a_bad_tz_or_key_type(tmp_path: Path) -> None:
     xes = write(tmp_path, XES_TWO.format(a="c1", b="c2", between=""), "log.xes")
     with pytest.raises(ss.ParameterError, match="tz must be an IANA time zone name"):

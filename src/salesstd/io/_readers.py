@@ -194,7 +194,13 @@ def _check_path(path: object) -> str:
             f"path must be a file path (str or pathlib.Path); got {type(path).__name__} {path!r}.",
             parameter="path",
         )
-    out = os.fspath(path)
+    try:
+        out = os.fspath(path)
+    except TypeError as err:  # its __fspath__ returned neither str nor bytes
+        raise ParameterError(
+            f"path must be a file path; {type(path).__name__}.__fspath__() gave no path ({err}).",
+            parameter="path",
+        ) from err
     if not isinstance(out, str):
         raise ParameterError(
             f"path must be a text path, not bytes; got {path!r}.", parameter="path"
