@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import os
+import stat
 import warnings
 from collections.abc import Callable, Sequence
 from functools import partial
@@ -210,6 +211,17 @@ def _check_path(path: object) -> str:
             f"path {out!r} contains a NUL character ('\\x00'), which no file name can hold; "
             "check how the path was built.",
             parameter="path",
+        )
+    try:
+        mode = os.stat(out).st_mode  # noqa: PTH116
+    except (OSError, ValueError):  # a missing file is reported by each reader in its words
+        return out
+    if stat.S_ISFIFO(mode) or stat.S_ISSOCK(mode):
+        # The readers open a file more than once (its header, then its columns): the second
+        # open of a pipe waits for a writer that never comes.
+        raise InvalidLogError(
+            f"{out!r} is a pipe, not a file; the readers read a file more than once, which a "
+            "pipe cannot be. Save it to a file first (e.g. zcat log.csv.gz > log.csv)."
         )
     return out
 
