@@ -1054,14 +1054,17 @@ def test_drop_reads_the_kept_attribute_rows_as_without_a_drop() -> None:
 
 def test_drop_checks_the_order_column_as_without_a_drop() -> None:
     # np.asarray turned a mixed order list into text, which then sorted as text.
-    kw: dict[str, Any] = {"activity": ["a", "b", "c"], "time": ["2024-01-01"] * 3}
+    kw: dict[str, Any] = {
+        "case": ["d1", "d1", None],
+        "activity": ["a", "b", "c"],
+        "time": ["2024-01-01"] * 3,
+        "order": [10, "a", 2],
+    }
     with (
         pytest.warns(ss.DroppedEventsWarning),
         pytest.raises(ss.InvalidLogError, match=r"order mixes value types \(int, str\)"),
     ):
-        ss.EventLog.from_arrays(
-            case=["d1", "d1", None], **kw, order=[10, "a", 2], on_invalid="drop"
-        )
+        ss.EventLog.from_arrays(**kw, on_invalid="drop")
 
 
 def test_drop_everything_raises() -> None:
@@ -1700,7 +1703,7 @@ def test_an_edge_time_whose_utc_instant_is_inside_the_range_is_taken(value: str,
     # The century shift of the edge years and the UTC offset were undone one after the
     # other, and the wall clock left the range in between: these were refused.
     want = int(np.datetime64(utc, "ns").view(np.int64))
-    for build in (
+    builds: list[Callable[[], ss.EventLog]] = [
         lambda: ss.EventLog.from_records([("d1", "a", value)]),
         lambda: ss.EventLog.from_frame(
             pd.DataFrame({"case": ["d1"], "activity": ["a"], "time": [value]}),
@@ -1708,7 +1711,8 @@ def test_an_edge_time_whose_utc_instant_is_inside_the_range_is_taken(value: str,
             activity="activity",
             time="time",
         ),
-    ):
+    ]
+    for build in builds:
         assert int(build().time.view(np.int64)[0]) == want
 
 
