@@ -800,6 +800,41 @@ def test_readers_refuse_a_path_that_is_not_a_path(call: Any) -> None:
         call()
 
 
+class _BrokenPath:
+    """An os.PathLike whose __fspath__ returns no path."""
+
+    def __fspath__(self) -> Any:
+        return 5
+
+
+@pytest.mark.parametrize(
+    "read",
+    [
+        ss.read_xes,
+        lambda p: ss.read_csv(p, case="deal", activity="stage", time="at"),
+        lambda p: ss.read_parquet(p, case="deal", activity="stage", time="at"),
+    ],
+)
+def test_readers_refuse_a_path_like_that_gives_no_path(read: Any) -> None:
+    # Before: os.fspath's TypeError escaped.
+    with pytest.raises(ss.ParameterError, match=r"_BrokenPath.__fspath__\(\) gave no path"):
+        read(_BrokenPath())
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no named pipes here")
+@pytest.mark.parametrize("suffix", ["csv", "parquet", "xes"])
+def test_readers_refuse_a_named_pipe_instead_of_waiting_for_ever(
+    tmp_path: Path, suffix: str
+) -> None:
+    # Before: read_csv hung (the second open of the pipe waits for a writer).
+    pipe = tmp_path / f"log.{suffix}"
+    os.mkfifo(pipe)
+    kw: dict[str, Any] = {"case": "deal", "activity": "stage", "time": "at"}
+    read = {"csv": ss.read_csv, "parquet": ss.read_parquet}.get(suffix)
+    with pytest.raises(ss.InvalidLogError, match=r"is a pipe, not a file"):
+        ss.read_xes(pipe) if read is None else read(pipe, **kw)
+
+
 def test_readers_refuse_a_bad_tz_or_key_type(tmp_path: Path) -> None:
     xes = write(tmp_path, XES_TWO.format(a="c1", b="c2", between=""), "log.xes")
     with pytest.raises(ss.ParameterError, match="tz must be an IANA time zone name"):

@@ -1038,6 +1038,37 @@ def test_drop_keeps_attributes_aligned() -> None:
     assert log.case_attributes["team"].tolist() == ["n", "s"]
 
 
+def test_drop_reads_the_kept_attribute_rows_as_without_a_drop() -> None:
+    # A dropped row used to turn a list attribute into numpy's own guess: mixed values
+    # became text ([1, "a"] -> ["1", "a"]) and list cells of unequal length a ValueError.
+    rows: list[tuple[object, ...]] = [
+        ("d1", "lead", "2024-01-01", 1, [1, 2]),
+        ("d1", "won", "2024-01-02", "a", [1]),
+        (None, "lead", "2024-01-03", 2, [3, 4]),
+    ]
+    names = ("case", "activity", "time", "x", "cells")
+    kept = ss.EventLog.from_records(rows[:2], names=names)
+    with pytest.warns(ss.DroppedEventsWarning, match=r"dropped 1 of 3"):
+        dropped = ss.EventLog.from_records(rows, names=names, on_invalid="drop")
+    assert dropped == kept
+    assert dropped.event_attributes["x"].tolist() == [1, "a"]
+
+
+def test_drop_checks_the_order_column_as_without_a_drop() -> None:
+    # np.asarray turned a mixed order list into text, which then sorted as text.
+    kw: dict[str, Any] = {
+        "case": ["d1", "d1", None],
+        "activity": ["a", "b", "c"],
+        "time": ["2024-01-01"] * 3,
+        "order": [10, "a", 2],
+    }
+    with (
+        pytest.warns(ss.DroppedEventsWarning),
+        pytest.raises(ss.InvalidLogError, match=r"order mixes value types \(int, str\)"),
+    ):
+        ss.EventLog.from_arrays(**kw, on_invalid="drop")
+
+
 def test_drop_everything_raises() -> None:
     with pytest.raises(ss.InvalidLogError, match=r"every one of the 2 events.*nothing is left"):
         ss.EventLog.from_records([("d1", "a", None), (None, "b", "2024-01-01")], on_invalid="drop")
@@ -1659,6 +1690,32 @@ def test_a_time_inside_the_nanosecond_range_is_taken_on_every_path(
 def test_a_time_just_outside_the_nanosecond_range_is_refused_not_wrapped(value: object) -> None:
     with pytest.raises(ss.InvalidLogError, match=OUT_OF_RANGE):
         ss.EventLog.from_records([("d1", "a", "2024-01-01"), ("d1", "b", value)])
+
+
+@pytest.mark.parametrize(
+    ("value", "utc"),
+    [
+        ("2262-04-12T01:47:16.854775807+02:00", HIGH),  # past the range as written, inside in UTC
+        ("2262-04-12T00:30:00+01:00", "2262-04-11T23:30:00"),
+        ("1677-09-20T23:12:43.145224193-01:00", LOW),
+        ("1677-09-20T23:30:00-01:00", "1677-09-21T00:30:00"),
+    ],
+)
+def test_an_edge_time_whose_utc_instant_is_inside_the_range_is_taken(value: str, utc: str) -> None:
+    # The century shift of the edge years and the UTC offset were undone one after the
+    # other, and the wall clock left the range in between: these were refused.
+    want = int(np.datetime64(utc, "ns").view(np.int64))
+    builds: list[Callable[[], ss.EventLog]] = [
+        lambda: ss.EventLog.from_records([("d1", "a", value)]),
+        lambda: ss.EventLog.from_frame(
+            pd.DataFrame({"case": ["d1"], "activity": ["a"], "time": [value]}),
+            case="case",
+            activity="activity",
+            time="time",
+        ),
+    ]
+    for build in builds:
+        assert int(build().time.view(np.int64)[0]) == want
 
 
 def test_an_edge_time_localised_past_the_range_is_refused() -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import codecs
 import csv
 import datetime as dt
 import gzip
@@ -694,6 +695,52 @@ def test_a_file_ending_inside_a_multi_byte_character_is_refused(tmp_path: Path) 
     path = tmp_path / "log.xes"
     path.write_bytes(raw + "张".encode("gbk")[:1])
     with pytest.raises(InvalidLogError, match="is not valid GBK text"):
+        parse_xes(path)
+
+
+_ONE_TRACE = (
+    '<log><trace><string key="concept:name" value="\u00e91"/>'
+    '<event><string key="concept:name" value="a"/></event></trace></log>'
+)
+
+
+@pytest.mark.parametrize(
+    ("declared", "encoding", "bom"),
+    [
+        ("utf8", "utf-8", b""),  # what ElementTree writes for encoding="utf8"
+        ("UTF_8", "utf-8", b""),
+        ("utf-16-le", "utf-16-le", b""),  # Python's own spelling, no byte order mark
+        ("utf16", "utf-16-be", b""),
+        ("Shift_JIS", "utf-8", codecs.BOM_UTF8),  # a byte order mark decides
+        ("Shift_JIS", "utf-16-be", codecs.BOM_UTF16_BE),
+    ],
+)
+def test_encodings_expat_spells_otherwise_are_read(
+    tmp_path: Path, declared: str, encoding: str, bom: bytes
+) -> None:
+    # Before: "utf8" failed as malformed XML at the first non-ASCII byte, and the others
+    # raised pyexpat's ValueError("multi-byte encodings are not supported").
+    text = f'<?xml version="1.0" encoding="{declared}"?>{_ONE_TRACE}'
+    path = tmp_path / "log.xes"
+    path.write_bytes(bom + text.encode(encoding))
+    assert parse_xes(path).trace_columns == {"concept:name": ["\u00e91"]}
+
+
+@pytest.mark.parametrize(
+    ("declared", "message"),
+    [
+        ("rot13", r"declares an encoding Python does not know \('rot13' is not a text encoding"),
+        ("base64", r"'base64' is not a text encoding"),
+        ("undefined", r"declares the encoding undefined but is not valid undefined text"),
+    ],
+)
+def test_codecs_that_decode_no_text_are_refused(
+    tmp_path: Path, declared: str, message: str
+) -> None:
+    # Before: TypeError, AttributeError and UnicodeError from inside the codecs.
+    path = tmp_path / "log.xes"
+    path.write_text(f'<?xml version="1.0" encoding="{declared}"?>{_ONE_TRACE}', encoding="utf-8")
+    with pytest.raises(InvalidLogError, match=message):
         parse_xes(path)
 
 

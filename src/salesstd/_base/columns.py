@@ -346,6 +346,37 @@ def _rank(perm: NDArray[np.intp]) -> NDArray[np.int64]:
     return rank
 
 
+def without_views(values: Any) -> Any:  # noqa: ANN401
+    """An Arrow column with its view types (``string_view``, ``binary_view``) as large ones.
+
+    Plain or as a dictionary's values: Arrow has no sort, take or dictionary cast for view
+    types, so a dictionary of them is rebuilt chunk by chunk on large values (the indices are
+    kept). Any other column comes back as it is.
+    """
+    pa = lazy.pa
+
+    def large(kind: Any) -> Any:  # noqa: ANN401
+        if pa.types.is_string_view(kind):
+            return pa.large_string()
+        if pa.types.is_binary_view(kind):
+            return pa.large_binary()
+        return None
+
+    kind = values.type
+    if not pa.types.is_dictionary(kind):
+        target = large(kind)
+        return values if target is None else values.cast(target)
+    target = large(kind.value_type)
+    if target is None:
+        return values
+    chunks = values.chunks if isinstance(values, pa.ChunkedArray) else [values]
+    rebuilt = [
+        pa.DictionaryArray.from_arrays(chunk.indices, chunk.dictionary.cast(target))
+        for chunk in chunks
+    ]
+    return pa.chunked_array(rebuilt, type=pa.dictionary(kind.index_type, target))
+
+
 def objects(values: Iterable[object]) -> NDArray[np.object_]:
     """A 1-d object array of `values`, never reshaped: tuples and lists stay single elements."""
     return np.fromiter(values, dtype=object)

@@ -16,7 +16,14 @@ import numpy as np
 from numpy.typing import NDArray
 
 from salesstd._base import lazy
-from salesstd._base.columns import Coded, ColumnReader, all_str, object_pointers, sorted_coded
+from salesstd._base.columns import (
+    Coded,
+    ColumnReader,
+    all_str,
+    object_pointers,
+    sorted_coded,
+    without_views,
+)
 from salesstd._base.validation import choice
 from salesstd.errors import InvalidLogError, MissingDependencyError, ParameterError
 
@@ -189,6 +196,7 @@ def _arrow_column(series: Any) -> Any:  # noqa: ANN401
         array = series.to_arrow()
     except (pa.ArrowException, TypeError, ValueError, OverflowError):  # mixed or huge values
         return None
+    array = without_views(array)
     kind = array.type
     return array if pa.types.is_dictionary(kind) or is_string_type(kind) else None
 

@@ -328,11 +328,16 @@ def _parse_strings(
         if not fallback:
             raise
         return _parse_rowwise(arr, tz)
+    # The century of an edge year and the UTC offset are undone in one step: undone one
+    # after the other, a time whose wall clock lies past the range but whose UTC instant
+    # lies inside it ('2262-04-12T01:00:00+02:00') would leave the range in between.
+    step = np.zeros(n, dtype=np.int64)
     for y, rows_y in edge.items():
-        parsed[rows_y] = _shift(parsed[rows_y], -_EDGE_SHIFT_NS[y])
-    nat = parsed == NAT
-    shifted = ~nat & has_offset
-    parsed[shifted] = _shift(parsed[shifted], -offset_min[shifted] * NS_PER_MIN)
+        step[rows_y] = -_EDGE_SHIFT_NS[y]
+    shifted = (parsed != NAT) & has_offset
+    step[shifted] -= offset_min[shifted] * NS_PER_MIN
+    moved = np.flatnonzero(step)
+    parsed[moved] = _shift(parsed[moved], step[moved])
     nat = parsed == NAT
     naive_rows = ~nat & ~has_offset
     if tz is not None and naive_rows.any():

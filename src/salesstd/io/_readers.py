@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import os
+import stat
 import warnings
 from collections.abc import Callable, Sequence
 from functools import partial
@@ -175,7 +176,13 @@ def _check_path(path: object) -> str:
             f"path must be a file path (str or pathlib.Path); got {type(path).__name__} {path!r}.",
             parameter="path",
         )
-    out = os.fspath(path)
+    try:
+        out = os.fspath(path)
+    except TypeError as err:  # its __fspath__ returned neither str nor bytes
+        raise ParameterError(
+            f"path must be a file path; {type(path).__name__}.__fspath__() gave no path ({err}).",
+            parameter="path",
+        ) from err
     if not isinstance(out, str):
         raise ParameterError(
             f"path must be a text path, not bytes; got {path!r}.", parameter="path"
@@ -185,6 +192,17 @@ def _check_path(path: object) -> str:
             f"path {out!r} contains a NUL character ('\\x00'), which no file name can hold; "
             "check how the path was built.",
             parameter="path",
+        )
+    try:
+        mode = os.stat(out).st_mode  # noqa: PTH116
+    except (OSError, ValueError):  # a missing file is reported by each reader in its words
+        return out
+    if stat.S_ISFIFO(mode) or stat.S_ISSOCK(mode):
+        # The readers open a file more than once (its header, then its columns): the second
+        # open of a pipe waits for a writer that never comes.
+        raise InvalidLogError(
+            f"{out!r} is a pipe, not a file; the readers read a file more than once, which a "
+            "pipe cannot be. Save it to a file first (e.g. zcat log.csv.gz > log.csv)."
         )
     return out
 

@@ -34,7 +34,6 @@ _GZIP_READ = 1 << 18  # compressed bytes read from a gzip file at a time
 _GZIP_WBITS = 16 + zlib.MAX_WBITS  # zlib decodes one gzip member: header, deflate, CRC-32, size
 _QUEUED = 4  # decompressed blocks the background thread may hold ready for the parser
 _DECLARED_ENCODING = re.compile(rb"""<\?xml[^>]*?encoding\s*=\s*["']([A-Za-z0-9._-]+)["']""")
-_UTF8_NAMES = frozenset({"utf-8", "utf8"})
 _HEAD_BYTES = 1024
 
 
@@ -212,12 +211,31 @@ def _declares_utf8_but_is_not(path: str) -> int | None:
     if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         return None  # a UTF-16 file: the parse error is not about UTF-8
     match = _DECLARED_ENCODING.match(head.removeprefix(codecs.BOM_UTF8))
-    declared = match.group(1).decode("ascii").lower() if match else "utf-8"
-    return bad_line if declared in _UTF8_NAMES else None
+    declared = match.group(1).decode("ascii") if match else "utf-8"
+    return bad_line if _is_utf8(declared) else None
 
 
-# Encodings expat reads itself; any other declared encoding is decoded here (see `as_utf8`).
-_EXPAT_ENCODINGS = frozenset({"utf-8", "utf-16", "utf-16-le", "utf-16-be", "iso8859-1", "ascii"})
+def _is_utf8(name: str) -> bool:
+    """True if Python reads the encoding `name` as UTF-8 ("utf-8", "utf8", "UTF_8", "U8")."""
+    try:
+        return codecs.lookup(name).name == "utf-8"
+    except LookupError:
+        return False
+
+
+# The names expat reads itself (in any case); any other declared name, even one Python
+# aliases to these ("utf8", "UTF_8", "utf-16-le"), is decoded here (see `as_utf8`): expat
+# would hand it to pyexpat's codec bridge, which reads single-byte encodings only.
+_EXPAT_ENCODINGS = frozenset({"utf-8", "utf-16", "utf-16le", "utf-16be", "iso-8859-1", "us-ascii"})
+# How a file's first bytes fix its encoding (XML 1.0, appendix F): a byte order mark, or
+# UTF-16 without one ("<?" in two bytes each), whose declaration is then in UTF-16 too.
+_SELF_DESCRIBED = (
+    (codecs.BOM_UTF8, "utf-8"),
+    (codecs.BOM_UTF16_LE, "utf-16"),
+    (codecs.BOM_UTF16_BE, "utf-16"),
+    (b"<\x00?\x00", "utf-16le"),
+    (b"\x00<\x00?", "utf-16be"),
+)
 
 
 def as_utf8(
@@ -244,14 +262,22 @@ def as_utf8(
             break
     chained = itertools.chain(head, blocks)
     start = b"".join(chunk for chunk, _ in head)[:_HEAD_BYTES]
-    if start.startswith((codecs.BOM_UTF8, codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        return chained, None  # a byte order mark decides the encoding
+    for prefix, name in _SELF_DESCRIBED:
+        if start.startswith(prefix):
+            # The first bytes decide the encoding: the parser is told so, as otherwise a
+            # declared name expat cannot read ("utf-16-le", or Shift_JIS after a byte order
+            # mark) fails inside pyexpat with "multi-byte encodings are not supported".
+            return chained, name
     match = _DECLARED_ENCODING.match(start)
     if match is None:
         return chained, None
     declared = match.group(1).decode("ascii")
-    if codecs.lookup(declared).name in _EXPAT_ENCODINGS:
+    if declared.lower() in _EXPAT_ENCODINGS:
         return chained, None
+    if _is_utf8(declared):  # "utf8", "UTF_8": expat reads UTF-8 itself once told so
+        return chained, "utf-8"
+    if not codecs.lookup(declared)._is_text_encoding:  # noqa: SLF001 - as str.encode checks
+        raise LookupError(f"{declared!r} is not a text encoding")
     return _decoded(chained, declared, path), "utf-8"
 
 
@@ -265,14 +291,15 @@ def _decoded(
     for chunk, done in blocks:
         try:
             text = decoder.decode(chunk)
-        except UnicodeDecodeError as err:
-            bad_line = line + chunk.count(b"\n", 0, max(err.start, 0))
+        except UnicodeError as err:  # a codec such as 'undefined' raises UnicodeError itself
+            at = max(getattr(err, "start", len(chunk)), 0)
+            bad_line = line + chunk.count(b"\n", 0, at)
             raise _not_in_encoding(path, encoding, bad_line) from err
         line += chunk.count(b"\n")
         yield text.encode("utf-8"), done
     try:
         text = decoder.decode(b"", final=True)
-    except UnicodeDecodeError as err:  # the file ends inside a character
+    except UnicodeError as err:  # the file ends inside a character
         raise _not_in_encoding(path, encoding, line) from err
     if text:
         yield text.encode("utf-8"), done

@@ -20,7 +20,7 @@ import numpy as np
 
 from salesstd._base import lazy
 from salesstd._base import timestamps as _time
-from salesstd._base.columns import Coded, objects, sorted_coded
+from salesstd._base.columns import Coded, objects, sorted_coded, without_views
 from salesstd._base.frames import is_string_type
 
 if TYPE_CHECKING:
@@ -72,9 +72,9 @@ def _take(raw: Any, index: Any) -> Any:  # noqa: ANN401
 
 def _chunked(values: Any) -> Any:  # noqa: ANN401
     pa = lazy.pa
-    if isinstance(values, pa.ChunkedArray):
-        return values
-    return pa.chunked_array([values])
+    if not isinstance(values, pa.ChunkedArray):
+        values = pa.chunked_array([values])
+    return without_views(values)
 
 
 def is_text(values: Any) -> bool:  # noqa: ANN401
@@ -107,6 +107,7 @@ def decoded(values: Any) -> Any:  # noqa: ANN401
     dictionary value, and codes would hide a NaN id). Other columns come back as they are.
     """
     pa = lazy.pa
+    values = without_views(values)
     kind = values.type
     if pa.types.is_dictionary(kind) and not is_string_type(kind.value_type):
         return values.cast(kind.value_type)

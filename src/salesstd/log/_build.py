@@ -385,9 +385,9 @@ def build(
             stacklevel=v.caller_stacklevel(),
         )
         case_raw, act_raw, ns = case_raw[keep], act_raw[keep], ns[keep]
-        attributes = {k: _rows(a, keep) for k, a in attributes.items()}
-        case_attributes = {k: _rows(a, keep) for k, a in case_attributes.items()}
-        order = np.asarray(order)[keep] if order is not None else None
+        attributes = {k: _rows(a, keep, k) for k, a in attributes.items()}
+        case_attributes = {k: _rows(a, keep, k) for k, a in case_attributes.items()}
+        order = _rows(order, keep, "order") if order is not None else None
         n = keep.size
 
     _time.check_span(ns, column=names["time"])
@@ -519,10 +519,11 @@ def _missing(values: Any) -> NDArray[np.bool_]:  # noqa: ANN401
     return _columns.null_mask(values)
 
 
-def _rows(values: Any, keep: NDArray[np.intp]) -> Any:  # noqa: ANN401
+def _rows(values: Any, keep: NDArray[np.intp], name: str) -> Any:  # noqa: ANN401
+    """The kept rows of a column, read as `_column` reads it (a list stays objects)."""
     if isinstance(values, (Coded, Parsed)):
         return values[keep]
-    return np.asarray(values)[keep]
+    return _columns.as_1d(values, name=name)[keep]
 
 
 def _attribute_array(
