@@ -713,6 +713,11 @@ _ONE_TRACE = (
         ("utf16", "utf-16-be", b""),
         ("Shift_JIS", "utf-8", codecs.BOM_UTF8),  # a byte order mark decides
         ("Shift_JIS", "utf-16-be", codecs.BOM_UTF16_BE),
+        # UTF-32, which expat does not read (its little-endian mark begins with UTF-16's)
+        ("utf-32", "utf-32-le", codecs.BOM_UTF32_LE),
+        ("UTF-32", "utf-32-be", codecs.BOM_UTF32_BE),
+        ("utf-32", "utf-32-le", b""),
+        ("utf-32", "utf-32-be", b""),
     ],
 )
 def test_encodings_expat_spells_otherwise_are_read(
@@ -741,6 +746,15 @@ def test_codecs_that_decode_no_text_are_refused(
     path = tmp_path / "log.xes"
     path.write_text(f'<?xml version="1.0" encoding="{declared}"?>{_ONE_TRACE}', encoding="utf-8")
     with pytest.raises(InvalidLogError, match=message):
+        parse_xes(path)
+
+
+@pytest.mark.parametrize("declared", ["Shift_JIS ", " utf-8", "Shift JIS", ""])
+def test_a_declared_encoding_that_is_no_name_is_named(tmp_path: Path, declared: str) -> None:
+    # Before: such a declaration went unread and the file was said to "declare UTF-8".
+    path = tmp_path / "log.xes"
+    path.write_bytes(f'<?xml version="1.0" encoding="{declared}"?>{_ONE_TRACE}'.encode())
+    with pytest.raises(InvalidLogError, match=rf"declares the encoding '{declared}', which is not"):
         parse_xes(path)
 
 

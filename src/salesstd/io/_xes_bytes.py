@@ -33,7 +33,9 @@ _READ_SIZE = 1 << 20  # bytes handed to expat at a time
 _GZIP_READ = 1 << 18  # compressed bytes read from a gzip file at a time
 _GZIP_WBITS = 16 + zlib.MAX_WBITS  # zlib decodes one gzip member: header, deflate, CRC-32, size
 _QUEUED = 4  # decompressed blocks the background thread may hold ready for the parser
-_DECLARED_ENCODING = re.compile(rb"""<\?xml[^>]*?encoding\s*=\s*["']([A-Za-z0-9._-]+)["']""")
+_DECLARED_ENCODING = re.compile(rb"""<\?xml[^>]*?encoding\s*=\s*["']([^"'>]*)["']""")
+# XML 1.0's EncName: a letter, then letters, digits, '.', '_' and '-' (no spaces).
+_ENCODING_NAME = re.compile(r"[A-Za-z][A-Za-z0-9._-]*")
 _HEAD_BYTES = 1024
 
 
@@ -211,7 +213,7 @@ def _declares_utf8_but_is_not(path: str) -> int | None:
     if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         return None  # a UTF-16 file: the parse error is not about UTF-8
     match = _DECLARED_ENCODING.match(head.removeprefix(codecs.BOM_UTF8))
-    declared = match.group(1).decode("ascii") if match else "utf-8"
+    declared = match.group(1).decode("latin-1") if match else "utf-8"
     return bad_line if _is_utf8(declared) else None
 
 
@@ -231,6 +233,12 @@ _EXPAT_ENCODINGS = frozenset({"utf-8", "utf-16", "utf-16le", "utf-16be", "iso-88
 # UTF-16 without one ("<?" in two bytes each), whose declaration is then in UTF-16 too.
 _SELF_DESCRIBED = (
     (codecs.BOM_UTF8, "utf-8"),
+    # UTF-32 before UTF-16: its little-endian mark begins with UTF-16's. expat does not
+    # read UTF-32, so these are decoded here like a multi-byte encoding.
+    (codecs.BOM_UTF32_LE, "utf-32"),
+    (codecs.BOM_UTF32_BE, "utf-32"),
+    (b"<\x00\x00\x00?\x00\x00\x00", "utf-32-le"),
+    (b"\x00\x00\x00<\x00\x00\x00?", "utf-32-be"),
     (codecs.BOM_UTF16_LE, "utf-16"),
     (codecs.BOM_UTF16_BE, "utf-16"),
     (b"<\x00?\x00", "utf-16le"),
@@ -267,11 +275,19 @@ def as_utf8(
             # The first bytes decide the encoding: the parser is told so, as otherwise a
             # declared name expat cannot read ("utf-16-le", or Shift_JIS after a byte order
             # mark) fails inside pyexpat with "multi-byte encodings are not supported".
+            if name.startswith("utf-32"):
+                return _decoded(chained, name, path), "utf-8"
             return chained, name
     match = _DECLARED_ENCODING.match(start)
     if match is None:
         return chained, None
-    declared = match.group(1).decode("ascii")
+    declared = match.group(1).decode("latin-1")
+    if _ENCODING_NAME.fullmatch(declared) is None:
+        raise InvalidLogError(
+            f"XES file '{path}' declares the encoding {declared!r}, which is not an encoding "
+            "name (a letter, then letters, digits, '.', '_' or '-'; no spaces); fix the "
+            'encoding in its <?xml ... encoding=...?> header, e.g. encoding="Shift_JIS".'
+        )
     if declared.lower() in _EXPAT_ENCODINGS:
         return chained, None
     if _is_utf8(declared):  # "utf8", "UTF_8": expat reads UTF-8 itself once told so
