@@ -1086,20 +1086,25 @@ def _sparse_xes(path: Path, *, traces: int, events: int, keys: int) -> None:
         out.write("</log>\n")
 
 
+def _child(script: str, path: Path, *, timeout: float) -> subprocess.CompletedProcess[str]:
+    """Run `script` on `path` in a fresh interpreter that imports this salesstd."""
+    return subprocess.run(  # noqa: S603 - this interpreter, a fixed script
+        [sys.executable, "-c", script, str(path)],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+        env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)},
+    )
+
+
 @pytest.mark.skipif(sys.platform != "linux", reason="RLIMIT_AS limits memory on Linux")
 def test_xes_with_many_sparse_keys_is_read_under_a_1_gib_limit(tmp_path: Path) -> None:
     # 1,500 events each with 20 keys of its own: 30,000 keys. Padded to every event, the
     # keys took 1.2 GB and 25 s, and under a 1 GB limit the interpreter died (SIGSEGV).
     path = tmp_path / "sparse.xes"
     _sparse_xes(path, traces=150, events=10, keys=20)
-    done = subprocess.run(  # noqa: S603 - this interpreter, a fixed script
-        [sys.executable, "-c", SPARSE_XES_CHILD, str(path)],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-        env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)},
-    )
+    done = _child(SPARSE_XES_CHILD, path, timeout=300)
     assert done.returncode == 0, done.stderr[-2000:]
     assert done.stdout.startswith("log 1500 30000"), done.stdout
 
@@ -1205,13 +1210,8 @@ def test_a_wide_csv_read_for_a_few_columns_stays_small(tmp_path: Path) -> None:
     rows = [f"d{r},lead,2024-01-0{r + 1}," + ",".join(["1"] * width) for r in range(3)]
     path = tmp_path / "wide.csv"
     path.write_text("\n".join([head, *rows]) + "\n", encoding="utf-8")
-    done = subprocess.run(  # noqa: S603 - this interpreter, a fixed script
-        [sys.executable, "-c", WIDE_CSV_CHILD, str(path)],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=True,
-    )
+    done = _child(WIDE_CSV_CHILD, path, timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
     events, attributes, grown_mb = done.stdout.split(" ", 2)
     assert (events, attributes) == ("3", "['x7']")
     assert int(grown_mb) < 150  # 290 MB before
